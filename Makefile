@@ -1,0 +1,43 @@
+# The two commands of the README: `make dev` runs the product, `make test` runs the whole suite.
+# Both set up everything they need first (a virtualenv in .venv from the lock file).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: dev test test-fast setup lock lint seed clean
+
+dev: setup
+	$(BIN)/lms dev
+
+test: setup
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The fast suites only (no CDK synth): a developer's inner loop.
+test-fast: setup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not infra and not slow" $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Re-resolve the lock file after changing dependencies in pyproject.toml.
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+seed: setup
+	$(BIN)/lms seed
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache

@@ -1,0 +1,1 @@
+"""The thin HTTP API: validates, authorises, reads and starts executions."""

@@ -1,0 +1,128 @@
+"""The API Lambda: one Powertools REST resolver, the same handler locally and in AWS."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api.models import Health
+from api.routes import auth, catalog
+from lms.errors import LmsError, RateLimitedError
+from lms.settings import get_settings
+from workflows.catalog import WORKFLOWS
+
+logger = Logger(service="lms-api")
+
+API_TITLE = "LMS API"
+API_VERSION = "1.0.0"
+_OPENAPI = {
+    "title": API_TITLE,
+    "version": API_VERSION,
+    "description": "Learning Management System backend driven by AWS Step Functions.",
+    "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> Response[Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": body}, headers=headers
+    )
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Never echo the rejected input back: it may be a password.
+    return [
+        {"location": [str(part) for part in error.get("loc", ())], "message": error.get("msg"), "type": error.get("type")}
+        for error in errors
+    ]
+
+
+def _build() -> APIGatewayRestResolver:
+    settings = get_settings()
+    origins = settings.cors_origins or ["*"]
+    cors = CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app.include_router(auth.router)
+    app.include_router(catalog.router)
+    app.enable_swagger(path="/docs", **_OPENAPI)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response[str]:
+        return Response(
+            status_code=200,
+            content_type=content_types.APPLICATION_JSON,
+            body=app.get_openapi_json_schema(**_OPENAPI),
+        )
+
+    @app.get("/health", tags=["operations"], summary="Liveness and the workflow versions deployed")
+    def health() -> Health:
+        return Health(status="ok", version=API_VERSION, workflows={w.name: w.version for w in WORKFLOWS})
+
+    @app.exception_handler(LmsError)
+    def handle_domain_error(error: LmsError) -> Response[Any]:
+        headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimitedError) else None
+        if error.status >= 500:
+            logger.error("server-side error", extra={"code": error.code, "error_message": error.message})
+        return error_response(error.status, error.code, error.message, error.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(error: RequestValidationError) -> Response[Any]:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "MALFORMED_JSON", "The request body is not valid JSON.")
+        return error_response(400, "VALIDATION_ERROR", "The request is not valid.", _validation_details(errors))
+
+    @app.not_found
+    def handle_not_found(_: RouteNotFound) -> Response[Any]:
+        event = app.current_event
+        return error_response(404, "ROUTE_NOT_FOUND", f"No route {event.http_method} {event.path}.")
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+
+    return app
+
+
+@functools.cache
+def get_app() -> APIGatewayRestResolver:
+    """Built on first use, so settings are read after tests and the local cloud set the environment."""
+    return _build()
+
+
+def _body_too_large(event: dict[str, Any]) -> bool:
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    return size > get_settings().max_body_bytes
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _body_too_large(event):
+        # Refused before routing, so an oversized body is never parsed.
+        limit = get_settings().max_body_bytes
+        error = {"code": "PAYLOAD_TOO_LARGE", "message": f"Request bodies are limited to {limit} bytes."}
+        return {
+            "statusCode": 413,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps({"error": error}),
+            "isBase64Encoded": False,
+        }
+    return get_app().resolve(event, context)

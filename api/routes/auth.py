@@ -1,0 +1,71 @@
+"""Auth and users (API.md, "Auth and users")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from api import security
+from api.models import AdminUserUpdate, LoginRequest, LoginResponse, ProfileUpdate, RegisterRequest, UserPage, UserView
+from api.responses import created, no_content, page_limit
+from lms import identity
+from lms.entities import Role
+from lms.table import Table
+
+router = APIGatewayRouter()
+
+
+@router.post("/auth/register", tags=["auth"], summary="Create a student account")
+def register(body: RegisterRequest) -> Response[UserView]:
+    user = identity.register(
+        Table(), email=body.email, password=body.password, first_name=body.first_name, last_name=body.last_name
+    )
+    return created(UserView.of(user))
+
+
+@router.post("/auth/login", tags=["auth"], summary="Exchange email and password for an access token")
+def login(body: LoginRequest) -> LoginResponse:
+    result = identity.login(
+        Table(), email=body.email, password=body.password, source=security.source_address(router)
+    )
+    return LoginResponse(access_token=result.access_token, expires_in=result.expires_in, user=UserView.of(result.user))
+
+
+@router.post("/auth/logout", tags=["auth"], summary="Revoke the presented token")
+def logout() -> Response[None]:
+    table = Table()
+    caller = security.authenticated(router, table)
+    identity.revoke(table, caller.principal.token)
+    return no_content()
+
+
+@router.get("/auth/profile", tags=["auth"], summary="The caller's account")
+def get_profile() -> UserView:
+    return UserView.of(security.authenticated(router, Table()).principal.user)
+
+
+@router.patch("/auth/profile", tags=["auth"], summary="Change name or password")
+def update_profile(body: ProfileUpdate) -> UserView:
+    table = Table()
+    caller = security.authenticated(router, table)
+    return UserView.of(identity.update_profile(table, caller.principal.user, body.model_dump()))
+
+
+@router.get("/admin/users", tags=["admin"], summary="List users (admin)")
+def list_users(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: Annotated[str | None, Query(max_length=2048)] = None
+) -> UserPage:
+    table = Table()
+    security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
+    users, next_cursor = identity.list_users(table, limit=page_limit(limit), cursor=cursor)
+    return UserPage(items=[UserView.of(u) for u in users], next_cursor=next_cursor)
+
+
+@router.patch("/admin/users/<userId>", tags=["admin"], summary="Change a user's role or active flag (admin)")
+def update_user(userId: Annotated[str, Path(max_length=64)], body: AdminUserUpdate) -> UserView:  # noqa: N803
+    table = Table()
+    admin = security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
+    return UserView.of(identity.admin_update_user(table, admin, userId, body.model_dump()))

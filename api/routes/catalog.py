@@ -1,0 +1,132 @@
+"""Catalog: categories, courses and lessons (API.md, "Catalog")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from api import security
+from api.models import (
+    CategoryCreate,
+    CategoryList,
+    CategoryView,
+    CourseCreate,
+    CourseLessons,
+    CoursePage,
+    CourseUpdate,
+    CourseView,
+    LessonCreate,
+    LessonUpdate,
+    LessonView,
+)
+from api.responses import created, no_content, page_limit
+from lms import catalog, keys
+from lms.entities import Course, Role
+from lms.errors import NotFoundError
+from lms.table import Table
+
+router = APIGatewayRouter()
+
+PathId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/categories", tags=["catalog"], summary="Categories with their subcategories")
+def list_categories() -> CategoryList:
+    tree = catalog.category_tree(catalog.list_categories(Table()))
+    return CategoryList(items=[CategoryView.of(parent, children) for parent, children in tree])
+
+
+@router.post("/categories", tags=["catalog"], summary="Create a category or subcategory (admin)")
+def create_category(body: CategoryCreate) -> Response[CategoryView]:
+    table = Table()
+    security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
+    category = catalog.create_category(
+        table, name=body.name, description=body.description, parent_category_id=body.parent_category_id
+    )
+    return created(CategoryView.of(category))
+
+
+@router.get("/courses", tags=["catalog"], summary="Published courses, optionally of one category")
+def list_courses(
+    categoryId: Annotated[str | None, Query(max_length=64)] = None,  # noqa: N803
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> CoursePage:
+    table = Table()
+    courses, next_cursor = catalog.list_published_courses(
+        table, category_id=categoryId, limit=page_limit(limit), cursor=cursor
+    )
+    if categoryId and not courses and not cursor:
+        catalog.get_category(table, categoryId)  # an unknown category is a 404, not an empty list
+    return CoursePage(items=[CourseView.of(c) for c in courses], next_cursor=next_cursor)
+
+
+@router.post("/courses", tags=["catalog"], summary="Create a draft course owned by the caller")
+def create_course(body: CourseCreate) -> Response[CourseView]:
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    security.require_role(principal, Role.INSTRUCTOR, Role.ADMIN)
+    return created(CourseView.of(catalog.create_course(table, principal, body.model_dump())))
+
+
+@router.get("/courses/<courseId>", tags=["catalog"], summary="A course (drafts: owner and admins only)")
+def get_course(courseId: PathId) -> CourseView:  # noqa: N803
+    table = Table()
+    course_key = keys.course(courseId)
+    caller = security.optional(router, table, [course_key])
+    if caller:
+        item = caller.extras.get(course_key)
+        course = Course.from_item(item) if item else None
+    else:
+        try:
+            course = catalog.get_course(table, courseId)
+        except NotFoundError:
+            course = None
+    return CourseView.of(catalog.visible_course(caller.principal if caller else None, course, courseId))
+
+
+@router.put("/courses/<courseId>", tags=["catalog"], summary="Edit a course (owner or admin)")
+def update_course(courseId: PathId, body: CourseUpdate) -> CourseView:  # noqa: N803
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    return CourseView.of(catalog.update_course(table, principal, courseId, body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/courses/<courseId>", tags=["catalog"], summary="Delete a course with no enrollments")
+def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
+    table = Table()
+    catalog.delete_course(table, security.authenticated(router, table).principal, courseId)
+    return no_content()
+
+
+@router.get("/lessons/<courseId>", tags=["catalog"], summary="A course's lessons in order")
+def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
+    table = Table()
+    caller = security.optional(router, table, lambda user_id: [keys.enrollment(user_id, courseId)])
+    principal = caller.principal if caller else None
+    enrollment = next(iter(caller.extras.values()), None) if caller else None
+    return CourseLessons.of(catalog.course_outline(table, principal, courseId, enrollment))
+
+
+@router.post("/lessons", tags=["catalog"], summary="Add a lesson to a course (owner or admin)")
+def create_lesson(body: LessonCreate) -> Response[LessonView]:
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    return created(LessonView.of(catalog.create_lesson(table, principal, body.model_dump())))
+
+
+@router.put("/lessons/<lessonId>", tags=["catalog"], summary="Edit a lesson (owner or admin)")
+def update_lesson(lessonId: PathId, body: LessonUpdate) -> LessonView:  # noqa: N803
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    return LessonView.of(catalog.update_lesson(table, principal, lessonId, body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/lessons/<lessonId>", tags=["catalog"], summary="Delete a lesson (owner or admin)")
+def delete_lesson(lessonId: PathId) -> Response[None]:  # noqa: N803
+    table = Table()
+    catalog.delete_lesson(table, security.authenticated(router, table).principal, lessonId)
+    return no_content()

@@ -1,0 +1,122 @@
+"""A local API Gateway: each HTTP request becomes a REST API proxy event for ``api.app.handler``.
+
+The very handler that runs in Lambda serves the local API, so local behaviour is AWS behaviour.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request
+
+from infra.local.lambda_runtime import LambdaContext
+
+_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
+
+
+def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
+    """The API Gateway REST (v1) proxy event for one request."""
+    headers = {k: v for k, v in request.headers.items()}
+    multi_headers = {k: request.headers.getlist(k) for k in headers}
+    query = {k: v for k, v in request.args.items()} or None
+    multi_query = {k: request.args.getlist(k) for k in request.args} or None
+    is_text = any(request.content_type.startswith(t) for t in _TEXT_TYPES) if request.content_type else True
+    try:
+        text = body.decode() if is_text else None
+    except UnicodeDecodeError:
+        text = None
+    now = time.time()
+    return {
+        "resource": "/{proxy+}",
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": {"proxy": request.path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": request.method,
+            "path": request.path,
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {"sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string},
+            "accountId": "123456789012",
+            "apiId": "local",
+        },
+        "body": (text if text is not None else base64.b64encode(body).decode()) if body else None,
+        "isBase64Encoded": bool(body) and text is None,
+    }
+
+
+class ApiGatewayApp:
+    """WSGI adapter: request -> proxy event -> handler -> response."""
+
+    def __init__(self, max_body_bytes: int = 10 * 1024 * 1024, access_log: bool = False) -> None:
+        self._max_body = max_body_bytes  # API Gateway's own hard limit (10 MB)
+        self._access_log = access_log
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        from api.app import handler  # imported on first request, like a Lambda cold start
+
+        request = Request(environ)
+        length = request.content_length or 0
+        if length > self._max_body:
+            start_response("413 Request Entity Too Large", [("Content-Type", "application/json")])
+            return [b'{"message": "Request Too Long"}']
+        event = proxy_event(request, request.get_data() if length or request.headers.get("Transfer-Encoding") else b"")
+        context = LambdaContext(
+            function_name="lms-api",
+            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:lms-api",
+            aws_request_id=event["requestContext"]["requestId"],
+            deadline=time.monotonic() + 29,
+        )
+        started = time.perf_counter()
+        result = handler(event, context)
+        if self._access_log:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            print(f"{request.method} {request.full_path.rstrip('?')} -> {result['statusCode']} ({elapsed_ms:.0f} ms)", flush=True)
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        headers: list[tuple[str, str]] = list((result.get("headers") or {}).items())
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers.extend((name, value) for value in values)
+        from http import HTTPStatus
+
+        status = int(result["statusCode"])
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [payload]
+
+
+class LocalApi:
+    def __init__(self, host: str = "127.0.0.1", port: int = 3000, access_log: bool = False) -> None:
+        self.host, self.port, self.access_log = host, port, access_log
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalApi:
+        self._server = make_server(self.host, self.port, ApiGatewayApp(access_log=self.access_log), threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)

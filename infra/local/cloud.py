@@ -1,0 +1,174 @@
+"""The embedded local cloud: one process, one port, no AWS account.
+
+* ``POST /2015-03-31/functions/<name>/invocations`` -> :class:`LambdaRuntime` (handlers in ``tasks/``);
+* ``/_local/faults`` -> fault injection for the local Lambda runtime;
+* everything else -> moto in server mode (DynamoDB, S3, Step Functions with execution enabled,
+  EventBridge, Secrets Manager).
+
+moto's Step Functions engine calls Lambda at ``http://localhost:$MOTO_PORT``, which is this router,
+so the real ASL runs the real handlers. Product code reaches all of it through ``AWS_ENDPOINT_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from infra.local.lambda_runtime import FAULTS_PATH, INVOKE_PATH, LambdaRuntime, function_arn, function_name_of
+from lms import aws, keys
+from lms.settings import get_settings, reset_settings
+from workflows import catalog
+
+STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/lms-local-stepfunctions"
+EVENT_BUS_NAME = "lms"
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """The single table: PK/SK, GSI1 and GSI2 (both projecting ALL), on-demand billing."""
+    string = "S"
+    indexes = [
+        {
+            "IndexName": index,
+            "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index, pk, sk in ((keys.GSI1, keys.GSI1PK, keys.GSI1SK), (keys.GSI2, keys.GSI2PK, keys.GSI2SK))
+    ]
+    attributes = (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK)
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": keys.PK, "KeyType": "HASH"}, {"AttributeName": keys.SK, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": string} for a in attributes],
+        "GlobalSecondaryIndexes": indexes,
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+class _Router:
+    """WSGI: Lambda Invoke API and fault injection here, the rest to moto."""
+
+    def __init__(self, moto_app: Any, runtime: LambdaRuntime) -> None:
+        self._moto = moto_app
+        self._runtime = runtime
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        match = INVOKE_PATH.match(path)
+        if match and method == "POST":
+            status, headers, body = self._runtime.invoke(function_name_of(match["function"]), _read_body(environ))
+            return _respond(start_response, status, headers, body)
+        if path == FAULTS_PATH and method == "POST":
+            return self._inject_fault(environ, start_response)
+        return self._moto(environ, start_response)  # type: ignore[no-any-return]
+
+    def _inject_fault(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        headers = {"Content-Type": "application/json"}
+        try:
+            spec = json.loads(_read_body(environ))
+            self._runtime.inject_fault(
+                spec["function"], spec["errorType"], spec.get("errorMessage", "injected fault"), int(spec.get("count", 1))
+            )
+        except KeyError as error:
+            return _respond(start_response, 404, headers, json.dumps({"message": f"unknown: {error}"}).encode())
+        except (ValueError, TypeError) as error:
+            return _respond(start_response, 400, headers, json.dumps({"message": str(error)}).encode())
+        return _respond(start_response, 204, {}, b"")
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _respond(start_response: Any, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+    from http import HTTPStatus
+
+    start_response(f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def use_local_cloud(endpoint: str, region: str = "us-east-1") -> None:
+    """Point this process's boto3 (product code included) at the local cloud."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    reset_settings()
+
+
+class LocalCloud:
+    """Start with :meth:`start`, create the product's resources with :meth:`bootstrap`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1") -> None:
+        self.host, self.port, self.region = host, port, region
+        self.runtime = LambdaRuntime({name: fn.handler for name, fn in catalog.all_functions().items()}, region)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalCloud:
+        from moto.core.config import default_user_config
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        default_user_config["lambda"]["use_docker"] = False
+        app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        self.port = self._server.server_port  # port 0 picks a free one
+        # moto's Step Functions engine calls Lambda (and DynamoDB) at localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-cloud", daemon=True)
+        self._thread.start()
+        use_local_cloud(self.endpoint, self.region)
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def bootstrap(self) -> None:
+        """Create the table, the bucket, the event bus and every state machine of the catalog."""
+        settings = get_settings()
+        dynamodb = aws.client("dynamodb")
+        dynamodb.create_table(**table_definition(settings.table_name))
+        dynamodb.update_time_to_live(
+            TableName=settings.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": keys.TTL_ATTRIBUTE},
+        )
+        aws.client("s3").create_bucket(Bucket=settings.bucket_name)
+        aws.client("events").create_event_bus(Name=EVENT_BUS_NAME)
+        self.create_state_machines()
+
+    def create_state_machines(self) -> dict[str, str]:
+        """Create (or update) every workflow with local ARNs substituted; returns name -> ARN."""
+        settings = get_settings()
+        sfn = aws.client("stepfunctions")
+        shared = {"TableName": settings.table_name, "BucketName": settings.bucket_name, "EventBusName": EVENT_BUS_NAME}
+        arns = {name: function_arn(name, self.region) for name in self.runtime.function_names}
+        created: dict[str, str] = {}
+        for workflow in catalog.WORKFLOWS:
+            definition = catalog.render(workflow, catalog.substitutions(workflow, function_arn=arns, values=shared))
+            response = sfn.create_state_machine(
+                name=workflow.state_machine_name, definition=definition, roleArn=STATE_MACHINE_ROLE, type="STANDARD"
+            )
+            created[workflow.name] = response["stateMachineArn"]
+        return created

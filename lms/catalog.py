@@ -1,0 +1,279 @@
+"""Categories, courses and lessons: the catalog's rules and its persistence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lms import keys
+from lms.clock import utcnow
+from lms.entities import Category, Course, CourseStatus, EnrollmentStatus, Lesson, Role
+from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError
+from lms.identity import Principal
+from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
+
+MAX_LESSONS_PER_COURSE = 200
+_TRANSACTION_LIMIT = 100
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+def category_item(category: Category) -> Item:
+    return {**keys.category(category.category_id).as_item(), **category.attributes()}
+
+
+def list_categories(table: Table) -> list[Category]:
+    items = table.query_all(partition=(keys.PK, keys.CATALOG), sort_prefix=(keys.SK, keys.CATEGORY_PREFIX))
+    return sorted((Category.from_item(i) for i in items), key=lambda c: c.name.lower())
+
+
+def category_tree(categories: list[Category]) -> list[tuple[Category, list[Category]]]:
+    """Top-level categories, each with its subcategories, both sorted by name."""
+    children: dict[str, list[Category]] = {}
+    for category in categories:
+        if category.parent_category_id:
+            children.setdefault(category.parent_category_id, []).append(category)
+    return [(c, children.get(c.category_id, [])) for c in categories if not c.parent_category_id]
+
+
+def get_category(table: Table, category_id: str) -> Category:
+    item = table.get(keys.category(category_id))
+    if item is None:
+        raise NotFoundError(f"No category with id {category_id}.")
+    return Category.from_item(item)
+
+
+def create_category(table: Table, *, name: str, description: str, parent_category_id: str | None) -> Category:
+    existing = list_categories(table)
+    if parent_category_id:
+        parent = next((c for c in existing if c.category_id == parent_category_id), None)
+        if parent is None:
+            raise NotFoundError(f"No parent category with id {parent_category_id}.")
+        if parent.parent_category_id:
+            raise BusinessRuleError("Subcategories cannot have subcategories of their own.")
+    siblings = (c for c in existing if c.parent_category_id == parent_category_id)
+    if any(c.name.strip().lower() == name.strip().lower() for c in siblings):
+        raise ConflictError(f"A category named {name!r} already exists here.")
+    category = Category(name=name.strip(), description=description, parent_category_id=parent_category_id)
+    table.put(category_item(category), condition="attribute_not_exists(PK)")
+    return category
+
+
+# --- courses -----------------------------------------------------------------------------------
+
+
+def course_item(course: Course) -> Item:
+    created = course.created_at.isoformat()
+    return {
+        **keys.course(course.course_id).as_item(),
+        keys.GSI1PK: keys.category_index(course.category_id),
+        keys.GSI1SK: keys.course_in_category_sort(course.status, created, course.course_id),
+        keys.GSI2PK: keys.course_status_index(course.status),
+        keys.GSI2SK: f"{created}#{course.course_id}",
+        **course.attributes(),
+    }
+
+
+def lesson_item(lesson: Lesson) -> Item:
+    return {
+        **keys.lesson(lesson.course_id, lesson.lesson_id).as_item(),
+        keys.GSI1PK: keys.lesson_index(lesson.lesson_id),
+        keys.GSI1SK: keys.lesson_index(lesson.lesson_id),
+        **lesson.attributes(),
+    }
+
+
+def can_manage(principal: Principal | None, course: Course) -> bool:
+    """Owner instructor or admin."""
+    if principal is None:
+        return False
+    return principal.role == Role.ADMIN or (
+        principal.role == Role.INSTRUCTOR and course.instructor_id == principal.user_id
+    )
+
+
+def is_visible(principal: Principal | None, course: Course) -> bool:
+    return course.status == CourseStatus.PUBLISHED or can_manage(principal, course)
+
+
+def _require_manager(principal: Principal, course: Course) -> None:
+    if not can_manage(principal, course):
+        raise ForbiddenError("Only the course's instructor or an administrator may change it.")
+
+
+def get_course(table: Table, course_id: str) -> Course:
+    item = table.get(keys.course(course_id))
+    if item is None:
+        raise NotFoundError(f"No course with id {course_id}.")
+    return Course.from_item(item)
+
+
+def visible_course(principal: Principal | None, course: Course | None, course_id: str) -> Course:
+    """The course if the caller may see it; drafts of others answer 404 so they cannot be probed."""
+    if course is None or not is_visible(principal, course):
+        raise NotFoundError(f"No course with id {course_id}.")
+    return course
+
+
+def list_published_courses(
+    table: Table, *, category_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Course], str | None]:
+    published = CourseStatus.PUBLISHED.value
+    if category_id:
+        page = table.query(
+            partition=(keys.GSI1PK, keys.category_index(category_id)),
+            sort_prefix=(keys.GSI1SK, f"{published}#"),
+            index=keys.GSI1,
+            limit=limit,
+            cursor=cursor,
+            newest_first=True,
+        )
+    else:
+        page = table.query(
+            partition=(keys.GSI2PK, keys.course_status_index(published)),
+            index=keys.GSI2,
+            limit=limit,
+            cursor=cursor,
+            newest_first=True,
+        )
+    return [Course.from_item(i) for i in page.items], page.next_cursor
+
+
+def create_course(table: Table, principal: Principal, fields: dict[str, Any]) -> Course:
+    if not principal.has_role(Role.INSTRUCTOR, Role.ADMIN):
+        raise ForbiddenError("Only instructors and administrators create courses.")
+    get_category(table, fields["category_id"])
+    course = Course(instructor_id=principal.user_id, status=CourseStatus.DRAFT, **fields)
+    table.put(course_item(course), condition="attribute_not_exists(PK)")
+    return course
+
+
+def update_course(table: Table, principal: Principal, course_id: str, changes: dict[str, Any]) -> Course:
+    course = get_course(table, course_id)
+    _require_manager(principal, course)
+    if changes.get("category_id") and changes["category_id"] != course.category_id:
+        get_category(table, changes["category_id"])
+    updated = Course.model_validate(
+        {**course.model_dump(), **{k: v for k, v in changes.items() if v is not None}, "updated_at": utcnow()}
+    )
+    # The condition keeps workflow-owned fields (status, counters) from being overwritten by a stale copy.
+    try:
+        table.put(
+            course_item(updated),
+            condition="#status = :status AND enrollmentCount = :count",
+            names={"#status": "status"},
+            values={":status": course.status.value, ":count": course.enrollment_count},
+        )
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise ConflictError("The course changed while it was being edited; retry.") from error
+        raise
+    return updated
+
+
+def delete_course(table: Table, principal: Principal, course_id: str) -> None:
+    """Delete a course and its lessons; refused once anyone is enrolled (checked atomically)."""
+    course_items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
+    course_raw = next((i for i in course_items if i[keys.SK] == keys.COURSE), None)
+    if course_raw is None:
+        raise NotFoundError(f"No course with id {course_id}.")
+    course = Course.from_item(course_raw)
+    _require_manager(principal, course)
+    if course.enrollment_count > 0:
+        raise ConflictError("Students are enrolled in this course; it cannot be deleted.")
+    lesson_keys = [keys.Key(i[keys.PK], i[keys.SK]) for i in course_items if i[keys.SK] != keys.COURSE]
+    guard = {
+        "Delete": {
+            "Key": serialize_key(keys.course(course_id)),
+            "ConditionExpression": "attribute_exists(PK) AND enrollmentCount = :zero",
+            "ExpressionAttributeValues": serialize({":zero": 0}),
+        }
+    }
+    first, rest = lesson_keys[: _TRANSACTION_LIMIT - 1], lesson_keys[_TRANSACTION_LIMIT - 1 :]
+    try:
+        table.transact_write([guard, *({"Delete": {"Key": serialize_key(k)}} for k in first)])
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise ConflictError("Students enrolled in this course meanwhile; it was not deleted.") from error
+        raise
+    for start in range(0, len(rest), _TRANSACTION_LIMIT):
+        chunk = rest[start : start + _TRANSACTION_LIMIT]
+        table.transact_write({"Delete": {"Key": serialize_key(k)}} for k in chunk)
+
+
+# --- lessons -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseOutline:
+    course: Course
+    lessons: list[Lesson]
+    full_content: bool
+
+
+def _split_course_partition(items: list[Item]) -> tuple[Course | None, list[Lesson]]:
+    course = next((Course.from_item(i) for i in items if i[keys.SK] == keys.COURSE), None)
+    lessons = [Lesson.from_item(i) for i in items if i[keys.SK].startswith(keys.LESSON_PREFIX)]
+    return course, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
+
+
+def course_outline(
+    table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
+) -> CourseOutline:
+    """The course's lessons in order; full content for enrolled students, the owner and admins."""
+    course, lessons = _split_course_partition(
+        table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
+    )
+    course = visible_course(principal, course, course_id)
+    enrolled = enrollment is not None and enrollment.get("status") == EnrollmentStatus.ACTIVE.value
+    return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
+
+
+def _manageable_course_with_lessons(
+    table: Table, principal: Principal, course_id: str
+) -> tuple[Course, list[Lesson]]:
+    course, lessons = _split_course_partition(
+        table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
+    )
+    if course is None:
+        raise NotFoundError(f"No course with id {course_id}.")
+    _require_manager(principal, course)
+    return course, lessons
+
+
+def create_lesson(table: Table, principal: Principal, fields: dict[str, Any]) -> Lesson:
+    course, lessons = _manageable_course_with_lessons(table, principal, fields["course_id"])
+    if len(lessons) >= MAX_LESSONS_PER_COURSE:
+        raise BusinessRuleError(f"A course has at most {MAX_LESSONS_PER_COURSE} lessons.")
+    if fields.get("order_index") is None:
+        fields = {**fields, "order_index": max((lesson.order_index for lesson in lessons), default=-1) + 1}
+    lesson = Lesson(**fields)
+    table.put(lesson_item(lesson), condition="attribute_not_exists(PK)")
+    return lesson
+
+
+def _find_lesson(table: Table, lesson_id: str) -> Lesson:
+    page = table.query(partition=(keys.GSI1PK, keys.lesson_index(lesson_id)), index=keys.GSI1, limit=1)
+    if not page.items:
+        raise NotFoundError(f"No lesson with id {lesson_id}.")
+    return Lesson.from_item(page.items[0])
+
+
+def update_lesson(table: Table, principal: Principal, lesson_id: str, changes: dict[str, Any]) -> Lesson:
+    lesson = _find_lesson(table, lesson_id)
+    _require_manager(principal, get_course(table, lesson.course_id))
+    updated = Lesson.model_validate(
+        {**lesson.model_dump(), **{k: v for k, v in changes.items() if v is not None}, "updated_at": utcnow()}
+    )
+    table.put(lesson_item(updated), condition="attribute_exists(PK)")
+    return updated
+
+
+def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
+    lesson = _find_lesson(table, lesson_id)
+    _require_manager(principal, get_course(table, lesson.course_id))
+    table.delete(keys.lesson(lesson.course_id, lesson.lesson_id))
+

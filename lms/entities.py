@@ -1,0 +1,163 @@
+"""Pydantic entities of the seed model. Field names are camelCase on the wire and in DynamoDB.
+
+Money is always integer minor units with a currency; datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic.alias_generators import to_camel
+
+from lms.clock import new_id, utcnow
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must carry a timezone")
+    return moment
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Currency = Annotated[str, Field(pattern=r"^[a-z]{3}$", examples=["usd"])]
+Cents = Annotated[int, Field(ge=0, le=100_000_000, description="integer minor units")]
+
+
+class Entity(BaseModel):
+    """Base of every stored entity: camelCase aliases, validated on assignment."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, validate_assignment=True, extra="ignore"
+    )
+
+    def attributes(self) -> dict[str, Any]:
+        """The entity as DynamoDB attributes (without keys)."""
+        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Self:
+        return cls.model_validate(item)
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+
+class User(Entity):
+    user_id: str = Field(default_factory=new_id)
+    email: EmailStr
+    first_name: str
+    last_name: str
+    role: Role = Role.STUDENT
+    is_active: bool = True
+    password_hash: str = Field(repr=False)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class Category(Entity):
+    category_id: str = Field(default_factory=new_id)
+    name: str
+    description: str = ""
+    parent_category_id: str | None = None
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class CourseStatus(StrEnum):
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    ARCHIVED = "ARCHIVED"
+
+
+class CourseLevel(StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class Course(Entity):
+    course_id: str = Field(default_factory=new_id)
+    title: str
+    description: str = ""
+    instructor_id: str
+    category_id: str
+    level: CourseLevel = CourseLevel.BEGINNER
+    price_cents: Cents
+    currency: Currency = "usd"
+    status: CourseStatus = CourseStatus.DRAFT
+    enrollment_count: int = 0
+    revenue_cents: int = 0
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+    published_at: UtcDatetime | None = None
+
+
+class LessonType(StrEnum):
+    VIDEO = "video"
+    TEXT = "text"
+    QUIZ = "quiz"
+
+
+class Lesson(Entity):
+    lesson_id: str = Field(default_factory=new_id)
+    course_id: str
+    title: str
+    type: LessonType
+    content: str | None = None
+    order_index: int = Field(default=0, ge=0)
+    duration_seconds: int | None = Field(default=None, ge=0)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class Money(BaseModel):
+    amount: Cents
+    currency: Currency = "usd"
+
+
+class TransactionStatus(StrEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+    REFUNDED = "REFUNDED"
+
+
+class Transaction(Entity):
+    transaction_id: str = Field(default_factory=new_id)
+    user_id: str
+    course_id: str
+    amount: Money
+    status: TransactionStatus = TransactionStatus.PENDING
+    reason: str | None = None
+    payment_intent_id: str | None = None
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+
+
+class Enrollment(Entity):
+    user_id: str
+    course_id: str
+    transaction_id: str | None = None
+    status: EnrollmentStatus = EnrollmentStatus.ACTIVE
+    progress_percentage: int = Field(default=0, ge=0, le=100)
+    enrolled_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class LessonProgress(Entity):
+    user_id: str
+    course_id: str
+    lesson_id: str
+    is_completed: bool = False
+    time_spent_seconds: int = Field(default=0, ge=0)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)

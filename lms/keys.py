@@ -1,0 +1,148 @@
+"""The single-table key design. The only module that formats ``PK``/``SK``/``GSI*`` values.
+
+Access patterns (none of them a Scan):
+
+=============================  ==========================================================
+user by id                     GetItem   PK=USER#<id>          SK=PROFILE
+user by email                  Query     GSI1PK=EMAIL#<email>
+email uniqueness               conditional Put PK=EMAIL#<email> SK=EMAIL (with the user)
+all users (admin)              Query     GSI2PK=USERS
+a user's enrollments           Query     PK=USER#<id>          SK begins_with ENROLLMENT#
+a user's lesson progress       Query     PK=USER#<id>          SK begins_with PROGRESS#<courseId>#
+categories                     Query     PK=CATALOG            SK begins_with CATEGORY#
+a course and its lessons       Query     PK=COURSE#<id>        (SK=COURSE, SK begins_with LESSON#)
+lesson by id                   Query     GSI1PK=LESSON#<id>
+published courses by category  Query     GSI1PK=CATEGORY#<id>  GSI1SK begins_with PUBLISHED#
+courses by status              Query     GSI2PK=COURSES#<STATUS>
+a user's transactions          Query     GSI1PK=USER#<id>      GSI1SK begins_with TRANSACTION#
+transactions by status         Query     GSI2PK=TRANSACTIONS#<STATUS>
+revoked token (logout)         GetItem   PK=REVOKED_TOKEN#<jti> (expires through TTL)
+login failure counter          Update    PK=THROTTLE#<scope>#<subject> SK=WINDOW#<start> (TTL)
+=============================  ==========================================================
+
+GSI2 exists because the catalog and the admin screens list by status or type without a
+category or owner to partition on; both GSIs project ALL attributes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+PK, SK = "PK", "SK"
+GSI1, GSI1PK, GSI1SK = "GSI1", "GSI1PK", "GSI1SK"
+GSI2, GSI2PK, GSI2SK = "GSI2", "GSI2PK", "GSI2SK"
+TTL_ATTRIBUTE = "ttl"
+
+
+class Key(NamedTuple):
+    pk: str
+    sk: str
+
+    def as_item(self) -> dict[str, str]:
+        return {PK: self.pk, SK: self.sk}
+
+
+# --- users -------------------------------------------------------------------------------------
+
+USER_PREFIX = "USER#"
+PROFILE = "PROFILE"
+ALL_USERS = "USERS"
+
+
+def user(user_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", PROFILE)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_index(email: str) -> str:
+    return f"EMAIL#{normalise_email(email)}"
+
+
+def email_claim(email: str) -> Key:
+    return Key(email_index(email), "EMAIL")
+
+
+def user_index(user_id: str) -> str:
+    return f"{USER_PREFIX}{user_id}"
+
+
+# --- learning ----------------------------------------------------------------------------------
+
+ENROLLMENT_PREFIX = "ENROLLMENT#"
+PROGRESS_PREFIX = "PROGRESS#"
+
+
+def enrollment(user_id: str, course_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", f"{ENROLLMENT_PREFIX}{course_id}")
+
+
+def lesson_progress(user_id: str, course_id: str, lesson_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", f"{PROGRESS_PREFIX}{course_id}#{lesson_id}")
+
+
+# --- catalog -----------------------------------------------------------------------------------
+
+CATALOG = "CATALOG"
+CATEGORY_PREFIX = "CATEGORY#"
+COURSE_PREFIX = "COURSE#"
+COURSE = "COURSE"
+LESSON_PREFIX = "LESSON#"
+
+
+def category(category_id: str) -> Key:
+    return Key(CATALOG, f"{CATEGORY_PREFIX}{category_id}")
+
+
+def category_index(category_id: str) -> str:
+    return f"{CATEGORY_PREFIX}{category_id}"
+
+
+def course(course_id: str) -> Key:
+    return Key(f"{COURSE_PREFIX}{course_id}", COURSE)
+
+
+def course_partition(course_id: str) -> str:
+    return f"{COURSE_PREFIX}{course_id}"
+
+
+def course_status_index(status: str) -> str:
+    return f"COURSES#{status}"
+
+
+def course_in_category_sort(status: str, created_at: str, course_id: str) -> str:
+    return f"{status}#{created_at}#{course_id}"
+
+
+def lesson(course_id: str, lesson_id: str) -> Key:
+    return Key(f"{COURSE_PREFIX}{course_id}", f"{LESSON_PREFIX}{lesson_id}")
+
+
+def lesson_index(lesson_id: str) -> str:
+    return f"{LESSON_PREFIX}{lesson_id}"
+
+
+# --- purchases ---------------------------------------------------------------------------------
+
+TRANSACTION_PREFIX = "TRANSACTION#"
+
+
+def transaction(transaction_id: str) -> Key:
+    return Key(f"{TRANSACTION_PREFIX}{transaction_id}", "TRANSACTION")
+
+
+def transaction_status_index(status: str) -> str:
+    return f"TRANSACTIONS#{status}"
+
+
+# --- security ----------------------------------------------------------------------------------
+
+
+def revoked_token(jti: str) -> Key:
+    return Key(f"REVOKED_TOKEN#{jti}", "REVOKED")
+
+
+def login_failures(scope: str, subject: str, window_start: int) -> Key:
+    return Key(f"THROTTLE#{scope}#{subject}", f"WINDOW#{window_start}")

@@ -1,0 +1,97 @@
+"""Demo data for the local cloud: categories, one user per role, courses with lessons.
+
+Ids are derived from names, so seeding again overwrites the demo records instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from lms import keys, passwords
+from lms.catalog import category_item, course_item, lesson_item
+from lms.clock import utcnow
+from lms.entities import Category, Course, CourseLevel, CourseStatus, Lesson, LessonType, Role, User
+from lms.identity import user_item
+from lms.table import Table
+
+_NAMESPACE = uuid.UUID("6f1c2a52-6b39-4d53-9a55-2d1b7b8c0f11")
+
+DEMO_USERS = (
+    ("admin@example.com", "Ada", "Admin", Role.ADMIN),
+    ("instructor@example.com", "Ivan", "Instructor", Role.INSTRUCTOR),
+    ("student@example.com", "Sam", "Student", Role.STUDENT),
+)
+
+# (category, subcategories)
+DEMO_CATEGORIES = (
+    ("Programming", ("Python", "Web Development")),
+    ("Design", ("UX",)),
+    ("Business", ()),
+)
+
+# (title, subcategory, price in cents, status, lessons)
+DEMO_COURSES = (
+    ("Python for Beginners", "Python", 4900, CourseStatus.PUBLISHED, ("Installing Python", "Variables", "Functions")),
+    ("Async Python in Practice", "Python", 7900, CourseStatus.PUBLISHED, ("The event loop", "Tasks and gather")),
+    ("HTML & CSS Foundations", "Web Development", 0, CourseStatus.PUBLISHED, ("Your first page", "Box model")),
+    ("UX Research Basics", "UX", 2900, CourseStatus.PUBLISHED, ("Interviews", "Usability tests")),
+    ("Django Deep Dive (draft)", "Web Development", 9900, CourseStatus.DRAFT, ("Models", "Views")),
+)
+
+
+def demo_id(*parts: str) -> str:
+    return uuid.uuid5(_NAMESPACE, "/".join(parts)).hex
+
+
+@dataclass(frozen=True)
+class DemoData:
+    users: dict[str, User]
+    categories: dict[str, Category]
+    courses: dict[str, Course]
+
+
+def seed_demo_data(table: Table, password: str) -> DemoData:
+    password_hash = passwords.hash_password(password)
+    now = utcnow()
+    users: dict[str, User] = {}
+    for email, first, last, role in DEMO_USERS:
+        user = User(
+            user_id=demo_id("user", email), email=email, first_name=first, last_name=last, role=role,
+            password_hash=password_hash, created_at=now, updated_at=now,
+        )
+        table.put(user_item(user))
+        table.put({**keys.email_claim(email).as_item(), "userId": user.user_id})
+        users[role.value] = user
+
+    categories: dict[str, Category] = {}
+    for name, children in DEMO_CATEGORIES:
+        parent = Category(category_id=demo_id("category", name), name=name, description=f"{name} courses")
+        table.put(category_item(parent))
+        categories[name] = parent
+        for child_name in children:
+            child = Category(
+                category_id=demo_id("category", name, child_name), name=child_name,
+                description=f"{child_name} courses", parent_category_id=parent.category_id,
+            )
+            table.put(category_item(child))
+            categories[child_name] = child
+
+    instructor = users[Role.INSTRUCTOR.value]
+    courses: dict[str, Course] = {}
+    for title, category_name, price, status, lesson_titles in DEMO_COURSES:
+        course = Course(
+            course_id=demo_id("course", title), title=title, description=f"Learn {title.lower()} step by step.",
+            instructor_id=instructor.user_id, category_id=categories[category_name].category_id,
+            level=CourseLevel.BEGINNER, price_cents=price, currency="usd", status=status,
+            published_at=now if status == CourseStatus.PUBLISHED else None,
+        )
+        table.put(course_item(course))
+        courses[title] = course
+        for index, lesson_title in enumerate(lesson_titles):
+            lesson = Lesson(
+                lesson_id=demo_id("lesson", title, lesson_title), course_id=course.course_id, title=lesson_title,
+                type=LessonType.TEXT, content=f"# {lesson_title}\n\nThe full text of this lesson.", order_index=index,
+            )
+            table.put(lesson_item(lesson))
+    return DemoData(users=users, categories=categories, courses=courses)

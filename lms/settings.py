@@ -1,0 +1,54 @@
+"""Configuration read from the environment, once, lazily (so tests can set the environment first)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    """Every knob of the product. Names are the environment variables, upper-cased with ``LMS_``."""
+
+    table_name: str = "lms"
+    bucket_name: str = "lms-media"
+    region: str = "us-east-1"
+    # The JWT signing secret: inline (local dev, generated per process) or a Secrets Manager ARN (AWS).
+    jwt_secret: str | None = Field(default=None, repr=False)
+    jwt_secret_arn: str | None = None
+    jwt_issuer: str = "lms"
+    jwt_audience: str = "lms-api"
+    access_token_ttl_seconds: int = Field(default=30 * 60, ge=60, le=60 * 60)
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
+    max_body_bytes: int = 64 * 1024
+    max_page_size: int = 100
+    # Login throttling: failures allowed per window, per account and per source address.
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_source: int = 20
+
+
+def _env_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@functools.cache
+def get_settings() -> Settings:
+    values: dict[str, object] = {}
+    for name, field in Settings.model_fields.items():
+        raw = os.environ.get(f"LMS_{name.upper()}")
+        if raw is None:
+            continue
+        values[name] = _env_list(raw) if field.annotation == list[str] else raw
+    if "region" not in values and os.environ.get("AWS_REGION"):
+        values["region"] = os.environ["AWS_REGION"]
+    return Settings.model_validate(values)
+
+
+def reset_settings() -> None:
+    """Forget cached settings and clients (tests and the local cloud change the environment)."""
+    get_settings.cache_clear()
+    from lms import aws  # local import: aws depends on settings
+
+    aws.reset_clients()

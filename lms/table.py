@@ -1,0 +1,223 @@
+"""A thin layer over the DynamoDB client for the single table: (de)serialisation and pagination.
+
+Repositories build items with :mod:`lms.keys`; this module only moves them. It uses the low-level
+client (not the resource API) so every request is one visible API call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from lms import aws, keys
+from lms.errors import ValidationError
+from lms.settings import get_settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def serialize(item: Item) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def deserialize(raw: dict[str, Any]) -> Item:
+    return {k: _to_plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+
+
+def serialize_key(key: keys.Key) -> dict[str, Any]:
+    return serialize(key.as_item())
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next_cursor: str | None
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    plain = deserialize(last_evaluated_key)
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+            raise ValueError("cursor is not a key")
+        return serialize(plain)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise ValidationError("The cursor is not one this API issued.") from error
+
+
+class Table:
+    """The product's one table."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or get_settings().table_name
+
+    @property
+    def _client(self) -> Any:
+        return aws.dynamodb()
+
+    def get(self, key: keys.Key, *, consistent: bool = False) -> Item | None:
+        response = self._client.get_item(
+            TableName=self.name, Key=serialize_key(key), ConsistentRead=consistent
+        )
+        return deserialize(response["Item"]) if "Item" in response else None
+
+    def batch_get(self, wanted: Sequence[keys.Key]) -> dict[keys.Key, Item]:
+        """Fetch up to 100 distinct keys in one request; missing keys are absent from the result."""
+        unique = list(dict.fromkeys(wanted))
+        if not unique:
+            return {}
+        request = {self.name: {"Keys": [serialize_key(k) for k in unique], "ConsistentRead": True}}
+        found: dict[keys.Key, Item] = {}
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(self.name, []):
+                item = deserialize(raw)
+                found[keys.Key(item[keys.PK], item[keys.SK])] = item
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def query(
+        self,
+        *,
+        partition: tuple[str, str],
+        sort_prefix: tuple[str, str] | None = None,
+        index: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        newest_first: bool = False,
+    ) -> Page:
+        """One Query page: ``partition=(attribute, value)``, optional ``begins_with`` on the sort key."""
+        condition = "#pk = :pk"
+        names = {"#pk": partition[0]}
+        values: dict[str, Any] = {":pk": {"S": partition[1]}}
+        if sort_prefix:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sort_prefix[0]
+            values[":prefix"] = {"S": sort_prefix[1]}
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not newest_first,
+        }
+        if index:
+            request["IndexName"] = index
+        if limit:
+            request["Limit"] = limit
+        start = decode_cursor(cursor)
+        if start:
+            request["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**request)
+        except ClientError as error:
+            if start and error.response["Error"]["Code"] == "ValidationException":
+                raise ValidationError("The cursor does not belong to this list.") from error
+            raise
+        return Page(
+            items=[deserialize(raw) for raw in response.get("Items", [])],
+            next_cursor=encode_cursor(response.get("LastEvaluatedKey")),
+        )
+
+    def query_all(self, **kwargs: Any) -> list[Item]:
+        items: list[Item] = []
+        cursor = None
+        while True:
+            page = self.query(cursor=cursor, **kwargs)
+            items.extend(page.items)
+            if not page.next_cursor:
+                return items
+            cursor = page.next_cursor
+
+    def put(
+        self,
+        item: Item,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: Item | None = None,
+    ) -> None:
+        request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = serialize(values)
+        self._client.put_item(**request)
+
+    def delete(self, key: keys.Key, *, condition: str | None = None) -> None:
+        request: dict[str, Any] = {"TableName": self.name, "Key": serialize_key(key)}
+        if condition:
+            request["ConditionExpression"] = condition
+        self._client.delete_item(**request)
+
+    def update(
+        self,
+        key: keys.Key,
+        *,
+        expression: str,
+        names: dict[str, str] | None = None,
+        values: Item | None = None,
+        condition: str | None = None,
+    ) -> Item:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize_key(key),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = serialize(values)
+        if condition:
+            request["ConditionExpression"] = condition
+        return deserialize(self._client.update_item(**request)["Attributes"])
+
+    def transact_write(self, operations: Iterable[dict[str, Any]]) -> None:
+        """Apply writes atomically. Each operation is a TransactWriteItems entry without TableName."""
+        items = []
+        for operation in operations:
+            ((kind, body),) = operation.items()
+            items.append({kind: {"TableName": self.name, **body}})
+        self._client.transact_write_items(TransactItems=items)
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False

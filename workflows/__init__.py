@@ -1,0 +1,1 @@
+"""The Python side of each workflow: definitions, task functions, input models, execution naming."""
