@@ -1,0 +1,31 @@
+"""Read routes make at most two DynamoDB calls and never Scan (the guard is in conftest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ApiClient
+
+
+@pytest.mark.parametrize("who", ["anonymous", "student", "instructor", "admin"])
+def test_read_routes_make_at_most_two_dynamodb_calls(request, who: str, demo, dynamodb_calls) -> None:
+    client: ApiClient = request.getfixturevalue(who)
+    published = demo.data.courses["Python for Beginners"].course_id
+    draft = demo.data.courses["Django Deep Dive (draft)"].course_id
+    category = demo.data.categories["Python"].category_id
+    paths = [
+        "/health", "/categories", "/courses", f"/courses?categoryId={category}", f"/courses/{published}",
+        f"/courses/{draft}", f"/lessons/{published}", f"/lessons/{draft}",
+    ]
+    if who != "anonymous":
+        paths.append("/auth/profile")
+    if who == "admin":
+        paths.append("/admin/users")
+    for path in paths:
+        dynamodb_calls.reset()
+        response = client.get(path)
+        assert response.status_code in (200, 404), (path, response.text)
+        assert len(dynamodb_calls.operations) <= 2, (path, dynamodb_calls.operations)
+        if path != "/health":
+            assert dynamodb_calls.operations, f"{path}: the hook saw no call, so it is not measuring"
+        assert "Scan" not in dynamodb_calls.operations
