@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: dev test test-fast setup lock lint seed clean
+.PHONY: dev test test-fast setup lock lint seed clean synth
 
 dev: setup
 	$(BIN)/lms dev
@@ -41,3 +41,7 @@ seed: setup
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache
+
+# Synthesise the CloudFormation template into cdk.out without the CDK CLI (bundles the Lambda code with pip).
+synth: setup
+	$(BIN)/python -m infra.app

@@ -1,0 +1,59 @@
+"""The API construct: the API Lambda behind an API Gateway REST API (proxy), with its secret."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.data import Data
+from infra.task_function import python_function
+
+
+class Api(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, data: Data, code: lambda_.Code,
+                 cors_origins: list[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.jwt_secret = secretsmanager.Secret(
+            self,
+            "JwtSigningSecret",
+            description="HS256 signing secret of LMS access tokens",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        self.function = python_function(
+            self,
+            "Handler",
+            code=code,
+            handler="api.app.handler",
+            environment={
+                "LMS_TABLE_NAME": data.table.table_name,
+                "LMS_BUCKET_NAME": data.bucket.bucket_name,
+                "LMS_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
+                "LMS_CORS_ORIGINS": ",".join(cors_origins),
+            },
+        )
+        data.table.grant_read_write_data(self.function)
+        self.jwt_secret.grant_read(self.function)
+
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.rest_api = apigateway.LambdaRestApi(
+            self,
+            "RestApi",
+            handler=self.function,
+            proxy=True,
+            cloud_watch_role=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name="v1",
+                tracing_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False,
+                ),
+                throttling_rate_limit=100,
+                throttling_burst_limit=200,
+            ),
+        )

@@ -1,0 +1,13 @@
+"""Names and limits shared by the CDK constructs (one place, so constructs only compose)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_SOURCE_PACKAGES = ("lms", "api", "tasks", "workflows")
+LAMBDA_RUNTIME_REQUIREMENTS = PROJECT_ROOT / "requirements.lock"
+LAMBDA_MEMORY_MB = 512
+LAMBDA_TIMEOUT_SECONDS = 29  # API Gateway's integration timeout
+LOG_RETENTION_DAYS = 30
+SERVICE_NAME = "lms"

@@ -1,0 +1,60 @@
+"""The data construct: the single DynamoDB table and the media bucket."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from lms import keys
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        string = dynamodb.AttributeType.STRING
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name=keys.PK, type=string),
+            sort_key=dynamodb.Attribute(name=keys.SK, type=string),
+            billing=dynamodb.Billing.on_demand(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=keys.TTL_ATTRIBUTE,
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index,
+                    partition_key=dynamodb.Attribute(name=pk, type=string),
+                    sort_key=dynamodb.Attribute(name=sk, type=string),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
+                for index, pk, sk in ((keys.GSI1, keys.GSI1PK, keys.GSI1SK), (keys.GSI2, keys.GSI2PK, keys.GSI2SK))
+            ],
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Media",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="media/",
+            event_bridge_enabled=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
