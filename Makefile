@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 dev: setup
 	$(BIN)/lms dev
 
-test: setup
+test: setup lint
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # The fast suites only (no CDK synth): a developer's inner loop.

@@ -31,7 +31,9 @@ _OPENAPI = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> Response[Any]:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -43,7 +45,11 @@ def error_response(status: int, code: str, message: str, details: Any = None, he
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # Never echo the rejected input back: it may be a password.
     return [
-        {"location": [str(part) for part in error.get("loc", ())], "message": error.get("msg"), "type": error.get("type")}
+        {
+            "location": [str(part) for part in error.get("loc", ())],
+            "message": error.get("msg"),
+            "type": error.get("type"),
+        }
         for error in errors
     ]
 
@@ -76,7 +82,9 @@ def _build() -> APIGatewayRestResolver:
 
     @app.exception_handler(LmsError)
     def handle_domain_error(error: LmsError) -> Response[Any]:
-        headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimitedError) else None
+        headers = (
+            {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimitedError) else None
+        )
         if error.status >= 500:
             logger.error("server-side error", extra={"code": error.code, "error_message": error.message})
         return error_response(error.status, error.code, error.message, error.details, headers)
@@ -86,7 +94,9 @@ def _build() -> APIGatewayRestResolver:
         errors = list(error.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "MALFORMED_JSON", "The request body is not valid JSON.")
-        return error_response(400, "VALIDATION_ERROR", "The request is not valid.", _validation_details(errors))
+        return error_response(
+            400, "VALIDATION_ERROR", "The request is not valid.", _validation_details(errors)
+        )
 
     @app.not_found
     def handle_not_found(_: RouteNotFound) -> Response[Any]:

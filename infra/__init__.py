@@ -1,1 +1,1 @@
-"""Where the product runs: the CDK app for AWS (``infra.app``) and the embedded local cloud (``infra.local``)."""
+"""Where the product runs: the CDK app for AWS (``infra.app``) and the local cloud (``infra.local``)."""

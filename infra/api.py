@@ -13,14 +13,17 @@ from infra.task_function import python_function
 
 
 class Api(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, data: Data, code: lambda_.Code,
-                 cors_origins: list[str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, data: Data, code: lambda_.Code, cors_origins: list[str]
+    ) -> None:
         super().__init__(scope, construct_id)
         self.jwt_secret = secretsmanager.Secret(
             self,
             "JwtSigningSecret",
             description="HS256 signing secret of LMS access tokens",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
         )
         self.function = python_function(
             self,
@@ -50,8 +53,15 @@ class Api(Construct):
                 logging_level=apigateway.MethodLoggingLevel.ERROR,
                 access_log_destination=apigateway.LogGroupLogDestination(access_logs),
                 access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=False,
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
                 ),
                 throttling_rate_limit=100,
                 throttling_burst_limit=200,

@@ -11,7 +11,9 @@ from infra.nag import acknowledge
 from infra.stack import LmsStack
 
 
-def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> tuple[cdk.App, LmsStack]:
+def build_app(
+    context: dict[str, object] | None = None, outdir: str | None = None
+) -> tuple[cdk.App, LmsStack]:
     # The CDK CLI passes CDK_OUTDIR; without the CLI, synthesise into ./cdk.out like it would.
     app = cdk.App(context=context or {}, outdir=outdir or os.environ.get("CDK_OUTDIR") or "cdk.out")
     origins = str(app.node.try_get_context("corsOrigins") or "https://app.example.com").split(",")

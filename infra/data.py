@@ -34,7 +34,10 @@ class Data(Construct):
                     sort_key=dynamodb.Attribute(name=sk, type=string),
                     projection_type=dynamodb.ProjectionType.ALL,
                 )
-                for index, pk, sk in ((keys.GSI1, keys.GSI1PK, keys.GSI1SK), (keys.GSI2, keys.GSI2PK, keys.GSI2SK))
+                for index, pk, sk in (
+                    (keys.GSI1, keys.GSI1PK, keys.GSI1SK),
+                    (keys.GSI2, keys.GSI2PK, keys.GSI2SK),
+                )
             ],
         )
         self.access_logs = s3.Bucket(

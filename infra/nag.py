@@ -14,10 +14,8 @@ ACKNOWLEDGED: dict[str, str] = {
     "are built in.",
     "AwsSolutions-SMG4": "Rotating the JWT signing secret logs every user out; access tokens live at most 60 "
     "minutes and are revocable. Rotation is an operator runbook step.",
-    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]":
-    "Only API Gateway's account-level CloudWatch role uses this AWS managed policy, to push execution logs.",
-    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
-    "Only CDK's own BucketNotificationsHandler (it turns on EventBridge notifications for the media bucket) "
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]": "Only API Gateway's account-level CloudWatch role uses this AWS managed policy, to push execution logs.",
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": "Only CDK's own BucketNotificationsHandler (it turns on EventBridge notifications for the media bucket) "
     "uses the basic execution managed policy.",
     "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports "
     "no resource-level permissions; nothing else is granted on '*'.",

@@ -11,7 +11,9 @@ from infra.data import Data
 
 
 class LmsStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: list[str], **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cors_origins: list[str], **kwargs: object
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         code = lambda_code()
         self.data = Data(self, "Data")

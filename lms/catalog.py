@@ -276,4 +276,3 @@ def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
     lesson = _find_lesson(table, lesson_id)
     _require_manager(principal, get_course(table, lesson.course_id))
     table.delete(keys.lesson(lesson.course_id, lesson.lesson_id))
-

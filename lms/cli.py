@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -29,7 +30,11 @@ def _demo_password() -> tuple[str, bool]:
 def _print_logins(password: str, generated: bool) -> None:
     from lms.seed import DEMO_USERS
 
-    origin = "generated for this run; set LMS_DEMO_PASSWORD to choose one" if generated else "from LMS_DEMO_PASSWORD"
+    origin = (
+        "generated for this run; set LMS_DEMO_PASSWORD to choose one"
+        if generated
+        else "from LMS_DEMO_PASSWORD"
+    )
     print(f"Demo logins (password {origin}):")
     for email, _, _, role in DEMO_USERS:
         print(f"  {role.value:<11} {email:<24} {password}")
@@ -66,10 +71,8 @@ def dev(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     print("\nStopping.")
     api.stop()
     cloud.stop()

@@ -160,8 +160,10 @@ def _window() -> tuple[int, int]:
 def _throttle_keys(email: str, source: str, start: int) -> list[tuple[keys.Key, int]]:
     settings = get_settings()
     return [
-        (keys.login_failures("account", keys.normalise_email(email), start),
-         settings.login_max_failures_per_account),
+        (
+            keys.login_failures("account", keys.normalise_email(email), start),
+            settings.login_max_failures_per_account,
+        ),
         (keys.login_failures("source", source, start), settings.login_max_failures_per_source),
     ]
 

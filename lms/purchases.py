@@ -51,4 +51,10 @@ def validate_order(table: Table, *, user_id: str, course_id: str) -> Order:
     if enrollment is not None and enrollment.get("status") == EnrollmentStatus.ACTIVE.value:
         raise AlreadyEnrolledError("The student is already enrolled in this course.")
     price = Money(amount=course.price_cents, currency=course.currency)
-    return Order(user_id=user_id, course_id=course_id, course_title=course.title, price=price, is_free=price.amount == 0)
+    return Order(
+        user_id=user_id,
+        course_id=course_id,
+        course_title=course.title,
+        price=price,
+        is_free=price.amount == 0,
+    )

@@ -32,9 +32,27 @@ DEMO_CATEGORIES = (
 
 # (title, subcategory, price in cents, status, lessons)
 DEMO_COURSES = (
-    ("Python for Beginners", "Python", 4900, CourseStatus.PUBLISHED, ("Installing Python", "Variables", "Functions")),
-    ("Async Python in Practice", "Python", 7900, CourseStatus.PUBLISHED, ("The event loop", "Tasks and gather")),
-    ("HTML & CSS Foundations", "Web Development", 0, CourseStatus.PUBLISHED, ("Your first page", "Box model")),
+    (
+        "Python for Beginners",
+        "Python",
+        4900,
+        CourseStatus.PUBLISHED,
+        ("Installing Python", "Variables", "Functions"),
+    ),
+    (
+        "Async Python in Practice",
+        "Python",
+        7900,
+        CourseStatus.PUBLISHED,
+        ("The event loop", "Tasks and gather"),
+    ),
+    (
+        "HTML & CSS Foundations",
+        "Web Development",
+        0,
+        CourseStatus.PUBLISHED,
+        ("Your first page", "Box model"),
+    ),
     ("UX Research Basics", "UX", 2900, CourseStatus.PUBLISHED, ("Interviews", "Usability tests")),
     ("Django Deep Dive (draft)", "Web Development", 9900, CourseStatus.DRAFT, ("Models", "Views")),
 )
@@ -57,8 +75,14 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
     users: dict[str, User] = {}
     for email, first, last, role in DEMO_USERS:
         user = User(
-            user_id=demo_id("user", email), email=email, first_name=first, last_name=last, role=role,
-            password_hash=password_hash, created_at=now, updated_at=now,
+            user_id=demo_id("user", email),
+            email=email,
+            first_name=first,
+            last_name=last,
+            role=role,
+            password_hash=password_hash,
+            created_at=now,
+            updated_at=now,
         )
         table.put(user_item(user))
         table.put({**keys.email_claim(email).as_item(), "userId": user.user_id})
@@ -71,8 +95,10 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
         categories[name] = parent
         for child_name in children:
             child = Category(
-                category_id=demo_id("category", name, child_name), name=child_name,
-                description=f"{child_name} courses", parent_category_id=parent.category_id,
+                category_id=demo_id("category", name, child_name),
+                name=child_name,
+                description=f"{child_name} courses",
+                parent_category_id=parent.category_id,
             )
             table.put(category_item(child))
             categories[child_name] = child
@@ -81,17 +107,27 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
     courses: dict[str, Course] = {}
     for title, category_name, price, status, lesson_titles in DEMO_COURSES:
         course = Course(
-            course_id=demo_id("course", title), title=title, description=f"Learn {title.lower()} step by step.",
-            instructor_id=instructor.user_id, category_id=categories[category_name].category_id,
-            level=CourseLevel.BEGINNER, price_cents=price, currency="usd", status=status,
+            course_id=demo_id("course", title),
+            title=title,
+            description=f"Learn {title.lower()} step by step.",
+            instructor_id=instructor.user_id,
+            category_id=categories[category_name].category_id,
+            level=CourseLevel.BEGINNER,
+            price_cents=price,
+            currency="usd",
+            status=status,
             published_at=now if status == CourseStatus.PUBLISHED else None,
         )
         table.put(course_item(course))
         courses[title] = course
         for index, lesson_title in enumerate(lesson_titles):
             lesson = Lesson(
-                lesson_id=demo_id("lesson", title, lesson_title), course_id=course.course_id, title=lesson_title,
-                type=LessonType.TEXT, content=f"# {lesson_title}\n\nThe full text of this lesson.", order_index=index,
+                lesson_id=demo_id("lesson", title, lesson_title),
+                course_id=course.course_id,
+                title=lesson_title,
+                type=LessonType.TEXT,
+                content=f"# {lesson_title}\n\nThe full text of this lesson.",
+                order_index=index,
             )
             table.put(lesson_item(lesson))
     return DemoData(users=users, categories=categories, courses=courses)

@@ -22,7 +22,13 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
 TESTS_DIR = Path(__file__).parent
-SUITE_MARKERS = {"unit": "unit", "integration": "integration", "workflow": "workflow", "infra": "infra", "e2e": "slow"}
+SUITE_MARKERS = {
+    "unit": "unit",
+    "integration": "integration",
+    "workflow": "workflow",
+    "infra": "infra",
+    "e2e": "slow",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -141,7 +147,8 @@ def new_user(anonymous: ApiClient, admin: ApiClient) -> Any:
         email = f"user-{uuid.uuid4().hex[:10]}@example.org"
         password = secrets.token_urlsafe(12)
         response = anonymous.post(
-            "/auth/register", json={"email": email, "password": password, "firstName": "Test", "lastName": role}
+            "/auth/register",
+            json={"email": email, "password": password, "firstName": "Test", "lastName": role},
         )
         assert response.status_code == 201, response.text
         user_id = response.json()["userId"]

@@ -60,7 +60,9 @@ def all_functions() -> dict[str, TaskFunction]:
     return {fn.name: fn for workflow in WORKFLOWS for fn in workflow.functions}
 
 
-def substitutions(workflow: Workflow, *, function_arn: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+def substitutions(
+    workflow: Workflow, *, function_arn: dict[str, str], values: dict[str, str]
+) -> dict[str, str]:
     """Placeholder -> value for one workflow: its function ARNs plus shared names (table, bus)."""
     return {**values, **{fn.placeholder: function_arn[fn.name] for fn in workflow.functions}}
 
@@ -72,5 +74,5 @@ def render(workflow: Workflow, mapping: dict[str, str]) -> str:
         text = text.replace("${" + placeholder + "}", value)
     if "${" in text:
         start = text.index("${")
-        raise ValueError(f"{workflow.asl_file}: no value for {text[start:text.index('}', start) + 1]}")
+        raise ValueError(f"{workflow.asl_file}: no value for {text[start : text.index('}', start) + 1]}")
     return text

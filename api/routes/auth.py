@@ -9,7 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
-from api.models import AdminUserUpdate, LoginRequest, LoginResponse, ProfileUpdate, RegisterRequest, UserPage, UserView
+from api.models import (
+    AdminUserUpdate,
+    LoginRequest,
+    LoginResponse,
+    ProfileUpdate,
+    RegisterRequest,
+    UserPage,
+    UserView,
+)
 from api.responses import created, no_content, page_limit
 from lms import identity
 from lms.entities import Role
@@ -21,7 +29,11 @@ router = APIGatewayRouter()
 @router.post("/auth/register", tags=["auth"], summary="Create a student account")
 def register(body: RegisterRequest) -> Response[UserView]:
     user = identity.register(
-        Table(), email=body.email, password=body.password, first_name=body.first_name, last_name=body.last_name
+        Table(),
+        email=body.email,
+        password=body.password,
+        first_name=body.first_name,
+        last_name=body.last_name,
     )
     return created(UserView.of(user))
 
@@ -31,7 +43,9 @@ def login(body: LoginRequest) -> LoginResponse:
     result = identity.login(
         Table(), email=body.email, password=body.password, source=security.source_address(router)
     )
-    return LoginResponse(access_token=result.access_token, expires_in=result.expires_in, user=UserView.of(result.user))
+    return LoginResponse(
+        access_token=result.access_token, expires_in=result.expires_in, user=UserView.of(result.user)
+    )
 
 
 @router.post("/auth/logout", tags=["auth"], summary="Revoke the presented token")
@@ -56,7 +70,8 @@ def update_profile(body: ProfileUpdate) -> UserView:
 
 @router.get("/admin/users", tags=["admin"], summary="List users (admin)")
 def list_users(
-    limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: Annotated[str | None, Query(max_length=2048)] = None
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> UserPage:
     table = Table()
     security.require_role(security.authenticated(router, table).principal, Role.ADMIN)

@@ -92,7 +92,9 @@ def get_course(courseId: PathId) -> CourseView:  # noqa: N803
 def update_course(courseId: PathId, body: CourseUpdate) -> CourseView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    return CourseView.of(catalog.update_course(table, principal, courseId, body.model_dump(exclude_unset=True)))
+    return CourseView.of(
+        catalog.update_course(table, principal, courseId, body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/courses/<courseId>", tags=["catalog"], summary="Delete a course with no enrollments")
@@ -122,7 +124,9 @@ def create_lesson(body: LessonCreate) -> Response[LessonView]:
 def update_lesson(lessonId: PathId, body: LessonUpdate) -> LessonView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    return LessonView.of(catalog.update_lesson(table, principal, lessonId, body.model_dump(exclude_unset=True)))
+    return LessonView.of(
+        catalog.update_lesson(table, principal, lessonId, body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/lessons/<lessonId>", tags=["catalog"], summary="Delete a lesson (owner or admin)")

@@ -49,7 +49,10 @@ def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
             "stage": "local",
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(now * 1000),
-            "identity": {"sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string},
+            "identity": {
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
             "accountId": "123456789012",
             "apiId": "local",
         },
@@ -73,7 +76,9 @@ class ApiGatewayApp:
         if length > self._max_body:
             start_response("413 Request Entity Too Large", [("Content-Type", "application/json")])
             return [b'{"message": "Request Too Long"}']
-        event = proxy_event(request, request.get_data() if length or request.headers.get("Transfer-Encoding") else b"")
+        event = proxy_event(
+            request, request.get_data() if length or request.headers.get("Transfer-Encoding") else b""
+        )
         context = LambdaContext(
             function_name="lms-api",
             invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:lms-api",
@@ -84,7 +89,8 @@ class ApiGatewayApp:
         result = handler(event, context)
         if self._access_log:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            print(f"{request.method} {request.full_path.rstrip('?')} -> {result['statusCode']} ({elapsed_ms:.0f} ms)", flush=True)
+            target = request.full_path.rstrip("?")
+            print(f"{request.method} {target} -> {result['statusCode']} ({elapsed_ms:.0f} ms)", flush=True)
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         headers: list[tuple[str, str]] = list((result.get("headers") or {}).items())
@@ -108,7 +114,9 @@ class LocalApi:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalApi:
-        self._server = make_server(self.host, self.port, ApiGatewayApp(access_log=self.access_log), threaded=True)
+        self._server = make_server(
+            self.host, self.port, ApiGatewayApp(access_log=self.access_log), threaded=True
+        )
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
         self._thread.start()

@@ -35,7 +35,10 @@ def table_definition(table_name: str) -> dict[str, Any]:
     indexes = [
         {
             "IndexName": index,
-            "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+            "KeySchema": [
+                {"AttributeName": pk, "KeyType": "HASH"},
+                {"AttributeName": sk, "KeyType": "RANGE"},
+            ],
             "Projection": {"ProjectionType": "ALL"},
         }
         for index, pk, sk in ((keys.GSI1, keys.GSI1PK, keys.GSI1SK), (keys.GSI2, keys.GSI2PK, keys.GSI2SK))
@@ -43,7 +46,10 @@ def table_definition(table_name: str) -> dict[str, Any]:
     attributes = (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK)
     return {
         "TableName": table_name,
-        "KeySchema": [{"AttributeName": keys.PK, "KeyType": "HASH"}, {"AttributeName": keys.SK, "KeyType": "RANGE"}],
+        "KeySchema": [
+            {"AttributeName": keys.PK, "KeyType": "HASH"},
+            {"AttributeName": keys.SK, "KeyType": "RANGE"},
+        ],
         "AttributeDefinitions": [{"AttributeName": a, "AttributeType": string} for a in attributes],
         "GlobalSecondaryIndexes": indexes,
         "BillingMode": "PAY_PER_REQUEST",
@@ -61,7 +67,9 @@ class _Router:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         match = INVOKE_PATH.match(path)
         if match and method == "POST":
-            status, headers, body = self._runtime.invoke(function_name_of(match["function"]), _read_body(environ))
+            status, headers, body = self._runtime.invoke(
+                function_name_of(match["function"]), _read_body(environ)
+            )
             return _respond(start_response, status, headers, body)
         if path == FAULTS_PATH and method == "POST":
             return self._inject_fault(environ, start_response)
@@ -72,10 +80,15 @@ class _Router:
         try:
             spec = json.loads(_read_body(environ))
             self._runtime.inject_fault(
-                spec["function"], spec["errorType"], spec.get("errorMessage", "injected fault"), int(spec.get("count", 1))
+                spec["function"],
+                spec["errorType"],
+                spec.get("errorMessage", "injected fault"),
+                int(spec.get("count", 1)),
             )
         except KeyError as error:
-            return _respond(start_response, 404, headers, json.dumps({"message": f"unknown: {error}"}).encode())
+            return _respond(
+                start_response, 404, headers, json.dumps({"message": f"unknown: {error}"}).encode()
+            )
         except (ValueError, TypeError) as error:
             return _respond(start_response, 400, headers, json.dumps({"message": str(error)}).encode())
         return _respond(start_response, 204, {}, b"")
@@ -89,7 +102,9 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 def _respond(start_response: Any, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
     from http import HTTPStatus
 
-    start_response(f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -113,7 +128,9 @@ class LocalCloud:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1") -> None:
         self.host, self.port, self.region = host, port, region
-        self.runtime = LambdaRuntime({name: fn.handler for name, fn in catalog.all_functions().items()}, region)
+        self.runtime = LambdaRuntime(
+            {name: fn.handler for name, fn in catalog.all_functions().items()}, region
+        )
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -123,13 +140,19 @@ class LocalCloud:
 
     def start(self) -> LocalCloud:
         from moto.core.config import default_user_config
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
-        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
         self.port = self._server.server_port  # port 0 picks a free one
         # moto's Step Functions engine calls Lambda (and DynamoDB) at localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
@@ -162,13 +185,22 @@ class LocalCloud:
         """Create (or update) every workflow with local ARNs substituted; returns name -> ARN."""
         settings = get_settings()
         sfn = aws.client("stepfunctions")
-        shared = {"TableName": settings.table_name, "BucketName": settings.bucket_name, "EventBusName": EVENT_BUS_NAME}
+        shared = {
+            "TableName": settings.table_name,
+            "BucketName": settings.bucket_name,
+            "EventBusName": EVENT_BUS_NAME,
+        }
         arns = {name: function_arn(name, self.region) for name in self.runtime.function_names}
         created: dict[str, str] = {}
         for workflow in catalog.WORKFLOWS:
-            definition = catalog.render(workflow, catalog.substitutions(workflow, function_arn=arns, values=shared))
+            definition = catalog.render(
+                workflow, catalog.substitutions(workflow, function_arn=arns, values=shared)
+            )
             response = sfn.create_state_machine(
-                name=workflow.state_machine_name, definition=definition, roleArn=STATE_MACHINE_ROLE, type="STANDARD"
+                name=workflow.state_machine_name,
+                definition=definition,
+                roleArn=STATE_MACHINE_ROLE,
+                type="STANDARD",
             )
             created[workflow.name] = response["stateMachineArn"]
         return created

@@ -108,7 +108,11 @@ class LambdaRuntime:
     def invoke(self, function: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
         """Run one invocation; returns ``(status, headers, body)`` as the Invoke API would."""
         request_id = str(uuid.uuid4())
-        headers = {"Content-Type": "application/json", "X-Amz-Request-Id": request_id, "X-Amz-Executed-Version": "$LATEST"}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Amz-Request-Id": request_id,
+            "X-Amz-Executed-Version": "$LATEST",
+        }
         if function not in self._handlers:
             message = f"Function not found: {function_arn(function, self._region)}"
             headers["X-Amzn-ErrorType"] = "ResourceNotFoundException"
@@ -122,7 +126,11 @@ class LambdaRuntime:
             event = json.loads(payload) if payload else {}
         except json.JSONDecodeError:
             headers["X-Amzn-ErrorType"] = "InvalidRequestContentException"
-            return 400, headers, json.dumps({"Type": "User", "Message": "Could not parse request body into json"}).encode()
+            return (
+                400,
+                headers,
+                json.dumps({"Type": "User", "Message": "Could not parse request body into json"}).encode(),
+            )
         context = LambdaContext(
             function_name=function,
             invoked_function_arn=function_arn(function, self._region),

@@ -25,10 +25,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[dict[str, str]]:
-    env = {**os.environ, "LMS_API_PORT": str(free_port()), "LMS_CLOUD_PORT": str(free_port()),
-           "LMS_DEMO_PASSWORD": "demo-password-123"}
+    env = {
+        **os.environ,
+        "LMS_API_PORT": str(free_port()),
+        "LMS_CLOUD_PORT": str(free_port()),
+        "LMS_DEMO_PASSWORD": "demo-password-123",
+    }
     env.pop("LMS_JWT_SECRET", None)  # `lms dev` must generate its own
-    process = subprocess.Popen([str(LMS), "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(LMS), "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 60
     assert process.stdout is not None
@@ -57,7 +63,9 @@ def test_prints_urls_and_demo_logins(running: dict[str, str]) -> None:
 def test_health_and_demo_login_work(running: dict[str, str]) -> None:
     assert requests.get(running["api"] + "/health", timeout=10).json()["status"] == "ok"
     login = requests.post(
-        running["api"] + "/auth/login", json={"email": "admin@example.com", "password": "demo-password-123"}, timeout=10
+        running["api"] + "/auth/login",
+        json={"email": "admin@example.com", "password": "demo-password-123"},
+        timeout=10,
     )
     assert login.status_code == 200 and login.json()["user"]["role"] == "admin"
     courses = requests.get(running["api"] + "/courses", timeout=10).json()["items"]
@@ -70,7 +78,8 @@ def test_lms_seed_reseeds_with_a_new_password(running: dict[str, str]) -> None:
     result = subprocess.run([str(LMS), "seed"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     login = requests.post(
-        running["api"] + "/auth/login", json={"email": "student@example.com", "password": "another-password-456"},
+        running["api"] + "/auth/login",
+        json={"email": "student@example.com", "password": "another-password-456"},
         timeout=10,
     )
     assert login.status_code == 200

@@ -1,4 +1,4 @@
-"""The CDK app synthesises offline; the template has what SECURITY.md promises, and passes cfn-lint and cdk-nag."""
+"""The CDK app synthesises offline, has what SECURITY.md promises, and passes cfn-lint and cdk-nag."""
 
 from __future__ import annotations
 
@@ -31,7 +31,10 @@ def test_table_has_both_indexes_pitr_ttl_and_stream(synthesized) -> None:
     template.has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
         {
-            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
             "GlobalSecondaryIndexes": [
                 Match.object_like({"IndexName": "GSI1", "Projection": {"ProjectionType": "ALL"}}),
                 Match.object_like({"IndexName": "GSI2", "Projection": {"ProjectionType": "ALL"}}),
@@ -54,21 +57,36 @@ def test_buckets_block_public_access_encrypt_and_require_tls(synthesized) -> Non
     for bucket in buckets.values():
         properties = bucket["Properties"]
         assert properties["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }
         assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     policies = template.find_resources(
         "AWS::S3::BucketPolicy",
-        {"Properties": {"PolicyDocument": {"Statement": Match.array_with([Match.object_like(
-            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-        )])}}},
+        {
+            "Properties": {
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                            )
+                        ]
+                    )
+                }
+            }
+        },
     )
     assert len(policies) == 2
 
 
 def test_api_lambda_behind_api_gateway_reads_secret_from_secrets_manager(synthesized) -> None:
     template, _ = synthesized
-    functions = template.find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "api.app.handler"}})
+    functions = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "api.app.handler"}}
+    )
     ((_, function),) = functions.items()
     properties = function["Properties"]
     assert properties["Runtime"].startswith("python3.")
@@ -85,7 +103,9 @@ def test_api_lambda_behind_api_gateway_reads_secret_from_secrets_manager(synthes
 def test_cfn_lint_finds_no_errors(synthesized) -> None:
     _, template_file = synthesized
     result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "json", str(template_file)], capture_output=True, text=True
+        [sys.executable, "-m", "cfnlint", "--format", "json", str(template_file)],
+        capture_output=True,
+        text=True,
     )
     findings = json.loads(result.stdout or "[]")
     errors = [f for f in findings if f["Level"] == "Error"]

@@ -12,11 +12,19 @@ def test_openapi_document_lists_every_route(anonymous: ApiClient) -> None:
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
     expected = {
-        "/auth/register": {"post"}, "/auth/login": {"post"}, "/auth/logout": {"post"},
-        "/auth/profile": {"get", "patch"}, "/admin/users": {"get"}, "/admin/users/{userId}": {"patch"},
-        "/categories": {"get", "post"}, "/courses": {"get", "post"},
-        "/courses/{courseId}": {"get", "put", "delete"}, "/lessons/{courseId}": {"get"}, "/lessons": {"post"},
-        "/lessons/{lessonId}": {"put", "delete"}, "/health": {"get"},
+        "/auth/register": {"post"},
+        "/auth/login": {"post"},
+        "/auth/logout": {"post"},
+        "/auth/profile": {"get", "patch"},
+        "/admin/users": {"get"},
+        "/admin/users/{userId}": {"patch"},
+        "/categories": {"get", "post"},
+        "/courses": {"get", "post"},
+        "/courses/{courseId}": {"get", "put", "delete"},
+        "/lessons/{courseId}": {"get"},
+        "/lessons": {"post"},
+        "/lessons/{lessonId}": {"put", "delete"},
+        "/health": {"get"},
     }
     for path, methods in expected.items():
         assert methods <= set(paths.get(path, {})), path
@@ -37,7 +45,8 @@ def test_health_reports_workflow_versions(anonymous: ApiClient) -> None:
 
 def test_cors_allows_the_configured_origin_only(anonymous: ApiClient) -> None:
     allowed = anonymous.request(
-        "OPTIONS", "/courses",
+        "OPTIONS",
+        "/courses",
         headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
     )
     assert allowed.headers.get("Access-Control-Allow-Origin") == "http://localhost:5173"

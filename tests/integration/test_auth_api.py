@@ -69,7 +69,8 @@ def test_repeated_failed_logins_are_throttled_with_retry_after(anonymous: ApiCli
     email = _email()
     _register(anonymous, email, password="the real password")
     statuses = [
-        anonymous.post("/auth/login", json={"email": email, "password": f"guess {n}"}).status_code for n in range(5)
+        anonymous.post("/auth/login", json={"email": email, "password": f"guess {n}"}).status_code
+        for n in range(5)
     ]
     assert statuses == [401] * 5
     blocked = anonymous.post("/auth/login", json={"email": email, "password": "the real password"})
@@ -80,9 +81,13 @@ def test_repeated_failed_logins_are_throttled_with_retry_after(anonymous: ApiCli
 
 def test_profile_update_changes_name_and_password(new_user) -> None:
     user = new_user()
-    changed = user.client.patch("/auth/profile", json={"firstName": "Renamed", "password": "a brand new password"})
+    changed = user.client.patch(
+        "/auth/profile", json={"firstName": "Renamed", "password": "a brand new password"}
+    )
     assert changed.status_code == 200 and changed.json()["firstName"] == "Renamed"
-    old = user.client.as_token(None).post("/auth/login", json={"email": user.email, "password": user.password})
+    old = user.client.as_token(None).post(
+        "/auth/login", json={"email": user.email, "password": user.password}
+    )
     assert old.status_code == 401
     user.client.login(user.email, "a brand new password")
 
@@ -118,7 +123,9 @@ def test_deactivated_user_cannot_log_in_and_existing_token_dies(admin: ApiClient
     user = new_user()
     assert admin.patch(f"/admin/users/{user.user_id}", json={"isActive": False}).status_code == 200
     assert user.client.get("/auth/profile").status_code == 401
-    login = user.client.as_token(None).post("/auth/login", json={"email": user.email, "password": user.password})
+    login = user.client.as_token(None).post(
+        "/auth/login", json={"email": user.email, "password": user.password}
+    )
     assert login.status_code == 403
 
 
@@ -150,8 +157,15 @@ def test_unknown_user_id_is_404(admin: ApiClient) -> None:
 
 def _claims(user_id: str, **overrides: object) -> dict[str, object]:
     now = int(time.time())
-    claims = {"sub": user_id, "role": "admin", "jti": uuid.uuid4().hex, "iat": now, "exp": now + 600,
-              "iss": "lms", "aud": "lms-api"}
+    claims = {
+        "sub": user_id,
+        "role": "admin",
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 600,
+        "iss": "lms",
+        "aud": "lms-api",
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 

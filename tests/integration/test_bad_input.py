@@ -20,7 +20,13 @@ def test_missing_fields_wrong_types_and_extra_fields_are_400_with_details(anonym
         {"email": "x@example.org"},  # missing fields
         {"email": "x@example.org", "password": 12345678901, "firstName": "A", "lastName": "B"},  # wrong type
         {"email": "not-an-email", "password": "long enough pw", "firstName": "A", "lastName": "B"},
-        {"email": "x@example.org", "password": "long enough pw", "firstName": "A", "lastName": "B", "isAdmin": True},
+        {
+            "email": "x@example.org",
+            "password": "long enough pw",
+            "firstName": "A",
+            "lastName": "B",
+            "isAdmin": True,
+        },
         {"email": "x@example.org", "password": "short", "firstName": "A", "lastName": "B"},
     ]
     for body in cases:

@@ -10,19 +10,28 @@ from tests.conftest import ApiClient
 
 
 def _category(admin: ApiClient, **extra: object) -> dict:
-    response = admin.post("/categories", json={"name": f"Cat {uuid.uuid4().hex[:8]}", "description": "d", **extra})
+    response = admin.post(
+        "/categories", json={"name": f"Cat {uuid.uuid4().hex[:8]}", "description": "d", **extra}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def _course(client: ApiClient, category_id: str, **extra: object) -> dict:
-    body = {"title": "Testing Step Functions", "description": "d", "categoryId": category_id, "priceCents": 1999}
+    body = {
+        "title": "Testing Step Functions",
+        "description": "d",
+        "categoryId": category_id,
+        "priceCents": 1999,
+    }
     response = client.post("/courses", json={**body, **extra})
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def test_admin_creates_category_and_subcategory_listed_together(admin: ApiClient, anonymous: ApiClient) -> None:
+def test_admin_creates_category_and_subcategory_listed_together(
+    admin: ApiClient, anonymous: ApiClient
+) -> None:
     parent = _category(admin)
     child = _category(admin, parentCategoryId=parent["categoryId"])
     listed = {c["categoryId"]: c for c in anonymous.get("/categories").json()["items"]}
@@ -45,7 +54,9 @@ def test_category_rules(admin: ApiClient, student: ApiClient, instructor: ApiCli
     assert "Not allowed" not in names and "Orphan" not in names
 
 
-def test_instructor_creates_draft_with_lessons_and_reads_it_back(admin, instructor, student, anonymous) -> None:
+def test_instructor_creates_draft_with_lessons_and_reads_it_back(
+    admin, instructor, student, anonymous
+) -> None:
     category = _category(admin)
     course = _course(instructor, category["categoryId"])
     assert course["status"] == "DRAFT" and course["priceCents"] == 1999 and course["currency"] == "usd"
@@ -53,8 +64,16 @@ def test_instructor_creates_draft_with_lessons_and_reads_it_back(admin, instruct
     assert course["instructorId"] == me["userId"]
 
     for title, kind in (("Second", "text"), ("First", "video")):
-        lesson = instructor.post("/lessons", json={"courseId": course["courseId"], "title": title, "type": kind,
-                                                   "content": f"{title} body", "orderIndex": 1 if title == "Second" else 0})
+        lesson = instructor.post(
+            "/lessons",
+            json={
+                "courseId": course["courseId"],
+                "title": title,
+                "type": kind,
+                "content": f"{title} body",
+                "orderIndex": 1 if title == "Second" else 0,
+            },
+        )
         assert lesson.status_code == 201, lesson.text
 
     read = instructor.get(f"/courses/{course['courseId']}")
@@ -80,7 +99,9 @@ def test_published_courses_listed_by_category(anonymous: ApiClient, demo) -> Non
     titles = {c["title"] for c in response.json()["items"]}
     assert titles == {"Python for Beginners", "Async Python in Practice"}
     assert all(c["status"] == "PUBLISHED" for c in response.json()["items"])
-    web = anonymous.get("/courses", params={"categoryId": demo.data.categories["Web Development"].category_id})
+    web = anonymous.get(
+        "/courses", params={"categoryId": demo.data.categories["Web Development"].category_id}
+    )
     assert {c["title"] for c in web.json()["items"]} == {"HTML & CSS Foundations"}  # the draft is not listed
 
 
@@ -108,13 +129,19 @@ def test_lesson_outline_hides_content_from_the_public(anonymous: ApiClient, stud
     for caller in (anonymous, student):  # the demo student is not enrolled
         outline = caller.get(f"/lessons/{course.course_id}").json()
         assert outline["fullContent"] is False
-        assert [lesson["title"] for lesson in outline["items"]] == ["Installing Python", "Variables", "Functions"]
+        assert [lesson["title"] for lesson in outline["items"]] == [
+            "Installing Python",
+            "Variables",
+            "Functions",
+        ]
         assert all(lesson["content"] is None for lesson in outline["items"])
 
 
 def test_student_cannot_create_courses_or_lessons(student: ApiClient, admin: ApiClient, demo) -> None:
     category = _category(admin)
-    refused = student.post("/courses", json={"title": "Mine", "categoryId": category["categoryId"], "priceCents": 0})
+    refused = student.post(
+        "/courses", json={"title": "Mine", "categoryId": category["categoryId"], "priceCents": 0}
+    )
     assert refused.status_code == 403
     course = demo.data.courses["Python for Beginners"]
     lesson = student.post("/lessons", json={"courseId": course.course_id, "title": "Sneaky", "type": "text"})
@@ -131,7 +158,12 @@ def test_instructor_cannot_edit_another_instructors_course(admin, new_user, demo
     lessons = admin.get(f"/lessons/{course.course_id}").json()["items"]
     assert other.put(f"/lessons/{lessons[0]['lessonId']}", json={"title": "Hijacked"}).status_code == 403
     assert other.delete(f"/lessons/{lessons[0]['lessonId']}").status_code == 403
-    assert other.post("/lessons", json={"courseId": course.course_id, "title": "Extra", "type": "text"}).status_code == 403
+    assert (
+        other.post(
+            "/lessons", json={"courseId": course.course_id, "title": "Extra", "type": "text"}
+        ).status_code
+        == 403
+    )
     assert admin.get(f"/courses/{course.course_id}").json() == before
     assert admin.get(f"/lessons/{course.course_id}").json()["items"] == lessons
 
@@ -144,7 +176,9 @@ def test_owner_updates_and_deletes_course_and_lessons(admin, instructor) -> None
     assert updated.status_code == 200
     assert updated.json()["title"] == "Renamed course" and updated.json()["priceCents"] == 2500
     assert updated.json()["status"] == "DRAFT"
-    lesson = instructor.post("/lessons", json={"courseId": course_id, "title": "Only lesson", "type": "text"}).json()
+    lesson = instructor.post(
+        "/lessons", json={"courseId": course_id, "title": "Only lesson", "type": "text"}
+    ).json()
     assert lesson["orderIndex"] == 0
     edited = instructor.put(f"/lessons/{lesson['lessonId']}", json={"content": "new text"})
     assert edited.status_code == 200 and edited.json()["content"] == "new text"
@@ -171,12 +205,16 @@ def test_course_with_enrollments_cannot_be_deleted(admin, instructor, local_clou
 
     course = _course(instructor, _category(admin)["categoryId"])
     # Enrollment counters are written by the purchase workflow; set one directly here.
-    Table().update(keys.course(course["courseId"]), expression="SET enrollmentCount = :one", values={":one": 1})
+    Table().update(
+        keys.course(course["courseId"]), expression="SET enrollmentCount = :one", values={":one": 1}
+    )
     refused = instructor.delete(f"/courses/{course['courseId']}")
     assert refused.status_code == 409
     assert instructor.get(f"/courses/{course['courseId']}").status_code == 200
 
 
 def test_course_needs_an_existing_category(instructor: ApiClient) -> None:
-    response = instructor.post("/courses", json={"title": "Nowhere", "categoryId": "missing", "priceCents": 0})
+    response = instructor.post(
+        "/courses", json={"title": "Nowhere", "categoryId": "missing", "priceCents": 0}
+    )
     assert response.status_code == 404

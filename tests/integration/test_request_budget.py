@@ -14,8 +14,14 @@ def test_read_routes_make_at_most_two_dynamodb_calls(request, who: str, demo, dy
     draft = demo.data.courses["Django Deep Dive (draft)"].course_id
     category = demo.data.categories["Python"].category_id
     paths = [
-        "/health", "/categories", "/courses", f"/courses?categoryId={category}", f"/courses/{published}",
-        f"/courses/{draft}", f"/lessons/{published}", f"/lessons/{draft}",
+        "/health",
+        "/categories",
+        "/courses",
+        f"/courses?categoryId={category}",
+        f"/courses/{published}",
+        f"/courses/{draft}",
+        f"/lessons/{published}",
+        f"/lessons/{draft}",
     ]
     if who != "anonymous":
         paths.append("/auth/profile")

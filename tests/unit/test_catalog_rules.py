@@ -10,7 +10,9 @@ from lms.tokens import TokenClaims
 
 
 def principal(role: Role, user_id: str = "u1") -> Principal:
-    user = User(user_id=user_id, email="a@example.org", first_name="A", last_name="B", role=role, password_hash="h")
+    user = User(
+        user_id=user_id, email="a@example.org", first_name="A", last_name="B", role=role, password_hash="h"
+    )
     return Principal(user=user, token=TokenClaims(user_id=user_id, role=role, jti="j", expires_at=0))
 
 

@@ -9,7 +9,11 @@ from infra.local.lambda_runtime import LambdaRuntime, function_name_of
 
 
 def ok_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"echo": event, "function": context.function_name, "remainingMs": context.get_remaining_time_in_millis()}
+    return {
+        "echo": event,
+        "function": context.function_name,
+        "remainingMs": context.get_remaining_time_in_millis(),
+    }
 
 
 class PaymentDeclinedError(Exception):

@@ -28,7 +28,8 @@ def test_expired_token_says_so() -> None:
     now = int(time.time())
     token = jwt.encode(
         {"sub": "u", "jti": "j", "iat": now - 100, "exp": now - 10, "iss": "lms", "aud": "lms-api"},
-        tokens.signing_secret(), algorithm="HS256",
+        tokens.signing_secret(),
+        algorithm="HS256",
     )
     with pytest.raises(AuthenticationError, match="expired"):
         tokens.decode_access_token(token)
@@ -51,7 +52,9 @@ def test_missing_signing_secret_is_a_configuration_error(settings_env: pytest.Mo
         tokens.issue_access_token("u", Role.STUDENT)
 
 
-def test_access_tokens_cannot_be_configured_to_live_longer_than_an_hour(settings_env: pytest.MonkeyPatch) -> None:
+def test_access_tokens_cannot_be_configured_to_live_longer_than_an_hour(
+    settings_env: pytest.MonkeyPatch,
+) -> None:
     from pydantic import ValidationError
 
     from lms.settings import get_settings

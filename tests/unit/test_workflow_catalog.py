@@ -11,10 +11,14 @@ def test_render_fills_every_placeholder_and_refuses_unknown_ones(tmp_path: Path,
     (tmp_path / "demo.asl.json").write_text('{"Resource": "${FnArn}", "Table": "${TableName}"}')
     monkeypatch.setattr(catalog, "STATE_MACHINES_DIR", tmp_path)
     workflow = catalog.Workflow(
-        name="demo", asl_file="demo.asl.json", execution_prefix="demo",
+        name="demo",
+        asl_file="demo.asl.json",
+        execution_prefix="demo",
         functions=(catalog.TaskFunction("FnArn", "lms-demo-fn", "tasks.demo.fn"),),
     )
-    mapping = catalog.substitutions(workflow, function_arn={"lms-demo-fn": "arn:fn"}, values={"TableName": "t"})
+    mapping = catalog.substitutions(
+        workflow, function_arn={"lms-demo-fn": "arn:fn"}, values={"TableName": "t"}
+    )
     assert catalog.render(workflow, mapping) == '{"Resource": "arn:fn", "Table": "t"}'
     with pytest.raises(ValueError, match=r"\$\{TableName\}"):
         catalog.render(workflow, {"FnArn": "arn:fn"})

@@ -27,7 +27,9 @@ ASL = Path(__file__).parent / "asl" / "validate_order.asl.json"
 @pytest.fixture(scope="module")
 def state_machine(local_cloud: Any) -> str:
     local_cloud.runtime.register(FUNCTION, "tasks.purchase.validate_order")
-    definition = ASL.read_text().replace("${ValidateOrderFunctionArn}", function_arn(FUNCTION, local_cloud.region))
+    definition = ASL.read_text().replace(
+        "${ValidateOrderFunctionArn}", function_arn(FUNCTION, local_cloud.region)
+    )
     return aws.client("stepfunctions").create_state_machine(
         name=f"engine-check-{uuid.uuid4().hex[:6]}", definition=definition, roleArn=STATE_MACHINE_ROLE
     )["stateMachineArn"]
@@ -36,7 +38,9 @@ def state_machine(local_cloud: Any) -> str:
 def run(state_machine: str, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     sfn = aws.client("stepfunctions")
     name = f"purchase-{uuid.uuid4().hex}"
-    arn = sfn.start_execution(stateMachineArn=state_machine, name=name, input=json.dumps(payload))["executionArn"]
+    arn = sfn.start_execution(stateMachineArn=state_machine, name=name, input=json.dumps(payload))[
+        "executionArn"
+    ]
     deadline = time.monotonic() + 30
     while (execution := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "execution did not finish"
@@ -48,7 +52,9 @@ def run(state_machine: str, payload: dict[str, Any]) -> tuple[dict[str, Any], li
 def test_paid_course_order_is_priced_from_the_course_record(state_machine: str, demo) -> None:
     course = demo.data.courses["Python for Beginners"]
     student = demo.data.users["student"]
-    execution, history = run(state_machine, {"userId": student.user_id, "courseId": course.course_id, "price": 1})
+    execution, history = run(
+        state_machine, {"userId": student.user_id, "courseId": course.course_id, "price": 1}
+    )
 
     assert execution["status"] == "SUCCEEDED"
     output = json.loads(execution["output"])
@@ -63,7 +69,9 @@ def test_paid_course_order_is_priced_from_the_course_record(state_machine: str, 
 
 def test_business_error_from_the_handler_is_caught_by_the_asl(state_machine: str, demo) -> None:
     draft = demo.data.courses["Django Deep Dive (draft)"]
-    execution, history = run(state_machine, {"userId": demo.data.users["student"].user_id, "courseId": draft.course_id})
+    execution, history = run(
+        state_machine, {"userId": demo.data.users["student"].user_id, "courseId": draft.course_id}
+    )
 
     assert execution["status"] == "FAILED"
     assert execution["error"] == "OrderRejected"
@@ -75,7 +83,9 @@ def test_business_error_from_the_handler_is_caught_by_the_asl(state_machine: str
 def test_injected_lambda_fault_is_retried(state_machine: str, local_cloud: Any, demo) -> None:
     local_cloud.runtime.inject_fault(FUNCTION, "Lambda.ServiceException", "injected", count=1)
     course = demo.data.courses["HTML & CSS Foundations"]
-    execution, history = run(state_machine, {"userId": demo.data.users["student"].user_id, "courseId": course.course_id})
+    execution, history = run(
+        state_machine, {"userId": demo.data.users["student"].user_id, "courseId": course.course_id}
+    )
 
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"])["isFree"] is True
