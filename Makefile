@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# localstripe (GPL-3.0, a dev/test server only) lives in its own virtualenv: it is never imported by
+# product code, and its dependencies (python-dateutil 4) conflict with botocore's.
+STRIPE_VENV := .venv-localstripe
+STRIPE_STAMP := $(STRIPE_VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 .PHONY: dev test test-fast setup lock lint seed clean synth
@@ -18,7 +22,12 @@ test: setup lint
 test-fast: setup
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not infra and not slow" $(PYTEST_ARGS)
 
-setup: $(STAMP)
+setup: $(STAMP) $(STRIPE_STAMP)
+
+$(STRIPE_STAMP): requirements-localstripe.lock
+	test -x $(STRIPE_VENV)/bin/python || $(PYTHON) -m venv $(STRIPE_VENV)
+	$(STRIPE_VENV)/bin/python -m pip install --quiet -r requirements-localstripe.lock
+	touch $(STRIPE_STAMP)
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +40,8 @@ $(STAMP): requirements-dev.lock pyproject.toml
 lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.14 -o requirements.lock
+	echo "localstripe==1.15.10" | $(BIN)/uv pip compile - --python-version 3.11 -o requirements-localstripe.lock
 
 lint: setup
 	$(BIN)/ruff check .
@@ -40,7 +51,7 @@ seed: setup
 	$(BIN)/lms seed
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache
+	rm -rf $(VENV) $(STRIPE_VENV) cdk.out .pytest_cache
 
 # Synthesise the CloudFormation template into cdk.out without the CDK CLI (bundles the Lambda code with pip).
 synth: setup

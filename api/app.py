@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api.models import Health
-from api.routes import auth, catalog
+from api.routes import auth, catalog, purchases
 from lms.errors import LmsError, RateLimitedError
 from lms.settings import get_settings
 from workflows.catalog import WORKFLOWS
@@ -66,6 +66,7 @@ def _build() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.include_router(auth.router)
     app.include_router(catalog.router)
+    app.include_router(purchases.router)
     app.enable_swagger(path="/docs", **_OPENAPI)
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from lms.catalog import CourseOutline
-from lms.entities import Category, Course, CourseLevel, CourseStatus, Lesson, LessonType, Role, User
+from lms.entities import (
+    Category,
+    Course,
+    CourseLevel,
+    CourseStatus,
+    Lesson,
+    LessonType,
+    Role,
+    Transaction,
+    TransactionStatus,
+    User,
+)
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=10, max_length=128, description="10 to 128 characters")]
@@ -216,8 +227,6 @@ class CourseLessons(View):
 
 # --- misc --------------------------------------------------------------------------------------
 
-T = TypeVar("T")
-
 
 class ErrorBody(View):
     code: str
@@ -235,5 +244,58 @@ class Health(View):
     workflows: dict[str, str]
 
 
-class Items(View, Generic[T]):
-    items: list[T]
+# --- purchases ---------------------------------------------------------------------------------
+
+
+class PurchaseRequest(RequestBody):
+    course_id: Id
+
+
+class RefundRequest(RequestBody):
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = "Refunded by an administrator."
+
+
+class MoneyView(View):
+    amount: int
+    currency: str
+
+
+class TransactionView(View):
+    transaction_id: str
+    user_id: str
+    course_id: str
+    amount: MoneyView | None = None
+    status: TransactionStatus
+    reason: str | None = None
+    execution_name: str | None = None
+    payment_intent_id: str | None = None
+    client_secret: str | None = Field(default=None, description="present while PENDING, for Stripe.js")
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, transaction: Transaction) -> TransactionView:
+        view = cls.model_validate(transaction.model_dump(exclude={"task_token"}))
+        if transaction.status != TransactionStatus.PENDING:
+            view.client_secret = None
+        return view
+
+
+class TransactionPage(View):
+    items: list[TransactionView]
+    next_cursor: str | None
+
+
+class PurchaseStarted(View):
+    transaction_id: str
+    execution_name: str
+    execution_arn: str
+    status: TransactionStatus
+    client_secret: str | None = None
+    reason: str | None = None
+
+
+class WebhookReceipt(View):
+    received: bool
+    outcome: str

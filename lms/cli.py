@@ -12,6 +12,8 @@ import threading
 
 DEFAULT_API_PORT = 3000
 DEFAULT_CLOUD_PORT = 4566
+DEFAULT_STRIPE_PORT = 8420
+SUCCEEDING_CARD = "4242424242424242"
 
 
 def _port(variable: str, default: int) -> int:
@@ -43,6 +45,7 @@ def _print_logins(password: str, generated: bool) -> None:
 def dev(args: argparse.Namespace) -> int:
     from infra.local.api_gateway import LocalApi
     from infra.local.cloud import LocalCloud
+    from infra.local.stripe import LocalStripe
     from lms.seed import seed_demo_data
     from lms.table import Table
 
@@ -50,11 +53,21 @@ def dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("LMS_JWT_SECRET", secrets.token_urlsafe(48))
     cloud_port = _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
     api_port = _port("LMS_API_PORT", DEFAULT_API_PORT)
+    stripe_port = _port("LMS_STRIPE_PORT", DEFAULT_STRIPE_PORT)
+    # With a real Stripe test key in the environment, payments go to Stripe test mode instead.
+    local_stripe = None if os.environ.get("STRIPE_SECRET_KEY") else LocalStripe(port=stripe_port)
     try:
         cloud = LocalCloud(port=cloud_port).start()
         api = LocalApi(port=api_port, access_log=True).start()
-    except OSError as error:
-        sys.exit(f"Cannot listen on a port ({error}); set LMS_API_PORT / LMS_CLOUD_PORT to free ones.")
+        if local_stripe:
+            local_stripe.start()
+    except (OSError, RuntimeError, TimeoutError) as error:
+        sys.exit(
+            f"Cannot start ({error}); set LMS_API_PORT / LMS_CLOUD_PORT / LMS_STRIPE_PORT to free ports."
+        )
+    if local_stripe:
+        local_stripe.configure_environment()
+        local_stripe.register_webhook(f"{api.url}/webhooks/stripe")
     cloud.bootstrap()
     password, generated = _demo_password()
     if not args.no_seed:
@@ -65,6 +78,10 @@ def dev(args: argparse.Namespace) -> int:
     print(f"  API docs     {api.url}/docs   (OpenAPI: {api.url}/openapi.json)")
     print(f"  Health       {api.url}/health")
     print(f"  Local cloud  {cloud.endpoint}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
+    if local_stripe:
+        print(f"  Stripe       {local_stripe.url}   (localstripe; pay with `lms pay <transactionId>`)")
+    else:
+        print("  Stripe       test mode (STRIPE_SECRET_KEY); forward webhooks to /webhooks/stripe")
     if not args.no_seed:
         _print_logins(password, generated)
     print("Press Ctrl-C to stop.", flush=True)
@@ -75,6 +92,8 @@ def dev(args: argparse.Namespace) -> int:
         stop.wait()
     print("\nStopping.")
     api.stop()
+    if local_stripe:
+        local_stripe.stop()
     cloud.stop()
     return 0
 
@@ -96,6 +115,47 @@ def seed(_: argparse.Namespace) -> int:
     return 0
 
 
+def pay(args: argparse.Namespace) -> int:
+    """Play the customer's browser for a PENDING transaction of a running `lms dev`."""
+    import time
+
+    from infra.local.cloud import use_local_cloud
+    from infra.local.stripe import pay as confirm_payment
+    from lms import purchases
+    from lms.entities import TransactionStatus
+    from lms.table import Table
+
+    use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
+        os.environ["LMS_STRIPE_API_BASE"] = (
+            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
+        )
+    table = Table()
+    try:
+        transaction = purchases.get_transaction(table, args.transaction_id)
+    except Exception as error:  # noqa: BLE001 - turned into a clear message for the user
+        sys.exit(f"Cannot reach the local cloud (is `lms dev` running?): {error}")
+    if transaction is None:
+        sys.exit(f"No transaction {args.transaction_id}.")
+    if transaction.status != TransactionStatus.PENDING or not transaction.payment_intent_id:
+        sys.exit(f"Transaction {args.transaction_id} is {transaction.status} and cannot be paid.")
+    status, message = confirm_payment(transaction.payment_intent_id, args.card)
+    print(f"Payment {status}" + (f": {message}" if message else ""))
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        transaction = purchases.get_transaction(table, args.transaction_id)
+        if transaction and transaction.status != TransactionStatus.PENDING:
+            break
+        time.sleep(0.2)
+    final = transaction.status if transaction else "unknown"
+    print(
+        f"Transaction {args.transaction_id}: {final}"
+        + (f" ({transaction.reason})" if transaction and transaction.reason else "")
+    )
+    return 0 if final == TransactionStatus.COMPLETED else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lms", description="Run the LMS backend locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     dev_parser.set_defaults(run=dev)
     seed_parser = commands.add_parser("seed", help="re-seed the demo data of a running `lms dev`")
     seed_parser.set_defaults(run=seed)
+    pay_parser = commands.add_parser(
+        "pay", help="pay a PENDING transaction with a test card, as the browser would"
+    )
+    pay_parser.add_argument("transaction_id")
+    pay_parser.add_argument(
+        "--card", default=SUCCEEDING_CARD, help="test card number (4000000000000341 is declined)"
+    )
+    pay_parser.add_argument(
+        "--wait", type=float, default=15, help="seconds to wait for the transaction to finish"
+    )
+    pay_parser.set_defaults(run=pay)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -132,12 +132,18 @@ class Transaction(Entity):
     transaction_id: str = Field(default_factory=new_id)
     user_id: str
     course_id: str
-    amount: Money
+    amount: Money | None = None  # None only when the order was rejected before it was priced
     status: TransactionStatus = TransactionStatus.PENDING
     reason: str | None = None
+    execution_name: str | None = None
     payment_intent_id: str | None = None
+    # Held only while PENDING: the browser needs the client secret to pay, the webhook the task token.
+    client_secret: str | None = Field(default=None, repr=False)
+    task_token: str | None = Field(default=None, repr=False)
+    refund_id: str | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
+    completed_at: UtcDatetime | None = None
 
 
 class EnrollmentStatus(StrEnum):

@@ -15,7 +15,9 @@ lesson by id                   Query     GSI1PK=LESSON#<id>
 published courses by category  Query     GSI1PK=CATEGORY#<id>  GSI1SK begins_with PUBLISHED#
 courses by status              Query     GSI2PK=COURSES#<STATUS>
 a user's transactions          Query     GSI1PK=USER#<id>      GSI1SK begins_with TRANSACTION#
-transactions by status         Query     GSI2PK=TRANSACTIONS#<STATUS>
+all transactions (admin)       Query     GSI2PK=TRANSACTIONS           (?status= filters)
+purchase in flight (lock)      Put/Get   PK=USER#<id>          SK=PURCHASE#<courseId>
+Stripe event seen (dedup)      Put       PK=STRIPE_EVENT#<id>  SK=EVENT (TTL)
 revoked token (logout)         GetItem   PK=REVOKED_TOKEN#<jti> (expires through TTL)
 login failure counter          Update    PK=THROTTLE#<scope>#<subject> SK=WINDOW#<start> (TTL)
 =============================  ==========================================================
@@ -133,8 +135,21 @@ def transaction(transaction_id: str) -> Key:
     return Key(f"{TRANSACTION_PREFIX}{transaction_id}", "TRANSACTION")
 
 
-def transaction_status_index(status: str) -> str:
-    return f"TRANSACTIONS#{status}"
+ALL_TRANSACTIONS = "TRANSACTIONS"
+PURCHASE_PREFIX = "PURCHASE#"
+
+
+def transaction_in_user_sort(created_at: str, transaction_id: str) -> str:
+    return f"{TRANSACTION_PREFIX}{created_at}#{transaction_id}"
+
+
+def purchase_lock(user_id: str, course_id: str) -> Key:
+    """At most one purchase of a course by a student is in flight: this item is its lock."""
+    return Key(f"{USER_PREFIX}{user_id}", f"{PURCHASE_PREFIX}{course_id}")
+
+
+def stripe_event(event_id: str) -> Key:
+    return Key(f"STRIPE_EVENT#{event_id}", "EVENT")
 
 
 # --- security ----------------------------------------------------------------------------------

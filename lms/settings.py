@@ -23,6 +23,17 @@ class Settings(BaseModel):
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
     max_body_bytes: int = 64 * 1024
     max_page_size: int = 100
+    # Purchases: how long a student has to pay before the transaction EXPIRES.
+    payment_window_seconds: int = Field(default=30 * 60, ge=1, le=24 * 3600)
+    # How long POST /transactions waits for the PaymentIntent's client secret before answering without it.
+    client_secret_wait_seconds: float = Field(default=5.0, ge=0, le=20)
+    event_bus_name: str = "lms"
+    # Stripe: the secret key and webhook secret inline (local, Stripe test mode) or in Secrets Manager
+    # (AWS: a JSON secret {"secretKey": ..., "webhookSecret": ...}); api_base points at localstripe locally.
+    stripe_secret_key: str | None = Field(default=None, repr=False)
+    stripe_webhook_secret: str | None = Field(default=None, repr=False)
+    stripe_secret_arn: str | None = None
+    stripe_api_base: str | None = None
     # Login throttling: failures allowed per window, per account and per source address.
     login_window_seconds: int = 15 * 60
     login_max_failures_per_account: int = 5
@@ -41,14 +52,15 @@ def get_settings() -> Settings:
         if raw is None:
             continue
         values[name] = _env_list(raw) if field.annotation == list[str] else raw
+    # Stripe's conventional names work too, so a Stripe test key can be dropped in as-is.
+    for name in ("stripe_secret_key", "stripe_webhook_secret"):
+        if name not in values and os.environ.get(name.upper()):
+            values[name] = os.environ[name.upper()]
     if "region" not in values and os.environ.get("AWS_REGION"):
         values["region"] = os.environ["AWS_REGION"]
     return Settings.model_validate(values)
 
 
 def reset_settings() -> None:
-    """Forget cached settings and clients (tests and the local cloud change the environment)."""
+    """Forget cached settings (tests and the local cloud change the environment)."""
     get_settings.cache_clear()
-    from lms import aws  # local import: aws depends on settings
-
-    aws.reset_clients()

@@ -114,8 +114,13 @@ class Table:
         limit: int | None = None,
         cursor: str | None = None,
         newest_first: bool = False,
+        filter_equals: dict[str, str] | None = None,
     ) -> Page:
-        """One Query page: ``partition=(attribute, value)``, optional ``begins_with`` on the sort key."""
+        """One Query page: ``partition=(attribute, value)``, optional ``begins_with`` on the sort key.
+
+        ``filter_equals`` narrows the page after the key condition (pages may then be short; the
+        cursor still walks the whole partition).
+        """
         condition = "#pk = :pk"
         names = {"#pk": partition[0]}
         values: dict[str, Any] = {":pk": {"S": partition[1]}}
@@ -130,6 +135,13 @@ class Table:
             "ExpressionAttributeValues": values,
             "ScanIndexForward": not newest_first,
         }
+        if filter_equals:
+            clauses = []
+            for position, (attribute, value) in enumerate(filter_equals.items()):
+                names[f"#f{position}"] = attribute
+                values[f":f{position}"] = {"S": value}
+                clauses.append(f"#f{position} = :f{position}")
+            request["FilterExpression"] = " AND ".join(clauses)
         if index:
             request["IndexName"] = index
         if limit:

@@ -1,7 +1,8 @@
-"""Task handlers of the purchase-to-enrollment workflow.
+"""Task handlers of the purchase-to-enrollment workflow (``state-machines/purchase.asl.json``).
 
-Errors raised here reach Step Functions by class name (``OrderNotValidError``,
-``AlreadyEnrolledError``), which is what the ASL's ``Catch`` clauses match.
+Thin: parse the input, call :mod:`lms.purchases`, return a small result. Exceptions reach Step
+Functions by class name (``OrderNotValidError``, ``PaymentProviderUnavailableError``, ...), which is
+what the ASL's Retry and Catch clauses match.
 """
 
 from __future__ import annotations
@@ -13,21 +14,109 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from lms import purchases
+from lms import payments, purchases
+from lms.clock import isoformat
+from lms.entities import TransactionStatus
 from lms.table import Table
+from tasks.errors import translate_transient_errors
 
 logger = Logger(service="lms-purchase")
+CORRELATION = "executionName"
 
 
-class ValidateOrderInput(BaseModel):
+class TaskInput(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
+    transaction_id: str
+    execution_name: str = ""
+
+
+class OrderInput(TaskInput):
     user_id: str
     course_id: str
 
 
-@logger.inject_lambda_context(correlation_id_path="executionName")
+class AwaitInput(TaskInput):
+    task_token: str
+
+
+class CloseInput(OrderInput):
+    status: TransactionStatus
+    error: dict[str, Any] | None = None
+
+
+class RefundInput(TaskInput):
+    error: dict[str, Any] | None = None
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION)
+@translate_transient_errors
 def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = ValidateOrderInput.model_validate(event)
-    order = purchases.validate_order(Table(), user_id=request.user_id, course_id=request.course_id)
-    return order.model_dump(mode="json", by_alias=True)
+    request = OrderInput.model_validate(event)
+    order = purchases.validate_order(
+        Table(), transaction_id=request.transaction_id, user_id=request.user_id, course_id=request.course_id
+    )
+    return {
+        **order.model_dump(mode="json", by_alias=True),
+        "pendingItem": purchases.pending_transaction_item(order, request.execution_name),
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION)
+@translate_transient_errors
+def create_payment_intent(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = TaskInput.model_validate(event)
+    intent = purchases.create_payment_intent(Table(), payments.gateway(), request.transaction_id)
+    logger.info("payment intent ready", extra={"payment_intent_id": intent.id})
+    return {"paymentIntentId": intent.id}
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION)
+@translate_transient_errors
+def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = AwaitInput.model_validate(event)
+    resolution = purchases.await_payment(
+        Table(), payments.gateway(), request.transaction_id, request.task_token
+    )
+    logger.info("awaiting payment", extra={"outcome": resolution.outcome})
+    return {"outcome": resolution.outcome}
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION)
+@translate_transient_errors
+def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = TaskInput.model_validate(event)
+    enrollment = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
+    return {"enrolledAt": isoformat(enrollment.enrolled_at)}
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION)
+@translate_transient_errors
+def refund_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = RefundInput.model_validate(event)
+    cause = purchases.describe_error(request.error)
+    transaction = purchases.refund_payment(
+        Table(),
+        payments.gateway(),
+        transaction_id=request.transaction_id,
+        reason=f"The payment was refunded because the enrollment failed: {cause}",
+    )
+    logger.warning("payment refunded", extra={"reason": transaction.reason})
+    return {"status": transaction.status.value, "reason": transaction.reason}
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION)
+@translate_transient_errors
+def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = CloseInput.model_validate(event)
+    transaction = purchases.close_transaction(
+        Table(),
+        payments.gateway(),
+        transaction_id=request.transaction_id,
+        user_id=request.user_id,
+        course_id=request.course_id,
+        status=request.status,
+        error=request.error,
+    )
+    logger.info("transaction closed", extra={"status": transaction.status, "reason": transaction.reason})
+    return {"status": transaction.status.value, "reason": transaction.reason}

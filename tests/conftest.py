@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,11 +50,30 @@ def local_cloud() -> Iterator[Any]:
     cloud.stop()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
-def api_url(local_cloud: Any) -> Iterator[str]:
+def local_stripe() -> Iterator[Any]:
+    from infra.local.stripe import LocalStripe
+
+    stripe = LocalStripe(port=free_port()).start()
+    stripe.configure_environment()
+    yield stripe
+    stripe.stop()
+
+
+@pytest.fixture(scope="session")
+def api_url(local_cloud: Any, local_stripe: Any) -> Iterator[str]:
     from infra.local.api_gateway import LocalApi
+    from lms.settings import reset_settings
 
     api = LocalApi(port=0).start()
+    local_stripe.register_webhook(f"{api.url}/webhooks/stripe")
+    reset_settings()
     yield api.url
     api.stop()
 
@@ -176,7 +196,7 @@ class DynamoDbCalls:
 
 
 @pytest.fixture(scope="session")
-def dynamodb_calls(local_cloud: Any) -> DynamoDbCalls:
+def dynamodb_calls(api_url: str) -> DynamoDbCalls:
     """Hooks the product's cached DynamoDB client (the one the API handler uses in this process)."""
     from lms import aws
 

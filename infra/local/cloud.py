@@ -23,10 +23,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from infra.local.lambda_runtime import FAULTS_PATH, INVOKE_PATH, LambdaRuntime, function_arn, function_name_of
 from lms import aws, keys
 from lms.settings import get_settings, reset_settings
-from workflows import catalog
+from workflows import catalog, executions
 
 STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/lms-local-stepfunctions"
-EVENT_BUS_NAME = "lms"
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -84,6 +83,7 @@ class _Router:
                 spec["errorType"],
                 spec.get("errorMessage", "injected fault"),
                 int(spec.get("count", 1)),
+                spec.get("match"),
             )
         except KeyError as error:
             return _respond(
@@ -121,6 +121,7 @@ def use_local_cloud(endpoint: str, region: str = "us-east-1") -> None:
     )
     os.environ.pop("AWS_PROFILE", None)
     reset_settings()
+    aws.reset_clients()
 
 
 class LocalCloud:
@@ -147,6 +148,8 @@ class LocalCloud:
         )
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+        # The engine logs every caught error as ERROR; the execution history is where they belong.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
@@ -178,17 +181,17 @@ class LocalCloud:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": keys.TTL_ATTRIBUTE},
         )
         aws.client("s3").create_bucket(Bucket=settings.bucket_name)
-        aws.client("events").create_event_bus(Name=EVENT_BUS_NAME)
+        aws.client("events").create_event_bus(Name=settings.event_bus_name)
         self.create_state_machines()
 
     def create_state_machines(self) -> dict[str, str]:
-        """Create (or update) every workflow with local ARNs substituted; returns name -> ARN."""
+        """Create every workflow with local ARNs substituted; returns name -> ARN."""
         settings = get_settings()
         sfn = aws.client("stepfunctions")
         shared = {
             "TableName": settings.table_name,
             "BucketName": settings.bucket_name,
-            "EventBusName": EVENT_BUS_NAME,
+            "EventBusName": settings.event_bus_name,
         }
         arns = {name: function_arn(name, self.region) for name in self.runtime.function_names}
         created: dict[str, str] = {}
@@ -203,4 +206,6 @@ class LocalCloud:
                 type="STANDARD",
             )
             created[workflow.name] = response["stateMachineArn"]
+            # The API starts executions by ARN, read from the environment as in AWS.
+            os.environ[executions.arn_variable(workflow)] = response["stateMachineArn"]
         return created

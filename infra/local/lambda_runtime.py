@@ -6,8 +6,10 @@ raises answers 200 with ``X-Amz-Function-Error: Unhandled`` and the error payloa
 does, so Step Functions sees the same error names locally and in AWS.
 
 Fault injection (like AWS FIS for Lambda): ``POST /_local/faults`` with
-``{"function": name, "errorType": "...", "errorMessage": "...", "count": n}`` makes the next ``n``
-invocations of that function fail with that error, without running the handler.
+``{"function": name, "errorType": "...", "errorMessage": "...", "count": n, "match": {...}}`` makes
+the next ``n`` invocations of that function fail with that error, without running the handler.
+``match`` (optional) limits the fault to invocations whose payload has those top-level values, so
+a test can target its own execution while others run.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ class Fault:
     error_type: str
     error_message: str
     remaining: int
+    match: dict[str, Any] | None = None
+
+    def applies_to(self, event: Any) -> bool:
+        if not self.match:
+            return True
+        return isinstance(event, dict) and all(event.get(k) == v for k, v in self.match.items())
 
 
 def function_arn(name: str, region: str) -> str:
@@ -85,16 +93,23 @@ class LambdaRuntime:
     def register(self, name: str, handler: str) -> None:
         self._handlers[name] = handler
 
-    def inject_fault(self, function: str, error_type: str, error_message: str, count: int) -> None:
+    def inject_fault(
+        self,
+        function: str,
+        error_type: str,
+        error_message: str,
+        count: int,
+        match: dict[str, Any] | None = None,
+    ) -> None:
         if function not in self._handlers:
             raise KeyError(function)
         with self._lock:
-            self._faults[function] = Fault(error_type, error_message, count)
+            self._faults[function] = Fault(error_type, error_message, count, match)
 
-    def _take_fault(self, function: str) -> Fault | None:
+    def _take_fault(self, function: str, event: Any) -> Fault | None:
         with self._lock:
             fault = self._faults.get(function)
-            if not fault:
+            if not fault or not fault.applies_to(event):
                 return None
             fault.remaining -= 1
             if fault.remaining <= 0:
@@ -117,11 +132,6 @@ class LambdaRuntime:
             message = f"Function not found: {function_arn(function, self._region)}"
             headers["X-Amzn-ErrorType"] = "ResourceNotFoundException"
             return 404, headers, json.dumps({"Type": "User", "Message": message}).encode()
-        fault = self._take_fault(function)
-        if fault:
-            logger.info("injected fault", extra={"function": function, "error_type": fault.error_type})
-            headers["X-Amz-Function-Error"] = "Unhandled"
-            return 200, headers, _error_payload(fault.error_type, fault.error_message, [])
         try:
             event = json.loads(payload) if payload else {}
         except json.JSONDecodeError:
@@ -131,6 +141,11 @@ class LambdaRuntime:
                 headers,
                 json.dumps({"Type": "User", "Message": "Could not parse request body into json"}).encode(),
             )
+        fault = self._take_fault(function, event)
+        if fault:
+            logger.info("injected fault", extra={"function": function, "error_type": fault.error_type})
+            headers["X-Amz-Function-Error"] = "Unhandled"
+            return 200, headers, _error_payload(fault.error_type, fault.error_message, [])
         context = LambdaContext(
             function_name=function,
             invoked_function_arn=function_arn(function, self._region),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import free_port
+
 LMS = Path(sys.executable).with_name("lms")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +24,11 @@ def running() -> Iterator[dict[str, str]]:
         **os.environ,
         "LMS_API_PORT": str(free_port()),
         "LMS_CLOUD_PORT": str(free_port()),
+        "LMS_STRIPE_PORT": str(free_port()),
         "LMS_DEMO_PASSWORD": "demo-password-123",
     }
-    env.pop("LMS_JWT_SECRET", None)  # `lms dev` must generate its own
+    for variable in ("LMS_JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "LMS_STRIPE_API_BASE"):
+        env.pop(variable, None)  # `lms dev` generates its own and starts its own localstripe
     process = subprocess.Popen(
         [str(LMS), "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

@@ -9,7 +9,9 @@ from workflows import catalog
 
 def test_render_fills_every_placeholder_and_refuses_unknown_ones(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "demo.asl.json").write_text('{"Resource": "${FnArn}", "Table": "${TableName}"}')
-    monkeypatch.setattr(catalog, "STATE_MACHINES_DIR", tmp_path)
+    from workflows import definition
+
+    monkeypatch.setattr(definition, "STATE_MACHINES_DIR", tmp_path)
     workflow = catalog.Workflow(
         name="demo",
         asl_file="demo.asl.json",

@@ -1,0 +1,178 @@
+"""Purchases (API.md, "Purchases"): start a purchase, read transactions, refunds, the Stripe webhook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from api import security
+from api.models import (
+    PurchaseRequest,
+    PurchaseStarted,
+    RefundRequest,
+    TransactionPage,
+    TransactionView,
+    WebhookReceipt,
+)
+from api.responses import accepted, page_limit
+from lms import catalog, keys, purchases
+from lms.entities import Course, EnrollmentStatus, Role, Transaction, TransactionStatus
+from lms.errors import ConfigurationError, ForbiddenError, LmsError, NotFoundError
+from lms.identity import Principal
+from lms.table import Table
+
+router = APIGatewayRouter()
+logger = Logger(service="lms-api")
+
+PathId = Annotated[str, Path(max_length=64)]
+
+
+class InvalidSignatureError(LmsError):
+    status, code = 400, "INVALID_SIGNATURE"
+
+
+def _same_user_or_admin(principal: Principal, user_id: str) -> None:
+    if principal.user_id != user_id and principal.role != Role.ADMIN:
+        raise ForbiddenError("You can only see your own transactions.")
+
+
+@router.post(
+    "/transactions", tags=["purchases"], summary="Buy a course (student): starts the purchase workflow"
+)
+def create_transaction(
+    body: PurchaseRequest,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=255, description="replays return the same purchase")
+    ] = None,
+) -> Response[PurchaseStarted]:
+    from workflows import purchase as workflow  # starts executions: only this route needs it
+
+    table = Table()
+    course_id = body.course_id
+    caller = security.authenticated(
+        router,
+        table,
+        lambda user_id: [
+            keys.course(course_id),
+            keys.enrollment(user_id, course_id),
+            keys.purchase_lock(user_id, course_id),
+        ],
+    )
+    principal = security.require_role(caller.principal, Role.STUDENT)
+    course_item = caller.extras.get(keys.course(course_id))
+    catalog.visible_course(None, Course.from_item(course_item) if course_item else None, course_id)
+    enrollment = caller.extras.get(keys.enrollment(principal.user_id, course_id))
+    if enrollment and enrollment.get("status") == EnrollmentStatus.ACTIVE.value:
+        raise purchases.AlreadyEnrolledError("You are already enrolled in this course.")
+    transaction_id, execution = workflow.begin_purchase(
+        table,
+        user_id=principal.user_id,
+        course_id=course_id,
+        idempotency_key=idempotency_key,
+        lock=caller.extras.get(keys.purchase_lock(principal.user_id, course_id)),
+    )
+    transaction = workflow.wait_for_payment_details(table, transaction_id)
+    status = transaction.status if transaction else TransactionStatus.PENDING
+    return accepted(
+        PurchaseStarted(
+            transaction_id=transaction_id,
+            execution_name=execution.name,
+            execution_arn=execution.arn,
+            status=status,
+            client_secret=transaction.client_secret
+            if transaction and status == TransactionStatus.PENDING
+            else None,
+            reason=transaction.reason if transaction else None,
+        )
+    )
+
+
+@router.get("/transactions", tags=["purchases"], summary="All transactions, newest first (admin)")
+def list_transactions(
+    status: Annotated[TransactionStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> TransactionPage:
+    table = Table()
+    security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
+    items, next_cursor = purchases.list_all_transactions(
+        table, status=status, limit=page_limit(limit), cursor=cursor
+    )
+    return TransactionPage(items=[TransactionView.of(t) for t in items], next_cursor=next_cursor)
+
+
+@router.get("/transactions/<userId>", tags=["purchases"], summary="A user's transactions, newest first")
+def list_user_transactions(
+    userId: PathId,  # noqa: N803
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> TransactionPage:
+    table = Table()
+    _same_user_or_admin(security.authenticated(router, table).principal, userId)
+    items, next_cursor = purchases.list_user_transactions(
+        table, userId, limit=page_limit(limit), cursor=cursor
+    )
+    return TransactionPage(items=[TransactionView.of(t) for t in items], next_cursor=next_cursor)
+
+
+@router.get("/transactions/<userId>/<transactionId>", tags=["purchases"], summary="One transaction's status")
+def get_transaction(userId: PathId, transactionId: PathId) -> TransactionView:  # noqa: N803
+    table = Table()
+    transaction_key = keys.transaction(transactionId)
+    caller = security.authenticated(router, table, [transaction_key])
+    _same_user_or_admin(caller.principal, userId)
+    item = caller.extras.get(transaction_key)
+    if item is None or item.get("userId") != userId:
+        raise NotFoundError(f"No transaction {transactionId} for user {userId}.")
+    return TransactionView.of(Transaction.from_item(item))
+
+
+@router.post(
+    "/transactions/<transactionId>/refund",
+    tags=["purchases"],
+    summary="Refund in Stripe, revoke the enrollment (admin)",
+)
+def refund_transaction(transactionId: PathId, body: RefundRequest) -> TransactionView:  # noqa: N803
+    from lms import payments
+
+    table = Table()
+    security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
+    refunded = purchases.admin_refund(table, payments.gateway(), transactionId, reason=body.reason)
+    return TransactionView.of(refunded)
+
+
+@router.post("/webhooks/stripe", tags=["purchases"], summary="Stripe webhook (signature verified)")
+def stripe_webhook() -> WebhookReceipt:
+    from lms import payments
+
+    event_source = router.current_event
+    payload = (event_source.decoded_body or "").encode()
+    secret = payments.stripe_secrets().webhook_secret
+    if not secret:
+        raise ConfigurationError(
+            "No Stripe webhook secret: set STRIPE_WEBHOOK_SECRET or LMS_STRIPE_SECRET_ARN."
+        )
+    gateway = payments.gateway()
+    try:
+        event = gateway.construct_event(payload, event_source.headers.get("stripe-signature"), secret)
+    except payments.WebhookSignatureError as error:
+        logger.warning("webhook refused", extra={"reason": str(error)})
+        raise InvalidSignatureError("The webhook signature is not valid.") from error
+    table = Table()
+    if not purchases.record_event_once(table, event.id):
+        return WebhookReceipt(received=True, outcome="duplicate")
+    try:
+        outcome = purchases.handle_payment_event(
+            table, gateway, event_type=event.type, object_id=event.object_id
+        )
+    except Exception:
+        purchases.forget_event(table, event.id)  # so Stripe's retry is processed, not dropped as a duplicate
+        raise
+    logger.info(
+        "webhook processed", extra={"event_id": event.id, "event_type": event.type, "outcome": outcome}
+    )
+    return WebhookReceipt(received=True, outcome=outcome)

@@ -1,0 +1,324 @@
+"""Purchase to enrollment: the real ASL on the local engine, the real task handlers, localstripe.
+
+Every test buys over HTTP as a fresh student, so tests never share an enrollment.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+from typing import Any
+
+import pytest
+
+from lms import aws, keys
+from lms.entities import TransactionStatus
+from lms.table import Table
+from tests.conftest import ApiClient
+from tests.purchases import (
+    DECLINED_CARD,
+    buy,
+    execution,
+    pay,
+    post_webhook,
+    signed_event,
+    states_entered,
+    transaction,
+    wait_for,
+)
+
+PAID = "Python for Beginners"
+FREE = "HTML & CSS Foundations"
+
+
+def course_id(demo, title: str) -> str:
+    return demo.data.courses[title].course_id
+
+
+def enrollment_count(course: str) -> int:
+    return int(Table().get(keys.course(course), consistent=True)["enrollmentCount"])
+
+
+def stripe_client(local_stripe) -> Any:
+    import stripe
+
+    return stripe.StripeClient(local_stripe.secret_key, base_addresses={"api": local_stripe.url})
+
+
+@pytest.fixture
+def enrollment_events(local_cloud) -> Any:
+    """An SQS queue subscribed to EnrollmentCreated on the product's event bus."""
+    sqs, events = aws.client("sqs"), aws.client("events")
+    queue_url = sqs.create_queue(QueueName=f"enrollments-{time.time_ns()}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    rule = f"enrollments-{time.time_ns()}"
+    events.put_rule(
+        Name=rule, EventBusName="lms", EventPattern=json.dumps({"detail-type": ["EnrollmentCreated"]})
+    )
+    events.put_targets(Rule=rule, EventBusName="lms", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def received() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        return [json.loads(m["Body"]) for m in messages]
+
+    return received
+
+
+def test_paid_purchase_ends_enrolled_with_a_completed_transaction(new_user, demo, enrollment_events) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    before = enrollment_count(course)
+
+    started = buy(student.client, course)
+    assert started["status"] == "PENDING" and started["clientSecret"]
+    assert started["executionName"] == f"purchase-{started['transactionId']}"
+    assert pay(started["transactionId"]) == "succeeded"
+
+    done = wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    assert done.amount and done.amount.amount == demo.data.courses[PAID].price_cents
+    assert done.client_secret is None and done.task_token is None, "secrets leave with PENDING"
+    history = student.client.get(f"/transactions/{student.user_id}").json()["items"]
+    assert [(t["transactionId"], t["status"]) for t in history] == [(started["transactionId"], "COMPLETED")]
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
+    assert enrollment_count(course) == before + 1
+
+    described, events = execution(started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    entered = states_entered(events)
+    assert entered == [
+        "ValidateOrder",
+        "RecordPendingTransaction",
+        "IsFreeCourse",
+        "CreatePaymentIntent",
+        "AwaitPayment",
+        "EnrollStudent",
+        "PublishEnrollmentCreated",
+        "Enrolled",
+    ]
+    assert len(entered) <= 10
+    published = [e for e in enrollment_events() if e["detail"]["transactionId"] == started["transactionId"]]
+    assert published and published[0]["detail"]["amount"] == {"amount": 4900, "currency": "usd"}
+
+    again = student.client.post("/transactions", json={"courseId": course})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "ALREADY_ENROLLED"
+
+
+def test_free_course_enrolls_without_payment(new_user, demo) -> None:
+    student = new_user()
+    started = buy(student.client, course_id(demo, FREE))
+    done = wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    assert done.amount and done.amount.amount == 0 and done.payment_intent_id is None
+    assert student.client.get(f"/lessons/{course_id(demo, FREE)}").json()["fullContent"] is True
+    _, events = execution(started["executionArn"])
+    assert "CreatePaymentIntent" not in states_entered(events)
+
+
+def test_declined_card_ends_failed_with_the_reason_and_can_be_retried(new_user, demo, local_stripe) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    started = buy(student.client, course)
+    assert pay(started["transactionId"], DECLINED_CARD) == "declined"
+
+    failed = wait_for(started["transactionId"], TransactionStatus.FAILED)
+    assert failed.reason == "Your card was declined."
+    described, _ = execution(started["executionArn"])
+    assert described["status"] == "FAILED" and described["error"] == "PaymentDeclined"
+    intent = stripe_client(local_stripe).v1.payment_intents.retrieve(failed.payment_intent_id)
+    assert intent.status == "canceled", "a failed purchase can never be charged later"
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+
+    retry = buy(student.client, course)
+    assert retry["transactionId"] != started["transactionId"], "the lock was released"
+
+
+def test_no_payment_in_the_window_expires_and_cancels_the_payment_intent(
+    new_user, demo, local_stripe, monkeypatch
+):
+    from lms.settings import reset_settings
+
+    monkeypatch.setenv("LMS_PAYMENT_WINDOW_SECONDS", "2")
+    reset_settings()
+    try:
+        started = buy(new_user().client, course_id(demo, PAID))
+    finally:
+        monkeypatch.delenv("LMS_PAYMENT_WINDOW_SECONDS")
+        reset_settings()
+    expired = wait_for(started["transactionId"], TransactionStatus.EXPIRED, timeout=30)
+    assert "window" in (expired.reason or "")
+    intent = stripe_client(local_stripe).v1.payment_intents.retrieve(expired.payment_intent_id)
+    assert intent.status == "canceled"
+    described, _ = execution(started["executionArn"])
+    assert described["error"] == "PaymentExpired"
+
+
+def test_the_same_webhook_three_times_makes_one_enrollment(
+    new_user, demo, anonymous: ApiClient, local_stripe
+):
+    student = new_user()
+    course = course_id(demo, PAID)
+    before = enrollment_count(course)
+    started = buy(student.client, course)
+    assert pay(started["transactionId"]) == "succeeded"
+    intent_id = transaction(started["transactionId"]).payment_intent_id
+
+    payload, signature = signed_event(
+        local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
+    )
+    outcomes = [post_webhook(anonymous, payload, signature) for _ in range(3)]
+    assert [r.status_code for r in outcomes] == [200, 200, 200]
+    assert [r.json()["outcome"] for r in outcomes][1:] == ["duplicate", "duplicate"]
+
+    wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    time.sleep(1.5)  # localstripe's own webhook for this payment arrives too
+    assert enrollment_count(course) == before + 1
+    enrollments = Table().query_all(
+        partition=(keys.PK, keys.user_index(student.user_id)), sort_prefix=(keys.SK, keys.ENROLLMENT_PREFIX)
+    )
+    assert len(enrollments) == 1
+
+
+def test_bad_signature_is_400_and_changes_nothing(new_user, demo, anonymous: ApiClient, local_stripe) -> None:
+    started = buy(new_user().client, course_id(demo, PAID))
+    intent_id = transaction(started["transactionId"]).payment_intent_id
+    payload, _ = signed_event(
+        "whsec_not_ours", event_type="payment_intent.succeeded", payment_intent_id=intent_id
+    )
+    _, good_signature = signed_event(
+        local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
+    )
+    for signature in ("t=1,v1=deadbeef", "garbage", good_signature):  # the last one signs a different body
+        response = post_webhook(anonymous, payload, signature)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_SIGNATURE"
+    assert post_webhook(anonymous, payload, "").status_code == 400
+    assert transaction(started["transactionId"]).status == TransactionStatus.PENDING
+
+
+def test_a_validly_signed_lie_is_checked_against_stripe(
+    new_user, demo, anonymous: ApiClient, local_stripe
+) -> None:
+    """API10: the event says 'succeeded' but the PaymentIntent was never paid: nothing happens."""
+    started = buy(new_user().client, course_id(demo, PAID))
+    intent_id = transaction(started["transactionId"]).payment_intent_id
+    payload, signature = signed_event(
+        local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
+    )
+    response = post_webhook(anonymous, payload, signature)
+    assert response.status_code == 200 and response.json()["outcome"].endswith("pending")
+    assert transaction(started["transactionId"]).status == TransactionStatus.PENDING
+
+
+@pytest.mark.parametrize("age_seconds", [600, -600], ids=["replayed old event", "timestamp from the future"])
+def test_events_outside_the_tolerance_are_rejected(
+    new_user, demo, anonymous, local_stripe, age_seconds
+) -> None:
+    started = buy(new_user().client, course_id(demo, PAID))
+    assert pay(started["transactionId"]) == "succeeded"
+    payload, signature = signed_event(
+        local_stripe.webhook_secret,
+        event_type="payment_intent.succeeded",
+        payment_intent_id=transaction(started["transactionId"]).payment_intent_id,
+        timestamp=int(time.time()) - age_seconds,
+    )
+    response = post_webhook(anonymous, payload, signature)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_SIGNATURE"
+
+
+def test_ten_concurrent_purchases_make_one_transaction_and_one_charge(new_user, demo, local_stripe) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(
+            pool.map(lambda _: student.client.post("/transactions", json={"courseId": course}), range(10))
+        )
+    assert {r.status_code for r in responses} == {202}
+    transaction_ids = {r.json()["transactionId"] for r in responses}
+    assert len(transaction_ids) == 1
+    (transaction_id,) = transaction_ids
+    assert pay(transaction_id) == "succeeded"
+    wait_for(transaction_id, TransactionStatus.COMPLETED)
+
+    intents = stripe_client(local_stripe).v1.payment_intents.list(params={"limit": 100}).data
+    ours = [i for i in intents if (i.metadata.to_dict() or {}).get("userId") == student.user_id]
+    assert len(ours) == 1 and ours[0].status == "succeeded"
+    history = student.client.get(f"/transactions/{student.user_id}").json()["items"]
+    assert len(history) == 1
+
+
+def test_idempotency_key_replays_the_same_purchase(new_user, demo) -> None:
+    student = new_user()
+    first = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "order-42"})
+    second = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "order-42"})
+    assert first["transactionId"] == second["transactionId"]
+    assert first["clientSecret"] == second["clientSecret"]
+
+
+def test_enrollment_failing_after_payment_is_refunded(new_user, demo, local_cloud, local_stripe) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    started = buy(student.client, course)
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-enroll-student",
+        "EnrollmentFailedError",
+        "disk on fire",
+        count=1,
+        match={"transactionId": started["transactionId"]},  # only this test's execution
+    )
+    assert pay(started["transactionId"]) == "succeeded"
+
+    refunded = wait_for(started["transactionId"], TransactionStatus.REFUNDED)
+    assert refunded.refund_id and "enrollment failed" in (refunded.reason or "")
+    refund = stripe_client(local_stripe).v1.refunds.retrieve(refunded.refund_id)
+    assert refund.status == "succeeded" and refund.amount == 4900
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+    described, _ = execution(started["executionArn"])
+    assert described["error"] == "PaymentRefunded"
+
+
+def test_stripe_outage_is_retried_with_backoff(new_user, demo, local_cloud) -> None:
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    # An Idempotency-Key makes the transaction id known in advance, so the fault targets this purchase only.
+    expected_id = transaction_id_for(student.user_id, "outage-test")
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-create-payment-intent",
+        "PaymentProviderUnavailableError",
+        "Stripe answered 503",
+        count=2,
+        match={"transactionId": expected_id},
+    )
+    started = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "outage-test"})
+    assert started["transactionId"] == expected_id
+    assert pay(started["transactionId"]) == "succeeded"
+    wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    _, events = execution(started["executionArn"])
+    failures = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
+    assert failures == ["PaymentProviderUnavailableError"] * 2
+
+
+def test_admin_refund_revokes_the_enrollment(new_user, demo, admin: ApiClient, local_stripe) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    before = enrollment_count(course)
+    started = buy(student.client, course)
+    pay(started["transactionId"])
+    wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+
+    assert student.client.post(f"/transactions/{started['transactionId']}/refund", json={}).status_code == 403
+    response = admin.post(
+        f"/transactions/{started['transactionId']}/refund", json={"reason": "Customer asked"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "REFUNDED" and response.json()["reason"] == "Customer asked"
+    refund = stripe_client(local_stripe).v1.refunds.retrieve(transaction(started["transactionId"]).refund_id)
+    assert refund.amount == 4900
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+    assert enrollment_count(course) == before
+    again = admin.post(f"/transactions/{started['transactionId']}/refund", json={})
+    assert again.status_code == 409
+    assert buy(student.client, course)["status"] == "PENDING", "a refunded student may buy again"

@@ -1,0 +1,96 @@
+"""The purchase-to-enrollment workflow: its definition, task functions and input."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from lms import purchases
+from lms.entities import Transaction, TransactionStatus
+from lms.settings import get_settings
+from lms.table import Item, Table
+from workflows import executions
+from workflows.definition import TaskFunction, Workflow
+from workflows.executions import StartedExecution
+
+PURCHASE = Workflow(
+    name="purchase",
+    asl_file="purchase.asl.json",
+    execution_prefix="purchase",
+    functions=(
+        TaskFunction(
+            "ValidateOrderFunctionArn", "lms-purchase-validate-order", "tasks.purchase.validate_order"
+        ),
+        TaskFunction(
+            "CreatePaymentIntentFunctionArn",
+            "lms-purchase-create-payment-intent",
+            "tasks.purchase.create_payment_intent",
+        ),
+        TaskFunction("AwaitPaymentFunctionArn", "lms-purchase-await-payment", "tasks.purchase.await_payment"),
+        TaskFunction(
+            "EnrollStudentFunctionArn", "lms-purchase-enroll-student", "tasks.purchase.enroll_student"
+        ),
+        TaskFunction(
+            "RefundPaymentFunctionArn", "lms-purchase-refund-payment", "tasks.purchase.refund_payment"
+        ),
+        TaskFunction(
+            "CloseTransactionFunctionArn",
+            "lms-purchase-close-transaction",
+            "tasks.purchase.close_transaction",
+        ),
+    ),
+)
+
+
+class PurchaseInput(BaseModel):
+    """The execution input. The price is not here: ValidateOrder reads it from the course."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+    transaction_id: str
+    user_id: str
+    course_id: str
+    payment_window_seconds: int = Field(default_factory=lambda: get_settings().payment_window_seconds)
+
+
+def begin_purchase(
+    table: Table, *, user_id: str, course_id: str, idempotency_key: str | None, lock: Item | None
+) -> tuple[str, StartedExecution]:
+    """Claim the (student, course) purchase and start its execution, once.
+
+    Concurrent or repeated requests converge on one transaction id, hence one execution name
+    (``purchase-<transactionId>``), hence at most one PaymentIntent and one charge.
+    """
+    now = time.time()
+    in_flight = lock and int(lock.get("expiresAt", 0)) > now and not idempotency_key
+    candidate = (
+        str(lock["transactionId"])
+        if lock and in_flight
+        else purchases.transaction_id_for(user_id, idempotency_key)
+    )
+    settings = get_settings()
+    transaction_id = purchases.claim_purchase(
+        table,
+        user_id=user_id,
+        course_id=course_id,
+        transaction_id=candidate,
+        window_seconds=settings.payment_window_seconds,
+    )
+    payload = PurchaseInput(transaction_id=transaction_id, user_id=user_id, course_id=course_id)
+    return transaction_id, executions.start(PURCHASE, transaction_id, payload.model_dump(by_alias=True))
+
+
+def wait_for_payment_details(table: Table, transaction_id: str) -> Transaction | None:
+    """Poll briefly until the transaction has its client secret or has finished (a free course)."""
+    deadline = time.monotonic() + get_settings().client_secret_wait_seconds
+    transaction = None
+    while True:
+        transaction = purchases.get_transaction(table, transaction_id)
+        ready = transaction is not None and (
+            transaction.client_secret or transaction.status != TransactionStatus.PENDING
+        )
+        if ready or time.monotonic() >= deadline:
+            return transaction
+        time.sleep(0.05)
