@@ -17,8 +17,10 @@ ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]": "Only API Gateway's account-level CloudWatch role uses this AWS managed policy, to push execution logs.",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": "Only CDK's own BucketNotificationsHandler (it turns on EventBridge notifications for the media bucket) "
     "uses the basic execution managed policy.",
-    "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports "
-    "no resource-level permissions; nothing else is granted on '*'.",
+    "AwsSolutions-IAM5[Resource::*]": "Only actions without resource-level permissions are granted on '*': "
+    "X-Ray tracing (xray:Put*, xray:GetSampling*), the log delivery and resource-policy actions a state "
+    "machine needs to log to CloudWatch (as AWS documents), and states:SendTaskSuccess/Failure, where the task "
+    "token is the credential.",
     "AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/index/*]": "Access patterns query the table's GSI1 and "
     "GSI2 (see lms/keys.py); the grant is limited to this table's indexes.",
 }

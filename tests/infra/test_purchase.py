@@ -1,0 +1,80 @@
+"""The purchase workflow in the CDK app: the same ASL, least-privilege functions, logging, tracing, alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from workflows.purchase import PURCHASE
+
+
+def _functions(template: Any) -> dict[str, dict[str, Any]]:
+    found = template.find_resources("AWS::Lambda::Function")
+    return {r["Properties"]["Handler"]: r for r in found.values()}
+
+
+def test_state_machine_is_the_asl_file_with_logging_all_and_tracing(synthesized) -> None:
+    template, template_file = synthesized
+    machines = template.find_resources("AWS::StepFunctions::StateMachine")
+    assert len(machines) == 1
+    (machine,) = machines.values()
+    properties = machine["Properties"]
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    assert properties["StateMachineType"] == "STANDARD"
+    # The definition is the ASL file; CDK fills the same placeholders the local cloud fills.
+    asl = json.loads(PURCHASE.path.read_text())
+    substitutions = properties["DefinitionSubstitutions"]
+    assert set(substitutions) == {fn.placeholder for fn in PURCHASE.functions} | {"TableName", "EventBusName"}
+    # CDK ships the file itself as an asset: byte-for-byte the ASL the local cloud runs.
+    asset = template_file.parent / f"asset.{properties['DefinitionS3Location']['Key']}"
+    assert json.loads(asset.read_text()) == asl
+
+
+def test_one_function_per_task_with_only_the_secrets_it_needs(synthesized) -> None:
+    template, _ = synthesized
+    functions = _functions(template)
+    for task in PURCHASE.functions:
+        assert task.handler in functions, task.handler
+        properties = functions[task.handler]["Properties"]
+        environment = properties["Environment"]["Variables"]
+        talks_to_stripe = task.name in {
+            "lms-purchase-create-payment-intent",
+            "lms-purchase-await-payment",
+            "lms-purchase-refund-payment",
+            "lms-purchase-close-transaction",
+        }
+        assert ("LMS_STRIPE_SECRET_ARN" in environment) is talks_to_stripe, task.name
+        assert not any("SECRET_KEY" in name for name in environment), (
+            "secrets never in clear in the environment"
+        )
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+    api = functions["api.app.handler"]["Properties"]["Environment"]["Variables"]
+    assert "LMS_PURCHASE_STATE_MACHINE_ARN" in api and "LMS_STRIPE_SECRET_ARN" in api
+
+
+def test_state_machine_may_invoke_exactly_its_functions(synthesized) -> None:
+    template, _ = synthesized
+    policies = template.find_resources("AWS::IAM::Policy")
+    invoke_resources = [
+        statement["Resource"]
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Action") == "lambda:InvokeFunction"
+    ]
+    assert len(invoke_resources) == 1
+    assert len(invoke_resources[0]) == len(PURCHASE.functions)
+    assert not any(":*" in json.dumps(resource) for resource in invoke_resources[0])
+
+
+def test_failed_and_timed_out_executions_raise_alarms(synthesized) -> None:
+    template, _ = synthesized
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    metrics = sorted(a["Properties"]["MetricName"] for a in alarms.values())
+    assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut"]
+
+
+def test_stripe_secrets_live_in_secrets_manager(synthesized) -> None:
+    template, _ = synthesized
+    secrets = template.find_resources("AWS::SecretsManager::Secret")
+    assert any("Stripe" in s["Properties"].get("Description", "") for s in secrets.values())
