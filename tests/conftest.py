@@ -159,25 +159,26 @@ class NewUser:
     password: str
 
 
+def register_user(anonymous: ApiClient, admin: ApiClient, role: str = "student") -> NewUser:
+    """Register a fresh account over HTTP (promoted by the admin if a role is asked for) and log in."""
+    email = f"user-{uuid.uuid4().hex[:10]}@example.org"
+    password = secrets.token_urlsafe(12)
+    response = anonymous.post(
+        "/auth/register",
+        json={"email": email, "password": password, "firstName": "Test", "lastName": role},
+    )
+    assert response.status_code == 201, response.text
+    user_id = response.json()["userId"]
+    if role != "student":
+        promoted = admin.patch(f"/admin/users/{user_id}", json={"role": role})
+        assert promoted.status_code == 200, promoted.text
+    return NewUser(anonymous.login(email, password), user_id, email, password)
+
+
 @pytest.fixture
 def new_user(anonymous: ApiClient, admin: ApiClient) -> Any:
-    """Factory: register a fresh account over HTTP (promoted by the admin if a role is asked for)."""
-
-    def make(role: str = "student") -> NewUser:
-        email = f"user-{uuid.uuid4().hex[:10]}@example.org"
-        password = secrets.token_urlsafe(12)
-        response = anonymous.post(
-            "/auth/register",
-            json={"email": email, "password": password, "firstName": "Test", "lastName": role},
-        )
-        assert response.status_code == 201, response.text
-        user_id = response.json()["userId"]
-        if role != "student":
-            promoted = admin.patch(f"/admin/users/{user_id}", json={"role": role})
-            assert promoted.status_code == 200, promoted.text
-        return NewUser(anonymous.login(email, password), user_id, email, password)
-
-    return make
+    """Factory fixture: ``new_user(role="student")`` -> a fresh, logged-in account."""
+    return lambda role="student": register_user(anonymous, admin, role)
 
 
 class DynamoDbCalls:

@@ -82,3 +82,42 @@ def test_lms_seed_reseeds_with_a_new_password(running: dict[str, str]) -> None:
     assert login.status_code == 200
     titles = [c["title"] for c in requests.get(running["api"] + "/courses", timeout=10).json()["items"]]
     assert len(titles) == len(set(titles)), "re-seeding overwrites, it does not duplicate"
+
+
+def _student_buys(running: dict[str, str], title: str) -> str:
+    """A new student registers, logs in and starts buying ``title``; returns the transaction id."""
+    api = running["api"]
+    email = f"buyer-{time.time_ns()}@example.org"
+    account = {"email": email, "password": "a good password", "firstName": "Bo", "lastName": "Buyer"}
+    assert requests.post(api + "/auth/register", json=account, timeout=10).status_code == 201
+    login = requests.post(
+        api + "/auth/login", json={"email": email, "password": account["password"]}, timeout=10
+    )
+    headers = {"Authorization": f"Bearer {login.json()['accessToken']}"}
+    course = next(
+        c for c in requests.get(api + "/courses", timeout=10).json()["items"] if c["title"] == title
+    )
+    started = requests.post(
+        api + "/transactions", json={"courseId": course["courseId"]}, headers=headers, timeout=30
+    )
+    assert started.status_code == 202, started.text
+    return str(started.json()["transactionId"])
+
+
+def _lms_pay(running: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in running.items() if k not in ("output", "api")}
+    return subprocess.run([str(LMS), "pay", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_a_student_buys_and_pays_with_lms_pay(running: dict[str, str]) -> None:
+    transaction_id = _student_buys(running, "Async Python in Practice")
+    paid = _lms_pay(running, transaction_id)
+    assert paid.returncode == 0, paid.stdout + paid.stderr
+    assert "Payment succeeded" in paid.stdout and "COMPLETED" in paid.stdout
+
+
+def test_a_declined_card_ends_failed(running: dict[str, str]) -> None:
+    transaction_id = _student_buys(running, "UX Research Basics")
+    paid = _lms_pay(running, transaction_id, "--card", "4000000000000341")
+    assert paid.returncode == 1
+    assert "declined" in paid.stdout and "FAILED" in paid.stdout

@@ -56,6 +56,14 @@ def test_injected_fault_fails_exactly_the_next_n_invocations() -> None:
     assert outcomes == ["Unhandled", "Unhandled", None]
 
 
+def test_a_matched_fault_spares_other_invocations() -> None:
+    local = runtime()
+    local.inject_fault("ok", "EnrollmentFailedError", "boom", count=1, match={"transactionId": "t2"})
+    assert "X-Amz-Function-Error" not in local.invoke("ok", b'{"transactionId": "t1"}')[1]
+    assert local.invoke("ok", b'{"transactionId": "t2"}')[1]["X-Amz-Function-Error"] == "Unhandled"
+    assert "X-Amz-Function-Error" not in local.invoke("ok", b'{"transactionId": "t2"}')[1]
+
+
 def test_function_arn_and_name_both_resolve() -> None:
     arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Alms-purchase-enroll"
     assert function_name_of(arn) == "lms-purchase-enroll"
