@@ -10,7 +10,7 @@ STRIPE_VENV := .venv-localstripe
 STRIPE_STAMP := $(STRIPE_VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: dev test test-fast setup lock lint seed clean synth
+.PHONY: dev test test-fast setup lock lint seed clean synth bench
 
 dev: setup
 	$(BIN)/lms dev
@@ -56,3 +56,7 @@ clean:
 # Synthesise the CloudFormation template into cdk.out without the CDK CLI (bundles the Lambda code with pip).
 synth: setup
 	$(BIN)/python -m infra.app
+
+# The purchase benchmark (figures, not assertions; see README "Performance").
+bench: setup
+	$(BIN)/python -m benchmarks.purchase $(BENCH_ARGS)

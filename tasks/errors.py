@@ -15,8 +15,22 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "InternalServerError",
         "TransactionConflictException",
+        "TransactionInProgressException",
     }
 )
+# A cancelled TransactWriteItems is transient when it lost a race or was throttled, not when a
+# condition failed (that is a business outcome the domain code already handles).
+TRANSIENT_CANCELLATION_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def is_transient(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    if code in THROTTLING_CODES:
+        return True
+    if code == "TransactionCanceledException":
+        reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
+        return bool(reasons & TRANSIENT_CANCELLATION_REASONS)
+    return False
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,14 +40,17 @@ class StoreThrottledError(Exception):
 
 
 def translate_transient_errors(handler: F) -> F:
-    """Re-raise throttling as :class:`StoreThrottledError`, so the ASL can retry it by name."""
+    """Re-raise throttling and transaction conflicts as :class:`StoreThrottledError`.
+
+    The ASL retries that name with backoff; every task is idempotent, so a retry is safe.
+    """
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
         except ClientError as error:
-            if error.response["Error"]["Code"] in THROTTLING_CODES:
+            if is_transient(error):
                 raise StoreThrottledError(str(error)) from error
             raise
 

@@ -71,3 +71,19 @@ def test_idempotency_keys_map_to_one_transaction_per_user() -> None:
     assert purchases.transaction_id_for("u1", "k") == purchases.transaction_id_for("u1", "k")
     assert purchases.transaction_id_for("u1", "k") != purchases.transaction_id_for("u2", "k")
     assert purchases.transaction_id_for("u1", None) != purchases.transaction_id_for("u1", None)
+
+
+def test_losing_a_transaction_race_is_transient_but_a_failed_condition_is_not() -> None:
+    from botocore.exceptions import ClientError
+
+    from tasks.errors import is_transient
+
+    def cancelled(*codes: str) -> ClientError:
+        reasons = [{"Code": code} for code in codes]
+        return ClientError(
+            {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}, "TransactWriteItems"
+        )
+
+    assert is_transient(cancelled("None", "TransactionConflict", "None"))
+    assert not is_transient(cancelled("ConditionalCheckFailed", "None"))
+    assert is_transient(ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"))

@@ -1,0 +1,212 @@
+"""Purchase benchmark: N purchases end to end against a real `lms dev` process (local cloud, API, localstripe).
+
+    make bench                                          # 40 purchases, 10 at a time
+    make bench BENCH_ARGS="--purchases 100 --concurrency 12"
+
+This process plays the customers (their HTTP calls and their card payments); `lms dev` runs in its
+own process, as a developer runs it. Printed: latency from ``POST /transactions`` and from the
+payment confirmation to COMPLETED (p50/p95), sustained purchases per second, state transitions per
+purchase (from the execution history), the largest state input/output, and the import time of each
+Lambda handler module in a fresh interpreter (a cold-start proxy). It checks that nothing was lost
+or duplicated, and asserts no timing: the figures are for people (README, "Performance").
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HANDLER_MODULES = ("tasks.purchase", "api.app")
+PASSWORD = "benchmark password"
+COURSE = "Python for Beginners"
+
+
+@dataclass
+class Sample:
+    transaction_id: str
+    execution_arn: str
+    from_request: float
+    from_confirmation: float
+
+
+@dataclass
+class Student:
+    user_id: str
+    token: str
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def import_seconds(module: str, runs: int = 5) -> float:
+    """Median wall time of ``import module`` in a fresh interpreter."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    timings = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    return statistics.median(timings)
+
+
+def start_lms_dev() -> tuple[subprocess.Popen[str], dict[str, str]]:
+    from tests.conftest import free_port
+
+    ports = {name: str(free_port()) for name in ("LMS_API_PORT", "LMS_CLOUD_PORT", "LMS_STRIPE_PORT")}
+    env = {**os.environ, **ports, "LMS_DEMO_PASSWORD": PASSWORD, "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    for variable in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "LMS_STRIPE_API_BASE", "AWS_ENDPOINT_URL"):
+        env.pop(variable, None)
+    lms = Path(sys.executable).with_name("lms")
+    process = subprocess.Popen([str(lms), "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Press Ctrl-C" in line:
+            break
+    else:
+        raise RuntimeError("lms dev did not start")
+    # Keep draining its output (the access log) so it never blocks on a full pipe.
+    drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)  # noqa: S607
+    del drain
+    return process, ports
+
+
+def use_dev_instance(ports: dict[str, str]) -> str:
+    """Point this process at the running instance: boto3 for history, the Stripe SDK for paying."""
+    from infra.local.cloud import use_local_cloud
+    from lms.settings import reset_settings
+
+    use_local_cloud(f"http://127.0.0.1:{ports['LMS_CLOUD_PORT']}")
+    os.environ["STRIPE_SECRET_KEY"] = "sk_test_benchmark"  # localstripe accepts any test key
+    os.environ["LMS_STRIPE_API_BASE"] = f"http://127.0.0.1:{ports['LMS_STRIPE_PORT']}"
+    reset_settings()
+    return f"http://127.0.0.1:{ports['LMS_API_PORT']}"
+
+
+def register(api: str, count: int) -> list[Student]:
+    students = []
+    for _ in range(count):
+        email = f"bench-{time.time_ns()}@example.org"
+        body = {"email": email, "password": PASSWORD, "firstName": "Bench", "lastName": "Student"}
+        requests.post(f"{api}/auth/register", json=body, timeout=30).raise_for_status()
+        login = requests.post(f"{api}/auth/login", json={"email": email, "password": PASSWORD}, timeout=30).json()
+        students.append(Student(login["user"]["userId"], login["accessToken"]))
+    return students
+
+
+def one_purchase(api: str, student: Student, course_id: str) -> Sample:
+    from infra.local.stripe import pay
+
+    headers = {"Authorization": f"Bearer {student.token}"}
+    started = time.perf_counter()
+    response = requests.post(f"{api}/transactions", json={"courseId": course_id}, headers=headers, timeout=60)
+    response.raise_for_status()
+    body = response.json()
+    status_url = f"{api}/transactions/{student.user_id}/{body['transactionId']}"
+    transaction = requests.get(status_url, headers=headers, timeout=30).json()
+    status, _ = pay(transaction["paymentIntentId"], "4242424242424242")
+    assert status == "succeeded", status
+    confirmed = time.perf_counter()
+    while transaction["status"] == "PENDING":
+        if time.perf_counter() - started > 120:
+            raise TimeoutError(body["transactionId"])
+        time.sleep(0.25)  # a patient client: polling is load on the same server
+        transaction = requests.get(status_url, headers=headers, timeout=30).json()
+    done = time.perf_counter()
+    assert transaction["status"] == "COMPLETED", transaction
+    return Sample(body["transactionId"], body["executionArn"], done - started, done - confirmed)
+
+
+def history_figures(execution_arns: list[str]) -> tuple[list[int], int]:
+    """(state transitions per execution, largest state input/output in bytes)."""
+    from lms import aws
+
+    sfn = aws.client("stepfunctions")
+    transitions, largest = [], 0
+    for arn in execution_arns:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        transitions.append(sum(1 for e in events if e["type"].endswith("StateEntered")))
+        for event in events:
+            for details in ("stateEnteredEventDetails", "stateExitedEventDetails"):
+                payload = event.get(details, {})
+                largest = max(largest, len(payload.get("input", "").encode()), len(payload.get("output", "").encode()))
+    return transitions, largest
+
+
+def enrollment_count(api: str, course_id: str) -> int:
+    return int(requests.get(f"{api}/courses/{course_id}", timeout=30).json()["enrollmentCount"])
+
+
+def check_nothing_lost_or_duplicated(api: str, course_id: str, before: int, samples: list[Sample]) -> None:
+    from lms.purchases import list_all_transactions
+    from lms.table import Table
+
+    enrolled = enrollment_count(api, course_id) - before
+    assert enrolled == len(samples), f"{enrolled} enrollments for {len(samples)} purchases"
+    assert len({s.transaction_id for s in samples}) == len(samples), "duplicate transactions"
+    ours = {s.transaction_id for s in samples}
+    seen: list[Any] = []
+    cursor = None
+    while True:
+        page, cursor = list_all_transactions(Table(), status=None, limit=100, cursor=cursor)
+        seen += [t for t in page if t.transaction_id in ours]
+        if not cursor:
+            break
+    assert len(seen) == len(samples) and all(t.status == "COMPLETED" for t in seen), "a transaction went missing"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--purchases", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=10)
+    args = parser.parse_args()
+
+    print("Import time of each handler module in a fresh interpreter (median of 5):")
+    for module in HANDLER_MODULES:
+        print(f"  {module:<16} {import_seconds(module) * 1000:6.0f} ms")
+
+    process, ports = start_lms_dev()
+    try:
+        api = use_dev_instance(ports)
+        course_id = next(c for c in requests.get(f"{api}/courses?limit=100", timeout=30).json()["items"]
+                         if c["title"] == COURSE)["courseId"]
+        students = register(api, args.purchases + 1)
+        one_purchase(api, students.pop(), course_id)  # warm-up, not counted
+        before = enrollment_count(api, course_id)
+
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            samples = list(pool.map(lambda student: one_purchase(api, student, course_id), students))
+        elapsed = time.perf_counter() - started
+
+        check_nothing_lost_or_duplicated(api, course_id, before, samples)
+        transitions, largest = history_figures([s.execution_arn for s in samples])
+        from_request = [s.from_request for s in samples]
+        from_payment = [s.from_confirmation for s in samples]
+        print(f"\n{len(samples)} paid purchases, {args.concurrency} at a time: all COMPLETED, none lost or duplicated")
+        print(f"  POST /transactions -> COMPLETED   p50 {percentile(from_request, 0.5):5.2f} s"
+              f"   p95 {percentile(from_request, 0.95):5.2f} s")
+        print(f"  payment confirmed  -> COMPLETED   p50 {percentile(from_payment, 0.5):5.2f} s"
+              f"   p95 {percentile(from_payment, 0.95):5.2f} s")
+        print(f"  throughput                        {len(samples) / elapsed:5.2f} purchases/s sustained")
+        print(f"  state transitions per purchase    {min(transitions)}..{max(transitions)}")
+        print(f"  largest state input/output        {largest} bytes")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
