@@ -20,7 +20,9 @@ THROTTLING_CODES = frozenset(
 )
 # A cancelled TransactWriteItems is transient when it lost a race or was throttled, not when a
 # condition failed (that is a business outcome the domain code already handles).
-TRANSIENT_CANCELLATION_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+TRANSIENT_CANCELLATION_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
 
 
 def is_transient(error: ClientError) -> bool:
@@ -31,6 +33,7 @@ def is_transient(error: ClientError) -> bool:
         reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
         return bool(reasons & TRANSIENT_CANCELLATION_REASONS)
     return False
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

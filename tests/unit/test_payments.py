@@ -81,7 +81,8 @@ def test_losing_a_transaction_race_is_transient_but_a_failed_condition_is_not() 
     def cancelled(*codes: str) -> ClientError:
         reasons = [{"Code": code} for code in codes]
         return ClientError(
-            {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}, "TransactWriteItems"
+            {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons},
+            "TransactWriteItems",
         )
 
     assert is_transient(cancelled("None", "TransactionConflict", "None"))
