@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -32,8 +31,6 @@ from lms.entities import (
 from lms.errors import BusinessRuleError, ConflictError, NotFoundError
 from lms.payments import PaymentGateway, PaymentIntent
 from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
-
-logger = Logger(service="lms-purchase")
 
 PAYMENT_FAILED_ERROR = "PaymentFailed"  # the error name AwaitPayment's Catch matches
 STRIPE_EVENT_RETENTION_SECONDS = 30 * 24 * 3600
@@ -58,12 +55,10 @@ class TransactionNotRefundableError(ConflictError):
     code = "NOT_REFUNDABLE"
 
 
-class Wire(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class Order(Wire):
+class Order(BaseModel):
     """A validated order. The price always comes from the course record, never from the client."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
     transaction_id: str
     user_id: str
@@ -348,7 +343,7 @@ def _release_lock(user_id: str, course_id: str, transaction_id: str) -> dict[str
     }
 
 
-def enroll_student(table: Table, *, transaction_id: str, payment_intent_id: str | None = None) -> Enrollment:
+def enroll_student(table: Table, *, transaction_id: str) -> Enrollment:
     """One TransactWriteItems: transaction COMPLETED, enrollment created, course counters, lock released."""
     transaction = require_transaction(table, transaction_id)
     if transaction.status == TransactionStatus.COMPLETED:
@@ -359,10 +354,7 @@ def enroll_student(table: Table, *, transaction_id: str, payment_intent_id: str 
     enrollment = Enrollment(
         user_id=transaction.user_id, course_id=transaction.course_id, transaction_id=transaction_id
     )
-    now = isoformat(utcnow())
-    extra: dict[str, Any] = {"completedAt": now}
-    if payment_intent_id:
-        extra["paymentIntentId"] = payment_intent_id
+    extra: dict[str, Any] = {"completedAt": isoformat(utcnow())}
     enrollment_key = keys.enrollment(enrollment.user_id, enrollment.course_id)
     try:
         table.transact_write(

@@ -25,6 +25,11 @@ def test_openapi_document_lists_every_route(anonymous: ApiClient) -> None:
         "/lessons": {"post"},
         "/lessons/{lessonId}": {"put", "delete"},
         "/health": {"get"},
+        "/transactions": {"get", "post"},
+        "/transactions/{userId}": {"get"},
+        "/transactions/{userId}/{transactionId}": {"get"},
+        "/transactions/{transactionId}/refund": {"post"},
+        "/webhooks/stripe": {"post"},
     }
     for path, methods in expected.items():
         assert methods <= set(paths.get(path, {})), path
@@ -40,7 +45,8 @@ def test_swagger_ui_is_served_at_docs(anonymous: ApiClient) -> None:
 
 def test_health_reports_workflow_versions(anonymous: ApiClient) -> None:
     body = anonymous.get("/health").json()
-    assert body["status"] == "ok" and isinstance(body["workflows"], dict)
+    assert body["status"] == "ok"
+    assert set(body["workflows"]) == {"purchase"} and len(body["workflows"]["purchase"]) == 12
 
 
 def test_cors_allows_the_configured_origin_only(anonymous: ApiClient) -> None:
