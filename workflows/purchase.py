@@ -83,14 +83,19 @@ def begin_purchase(
 
 
 def wait_for_payment_details(table: Table, transaction_id: str) -> Transaction | None:
-    """Poll briefly until the transaction has its client secret or has finished (a free course)."""
+    """Poll briefly until the transaction has its client secret or has finished (a free course).
+
+    The pause grows (0.1 s, 0.15 s, ... up to 0.5 s) so a busy system is not read harder the slower it gets.
+    """
     deadline = time.monotonic() + get_settings().client_secret_wait_seconds
-    transaction = None
+    pause = 0.1
     while True:
         transaction = purchases.get_transaction(table, transaction_id)
         ready = transaction is not None and (
             transaction.client_secret or transaction.status != TransactionStatus.PENDING
         )
-        if ready or time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if ready or remaining <= 0:
             return transaction
-        time.sleep(0.05)
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 1.5, 0.5)

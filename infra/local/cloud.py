@@ -20,6 +20,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from infra.local import engine_speedups
 from infra.local.lambda_runtime import FAULTS_PATH, INVOKE_PATH, LambdaRuntime, function_arn, function_name_of
 from lms import aws, keys
 from lms.settings import get_settings, reset_settings
@@ -151,6 +152,7 @@ class LocalCloud:
         # The engine logs every caught error as ERROR; the execution history is where they belong.
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        engine_speedups.apply()
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
         self._server = make_server(
