@@ -46,6 +46,7 @@ lock:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy lms api tasks workflows infra
 
 seed: setup
 	$(BIN)/lms seed

@@ -23,7 +23,7 @@ logger = Logger(service="lms-api")
 
 API_TITLE = "LMS API"
 API_VERSION = "1.0.0"
-_OPENAPI = {
+_OPENAPI: dict[str, Any] = {
     "title": API_TITLE,
     "version": API_VERSION,
     "description": "Learning Management System backend driven by AWS Step Functions.",

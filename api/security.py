@@ -44,5 +44,6 @@ def require_role(principal: Principal, *roles: Role) -> Principal:
 
 
 def source_address(router: BaseRouter) -> str:
-    context = router.current_event.request_context
-    return (context.identity.source_ip if context and context.identity else None) or "unknown"
+    context = getattr(router.current_event, "request_context", None)
+    identity = getattr(context, "identity", None)
+    return (identity.source_ip if identity else None) or "unknown"

@@ -24,7 +24,7 @@ def _session() -> boto3.session.Session:
 
 @functools.cache
 def client(service: str) -> Any:
-    return _session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return _session().client(service, config=_CONFIG)
 
 
 def dynamodb() -> Any:

@@ -113,10 +113,11 @@ class StripeGateway:
         import stripe
 
         self._stripe = stripe
-        options: dict[str, Any] = {"max_network_retries": 0}  # the state machine owns retries
-        if api_base:
-            options["base_addresses"] = {"api": api_base}
-        self._client = stripe.StripeClient(secrets.secret_key, **options)
+        self._client = stripe.StripeClient(
+            secrets.secret_key,
+            base_addresses={"api": api_base} if api_base else {},
+            max_network_retries=0,  # the state machine owns retries
+        )
 
     def _call(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
         stripe = self._stripe

@@ -86,7 +86,7 @@ class ApiGatewayApp:
             deadline=time.monotonic() + 29,
         )
         started = time.perf_counter()
-        result = handler(event, context)
+        result = handler(event, context)  # type: ignore[arg-type]  # duck-typed like a Lambda context
         if self._access_log:
             elapsed_ms = (time.perf_counter() - started) * 1000
             target = request.full_path.rstrip("?")

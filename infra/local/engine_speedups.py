@@ -37,7 +37,7 @@ def apply() -> None:
     _applied = True
     json_path = importlib.import_module("moto.stepfunctions.parser.asl.utils.json_path")
     if hasattr(json_path, "parse"):
-        json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+        setattr(json_path, "parse", functools.lru_cache(maxsize=4096)(json_path.parse))  # noqa: B010
 
     boto_client = importlib.import_module("moto.stepfunctions.parser.asl.utils.boto_client")
     original = boto_client.boto_client_for
@@ -57,4 +57,4 @@ def apply() -> None:
         except ImportError:
             continue
         if getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = boto_client_for
+            setattr(module, "boto_client_for", boto_client_for)  # noqa: B010

@@ -103,8 +103,9 @@ def pay(payment_intent_id: str, card_number: str) -> tuple[str, str | None]:
     from lms.settings import get_settings
 
     api_base = get_settings().stripe_api_base
-    options = {"base_addresses": {"api": api_base}} if api_base else {}
-    client = stripe.StripeClient(stripe_secrets().secret_key, **options)
+    client = stripe.StripeClient(
+        stripe_secrets().secret_key, base_addresses={"api": api_base} if api_base else {}
+    )
     if api_base:  # localstripe takes raw test card numbers
         method = client.v1.payment_methods.create(
             params={

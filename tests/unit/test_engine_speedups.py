@@ -10,7 +10,9 @@ def test_clients_and_jsonpath_expressions_are_reused() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    first = lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=object())
+    first = lambda_eval_utils.boto_client_for(
+        region="us-east-1", service="lambda", state_credentials=object()
+    )
     second = lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=None)
     assert first is second
     assert lambda_eval_utils.boto_client_for(region="eu-west-1", service="lambda") is not first
