@@ -167,6 +167,19 @@ def claim_purchase(
     raise ConflictError("Another purchase of this course is being set up; retry in a moment.")
 
 
+def release_lock(table: Table, *, user_id: str, course_id: str, transaction_id: str) -> None:
+    """Free the purchase lock if ``transaction_id`` still holds it."""
+    try:
+        table.delete(
+            keys.purchase_lock(user_id, course_id),
+            condition="transactionId = :tid",
+            values={":tid": transaction_id},
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+
+
 # --- workflow steps ----------------------------------------------------------------------------
 
 
@@ -333,7 +346,7 @@ def _finish_transaction_operation(
     }
 
 
-def _release_lock(user_id: str, course_id: str, transaction_id: str) -> dict[str, Any]:
+def _release_lock_operation(user_id: str, course_id: str, transaction_id: str) -> dict[str, Any]:
     return {
         "Delete": {
             "Key": serialize_key(keys.purchase_lock(user_id, course_id)),
@@ -381,7 +394,7 @@ def enroll_student(table: Table, *, transaction_id: str) -> Enrollment:
                         "ExpressionAttributeValues": serialize({":one": 1, ":amount": amount}),
                     }
                 },
-                _release_lock(transaction.user_id, transaction.course_id, transaction_id),
+                _release_lock_operation(transaction.user_id, transaction.course_id, transaction_id),
             ]
         )
     except ClientError as error:
@@ -461,7 +474,7 @@ def close_transaction(
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
-                _release_lock(user_id, course_id, transaction_id),
+                _release_lock_operation(user_id, course_id, transaction_id),
             ]
         )
         return rejected
@@ -486,7 +499,7 @@ def close_transaction(
             _finish_transaction_operation(
                 transaction_id, status, expected=TransactionStatus.PENDING, extra_set=extra
             ),
-            _release_lock(transaction.user_id, transaction.course_id, transaction_id),
+            _release_lock_operation(transaction.user_id, transaction.course_id, transaction_id),
         ]
     )
     return require_transaction(table, transaction_id)
@@ -514,7 +527,7 @@ def refund_payment(table: Table, gateway: PaymentGateway, *, transaction_id: str
                 expected=TransactionStatus.PENDING,
                 extra_set=extra,
             ),
-            _release_lock(transaction.user_id, transaction.course_id, transaction_id),
+            _release_lock_operation(transaction.user_id, transaction.course_id, transaction_id),
         ]
     )
     return require_transaction(table, transaction_id)

@@ -187,10 +187,12 @@ class Table:
             request["ExpressionAttributeValues"] = serialize(values)
         self._client.put_item(**request)
 
-    def delete(self, key: keys.Key, *, condition: str | None = None) -> None:
+    def delete(self, key: keys.Key, *, condition: str | None = None, values: Item | None = None) -> None:
         request: dict[str, Any] = {"TableName": self.name, "Key": serialize_key(key)}
         if condition:
             request["ConditionExpression"] = condition
+        if values:
+            request["ExpressionAttributeValues"] = serialize(values)
         self._client.delete_item(**request)
 
     def update(

@@ -63,23 +63,32 @@ def begin_purchase(
     Concurrent or repeated requests converge on one transaction id, hence one execution name
     (``purchase-<transactionId>``), hence at most one PaymentIntent and one charge.
     """
-    now = time.time()
-    in_flight = lock and int(lock.get("expiresAt", 0)) > now and not idempotency_key
+    in_flight = lock is not None and int(lock.get("expiresAt", 0)) > time.time() and not idempotency_key
     candidate = (
         str(lock["transactionId"])
-        if lock and in_flight
+        if lock is not None and in_flight
         else purchases.transaction_id_for(user_id, idempotency_key)
     )
-    settings = get_settings()
     transaction_id = purchases.claim_purchase(
         table,
         user_id=user_id,
         course_id=course_id,
         transaction_id=candidate,
-        window_seconds=settings.payment_window_seconds,
+        window_seconds=get_settings().payment_window_seconds,
     )
     payload = PurchaseInput(transaction_id=transaction_id, user_id=user_id, course_id=course_id)
-    return transaction_id, executions.start(PURCHASE, transaction_id, payload.model_dump(by_alias=True))
+    started = executions.start(PURCHASE, transaction_id, payload.model_dump(by_alias=True))
+    if started.already_started:
+        existing = purchases.get_transaction(table, transaction_id)
+        if existing is not None and existing.status != TransactionStatus.PENDING:
+            # A replay of a finished purchase (same Idempotency-Key), or a lock its run failed to
+            # release: free the lock so the student can buy again.
+            purchases.release_lock(table, user_id=user_id, course_id=course_id, transaction_id=transaction_id)
+            if not idempotency_key:
+                return begin_purchase(
+                    table, user_id=user_id, course_id=course_id, idempotency_key=None, lock=None
+                )
+    return transaction_id, started
 
 
 def wait_for_payment_details(table: Table, transaction_id: str) -> Transaction | None:

@@ -322,3 +322,16 @@ def test_admin_refund_revokes_the_enrollment(new_user, demo, admin: ApiClient, l
     again = admin.post(f"/transactions/{started['transactionId']}/refund", json={})
     assert again.status_code == 409
     assert buy(student.client, course)["status"] == "PENDING", "a refunded student may buy again"
+
+
+def test_replaying_a_failed_purchase_returns_it_and_frees_the_student_to_buy_again(new_user, demo) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    first = buy(student.client, course, **{"Idempotency-Key": "checkout-1"})
+    pay(first["transactionId"], DECLINED_CARD)
+    wait_for(first["transactionId"], TransactionStatus.FAILED)
+
+    replay = buy(student.client, course, **{"Idempotency-Key": "checkout-1"})
+    assert replay["transactionId"] == first["transactionId"] and replay["status"] == "FAILED"
+    fresh = buy(student.client, course)
+    assert fresh["transactionId"] != first["transactionId"] and fresh["status"] == "PENDING"
