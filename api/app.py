@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from api.models import Health
 from api.routes import auth, catalog, purchases
 from lms.errors import LmsError, RateLimitedError
+from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
 from lms.settings import get_settings
 from workflows.catalog import WORKFLOWS
 
@@ -89,6 +90,20 @@ def _build() -> APIGatewayRestResolver:
         if error.status >= 500:
             logger.error("server-side error", extra={"code": error.code, "error_message": error.message})
         return error_response(error.status, error.code, error.message, error.details, headers)
+
+    @app.exception_handler(PaymentRejectedError)
+    def handle_payment_rejected(error: PaymentRejectedError) -> Response[Any]:
+        return error_response(422, "PAYMENT_REJECTED", f"The payment provider refused: {error}")
+
+    @app.exception_handler(PaymentProviderUnavailableError)
+    def handle_payment_provider_down(error: PaymentProviderUnavailableError) -> Response[Any]:
+        logger.warning("payment provider unavailable", extra={"error_message": str(error)})
+        return error_response(
+            503,
+            "PAYMENT_PROVIDER_UNAVAILABLE",
+            "The payment provider is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(error: RequestValidationError) -> Response[Any]:

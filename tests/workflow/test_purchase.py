@@ -335,3 +335,21 @@ def test_replaying_a_failed_purchase_returns_it_and_frees_the_student_to_buy_aga
     assert replay["transactionId"] == first["transactionId"] and replay["status"] == "FAILED"
     fresh = buy(student.client, course)
     assert fresh["transactionId"] != first["transactionId"] and fresh["status"] == "PENDING"
+
+
+def test_a_refund_stripe_refuses_is_422_and_changes_nothing(new_user, demo, admin: ApiClient) -> None:
+    student = new_user()
+    course = course_id(demo, PAID)
+    started = buy(student.client, course)
+    pay(started["transactionId"])
+    wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    # Point the record at a PaymentIntent Stripe does not know, so the refund is refused.
+    Table().update(
+        keys.transaction(started["transactionId"]),
+        expression="SET paymentIntentId = :pi",
+        values={":pi": "pi_unknown_to_stripe"},
+    )
+    response = admin.post(f"/transactions/{started['transactionId']}/refund", json={})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "PAYMENT_REJECTED"
+    assert transaction(started["transactionId"]).status == TransactionStatus.COMPLETED
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
