@@ -228,16 +228,6 @@ class CourseLessons(View):
 # --- misc --------------------------------------------------------------------------------------
 
 
-class ErrorBody(View):
-    code: str
-    message: str
-    details: object | None = None
-
-
-class ErrorResponse(View):
-    error: ErrorBody
-
-
 class Health(View):
     status: str
     version: str

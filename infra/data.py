@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -40,24 +42,25 @@ class Data(Construct):
                 )
             ],
         )
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.access_logs = self._private_bucket(
+            "AccessLogs", object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED
         )
-        self.bucket = s3.Bucket(
-            self,
+        self.bucket = self._private_bucket(
             "Media",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="media/",
             event_bridge_enabled=True,
+        )
+
+    def _private_bucket(self, construct_id: str, **options: Any) -> s3.Bucket:
+        """SECURITY.md's baseline for every bucket: no public access, encrypted, TLS only, retained."""
+        return s3.Bucket(
+            self,
+            construct_id,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
             removal_policy=RemovalPolicy.RETAIN,
+            **options,
         )

@@ -176,15 +176,10 @@ def update_course(table: Table, principal: Principal, course_id: str, changes: d
 
 def delete_course(table: Table, principal: Principal, course_id: str) -> None:
     """Delete a course and its lessons; refused once anyone is enrolled (checked atomically)."""
-    course_items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
-    course_raw = next((i for i in course_items if i[keys.SK] == keys.COURSE), None)
-    if course_raw is None:
-        raise NotFoundError(f"No course with id {course_id}.")
-    course = Course.from_item(course_raw)
-    _require_manager(principal, course)
+    course, lessons = _manageable_course_with_lessons(table, principal, course_id)
     if course.enrollment_count > 0:
         raise ConflictError("Students are enrolled in this course; it cannot be deleted.")
-    lesson_keys = [keys.Key(i[keys.PK], i[keys.SK]) for i in course_items if i[keys.SK] != keys.COURSE]
+    lesson_keys = [keys.lesson(course_id, lesson.lesson_id) for lesson in lessons]
     guard = {
         "Delete": {
             "Key": serialize_key(keys.course(course_id)),
@@ -214,7 +209,9 @@ class CourseOutline:
     full_content: bool
 
 
-def _split_course_partition(items: list[Item]) -> tuple[Course | None, list[Lesson]]:
+def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
+    """A course and its lessons (ordered) in one Query of the course's partition."""
+    items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
     course = next((Course.from_item(i) for i in items if i[keys.SK] == keys.COURSE), None)
     lessons = [Lesson.from_item(i) for i in items if i[keys.SK].startswith(keys.LESSON_PREFIX)]
     return course, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
@@ -224,9 +221,7 @@ def course_outline(
     table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
 ) -> CourseOutline:
     """The course's lessons in order; full content for enrolled students, the owner and admins."""
-    course, lessons = _split_course_partition(
-        table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
-    )
+    course, lessons = _read_course(table, course_id)
     course = visible_course(principal, course, course_id)
     enrolled = enrollment is not None and enrollment.get("status") == EnrollmentStatus.ACTIVE.value
     return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
@@ -235,9 +230,7 @@ def course_outline(
 def _manageable_course_with_lessons(
     table: Table, principal: Principal, course_id: str
 ) -> tuple[Course, list[Lesson]]:
-    course, lessons = _split_course_partition(
-        table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
-    )
+    course, lessons = _read_course(table, course_id)
     if course is None:
         raise NotFoundError(f"No course with id {course_id}.")
     _require_manager(principal, course)

@@ -18,10 +18,9 @@ from lms import payments, purchases
 from lms.clock import isoformat
 from lms.entities import TransactionStatus
 from lms.table import Table
-from tasks.errors import translate_transient_errors
+from tasks.runtime import task_handler
 
 logger = Logger(service="lms-purchase")
-CORRELATION = "executionName"
 
 
 class TaskInput(BaseModel):
@@ -49,8 +48,7 @@ class RefundInput(TaskInput):
     error: dict[str, Any] | None = None
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION)
-@translate_transient_errors
+@task_handler(logger)
 def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = OrderInput.model_validate(event)
     order = purchases.validate_order(
@@ -62,8 +60,7 @@ def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     }
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION)
-@translate_transient_errors
+@task_handler(logger)
 def create_payment_intent(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = TaskInput.model_validate(event)
     intent = purchases.create_payment_intent(Table(), payments.gateway(), request.transaction_id)
@@ -71,8 +68,7 @@ def create_payment_intent(event: dict[str, Any], context: LambdaContext) -> dict
     return {"paymentIntentId": intent.id}
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION)
-@translate_transient_errors
+@task_handler(logger)
 def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = AwaitInput.model_validate(event)
     resolution = purchases.await_payment(
@@ -82,16 +78,14 @@ def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     return {"outcome": resolution.outcome}
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION)
-@translate_transient_errors
+@task_handler(logger)
 def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = TaskInput.model_validate(event)
     enrollment = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
     return {"enrolledAt": isoformat(enrollment.enrolled_at)}
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION)
-@translate_transient_errors
+@task_handler(logger)
 def refund_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = RefundInput.model_validate(event)
     cause = purchases.describe_error(request.error)
@@ -105,8 +99,7 @@ def refund_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {"status": transaction.status.value, "reason": transaction.reason}
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION)
-@translate_transient_errors
+@task_handler(logger)
 def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CloseInput.model_validate(event)
     transaction = purchases.close_transaction(

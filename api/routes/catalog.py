@@ -25,7 +25,6 @@ from api.models import (
 from api.responses import created, no_content, page_limit
 from lms import catalog, keys
 from lms.entities import Course, Role
-from lms.errors import NotFoundError
 from lms.table import Table
 
 router = APIGatewayRouter()
@@ -77,14 +76,8 @@ def get_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
     course_key = keys.course(courseId)
     caller = security.optional(router, table, [course_key])
-    if caller:
-        item = caller.extras.get(course_key)
-        course = Course.from_item(item) if item else None
-    else:
-        try:
-            course = catalog.get_course(table, courseId)
-        except NotFoundError:
-            course = None
+    item = caller.extras.get(course_key) if caller else table.get(course_key)
+    course = Course.from_item(item) if item else None
     return CourseView.of(catalog.visible_course(caller.principal if caller else None, course, courseId))
 
 

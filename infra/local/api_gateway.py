@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -96,8 +97,6 @@ class ApiGatewayApp:
         headers: list[tuple[str, str]] = list((result.get("headers") or {}).items())
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers.extend((name, value) for value in values)
-        from http import HTTPStatus
-
         status = int(result["statusCode"])
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [payload]

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -101,8 +102,6 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _respond(start_response: Any, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
-    from http import HTTPStatus
-
     start_response(
         f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))]
     )

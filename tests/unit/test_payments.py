@@ -76,7 +76,7 @@ def test_idempotency_keys_map_to_one_transaction_per_user() -> None:
 def test_losing_a_transaction_race_is_transient_but_a_failed_condition_is_not() -> None:
     from botocore.exceptions import ClientError
 
-    from tasks.errors import is_transient
+    from tasks.runtime import is_transient
 
     def cancelled(*codes: str) -> ClientError:
         reasons = [{"Code": code} for code in codes]

@@ -1,4 +1,8 @@
-"""Error translation shared by task handlers: Step Functions retries by error *name*."""
+"""What every task handler shares: the execution name in its logs, and transient errors by name.
+
+Step Functions retries by error *name*, so throttling and transaction conflicts are re-raised as
+:class:`StoreThrottledError`, which the ASL's Retry clauses list.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 THROTTLING_CODES = frozenset(
@@ -58,3 +63,15 @@ def translate_transient_errors(handler: F) -> F:
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def task_handler(logger: Logger) -> Callable[[F], F]:
+    """Decorate a task handler: logs correlated by execution name, transient errors translated."""
+
+    def decorate(handler: F) -> F:
+        wrapped = logger.inject_lambda_context(correlation_id_path="executionName")(
+            translate_transient_errors(handler)
+        )
+        return functools.wraps(handler)(wrapped)  # type: ignore[return-value]
+
+    return decorate
