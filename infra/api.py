@@ -14,8 +14,16 @@ from infra.task_function import python_function
 
 class Api(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, data: Data, code: lambda_.Code, cors_origins: list[str]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        code: lambda_.Code | lambda_.DockerImageCode,
+        cors_origins: list[str],
+        environment: dict[str, str],
     ) -> None:
+        """``environment`` and the grants of the table, Stripe and the workflows come from the stack."""
         super().__init__(scope, construct_id)
         self.jwt_secret = secretsmanager.Secret(
             self,
@@ -31,13 +39,12 @@ class Api(Construct):
             code=code,
             handler="api.app.handler",
             environment={
-                "LMS_TABLE_NAME": data.table.table_name,
+                **environment,
                 "LMS_BUCKET_NAME": data.bucket.bucket_name,
                 "LMS_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
                 "LMS_CORS_ORIGINS": ",".join(cors_origins),
             },
         )
-        data.table.grant_read_write_data(self.function)
         self.jwt_secret.grant_read(self.function)
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)

@@ -1,12 +1,20 @@
-"""Lambda code without Docker: the product packages plus the locked runtime dependencies.
+"""Lambda packages without Docker: per function, its source packages plus only its locked distributions.
 
-Bundling runs on the developer's machine with pip (``--platform manylinux_2_34_aarch64
---only-binary=:all:`` picks wheels for Lambda's ARM64 Python); no Docker engine is needed. Tests
-synthesise with bundling switched off (``aws:cdk:bundling-stacks`` = ``[]``).
+A zip function declares its dependency group (``workflows.definition.Zip``); :func:`locked_closure`
+turns that group into the pinned distributions it pulls in, read from ``requirements.lock`` (uv's
+``# via`` comments name each distribution's dependants). Bundling runs on the developer's machine
+with pip (``--platform manylinux_2_34_aarch64 --only-binary=:all:`` picks wheels for Lambda's ARM64
+Python); no Docker engine is needed. Tests synthesise with bundling switched off
+(``aws:cdk:bundling-stacks`` = ``[]``).
+
+A container-image function is staged by CDK at synth as a directory asset (no Docker either); the
+image is built and pushed to ECR by ``cdk deploy``.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 import subprocess
 import sys
@@ -16,14 +24,60 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra.constants import LAMBDA_RUNTIME_REQUIREMENTS, LAMBDA_SOURCE_PACKAGES, PROJECT_ROOT
+from infra.constants import LAMBDA_RUNTIME_REQUIREMENTS, PROJECT_ROOT
+from workflows.definition import ContainerImage, Packaging, Zip
 
 PYTHON_VERSION = "3.14"
 
 
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()
+
+
+@functools.cache
+def _locked() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """(distribution -> pinned requirement line, distribution -> distributions that require it)."""
+    pins: dict[str, str] = {}
+    via: dict[str, set[str]] = {}
+    current = ""
+    for line in LAMBDA_RUNTIME_REQUIREMENTS.read_text().splitlines():
+        if line and not line.startswith((" ", "#")):
+            current = _normalise(line.split("==")[0])
+            pins[current] = line.strip()
+            via[current] = set()
+        elif current and line.strip().startswith("#"):
+            dependant = line.strip().lstrip("#").strip().removeprefix("via").strip()
+            if dependant and "(pyproject.toml)" not in dependant:
+                via[current].add(_normalise(dependant))
+    return pins, {name: frozenset(parents) for name, parents in via.items()}
+
+
+def locked_closure(dependencies: tuple[str, ...]) -> list[str]:
+    """The pinned requirement lines of ``dependencies`` and everything they depend on."""
+    pins, via = _locked()
+    needed = {_normalise(name) for name in dependencies}
+    unknown = needed - set(pins)
+    if unknown:
+        raise ValueError(f"not in {LAMBDA_RUNTIME_REQUIREMENTS.name}: {', '.join(sorted(unknown))}")
+    grown = True
+    while grown:
+        grown = False
+        for name, parents in via.items():
+            if name not in needed and parents & needed:
+                needed.add(name)
+                grown = True
+    return sorted(pins[name] for name in needed)
+
+
 @jsii.implements(ILocalBundling)
 class PipLocalBundling:
+    def __init__(self, requirements: list[str], source_packages: tuple[str, ...]) -> None:
+        self._requirements = requirements
+        self._source_packages = source_packages
+
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_: object) -> bool:  # noqa: ARG002
+        requirements = Path(output_dir) / ".requirements.txt"
+        requirements.write_text("\n".join(self._requirements) + "\n")
         subprocess.run(  # noqa: S603 - fixed argument list
             [
                 sys.executable,
@@ -33,7 +87,7 @@ class PipLocalBundling:
                 "--quiet",
                 "--no-deps",
                 "-r",
-                str(LAMBDA_RUNTIME_REQUIREMENTS),
+                str(requirements),
                 "--target",
                 output_dir,
                 # Lambda's Python 3.14 runs on Amazon Linux 2023 (glibc 2.34), ARM64.
@@ -51,7 +105,8 @@ class PipLocalBundling:
             ],
             check=True,
         )
-        for package in LAMBDA_SOURCE_PACKAGES:
+        requirements.unlink()
+        for package in self._source_packages:
             shutil.copytree(
                 PROJECT_ROOT / package,
                 Path(output_dir) / package,
@@ -61,19 +116,37 @@ class PipLocalBundling:
         return True
 
 
-def lambda_code() -> lambda_.Code:
-    """One asset for every Python function (API and tasks): built once, shared by all."""
+def zip_code(packaging: Zip) -> lambda_.Code:
+    """The asset of one zip package: its source packages and the closure of its dependency group."""
     return lambda_.Code.from_asset(
         str(PROJECT_ROOT),
-        exclude=[
-            "**",
-            *(f"!{p}/**" for p in LAMBDA_SOURCE_PACKAGES),
-            "!state-machines/**",
-            "!requirements.lock",
-        ],
+        exclude=["**", *(f"!{p}/**" for p in packaging.source_packages), "!state-machines/**"],
         bundling=BundlingOptions(
             image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
-            local=PipLocalBundling(),
+            local=PipLocalBundling(locked_closure(packaging.dependencies), packaging.source_packages),
             command=["bash", "-c", "echo local bundling only && exit 1"],
         ),
     )
+
+
+def image_code(packaging: ContainerImage, handler: str) -> lambda_.DockerImageCode:
+    """The image of ``<directory>/Dockerfile``; its command is the catalog's handler."""
+    return lambda_.DockerImageCode.from_image_asset(
+        str(PROJECT_ROOT / packaging.directory),
+        cmd=[handler],
+        platform=None,
+    )
+
+
+class Packages:
+    """One asset per distinct packaging in a stack, shared by the functions that declare it."""
+
+    def __init__(self) -> None:
+        self._zips: dict[Zip, lambda_.Code] = {}
+
+    def code(self, packaging: Packaging, handler: str) -> lambda_.Code | lambda_.DockerImageCode:
+        if isinstance(packaging, ContainerImage):
+            return image_code(packaging, handler)
+        if packaging not in self._zips:
+            self._zips[packaging] = zip_code(packaging)
+        return self._zips[packaging]

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workflows.definition import Zip
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_SOURCE_PACKAGES = ("lms", "api", "tasks", "workflows")
 LAMBDA_RUNTIME_REQUIREMENTS = PROJECT_ROOT / "requirements.lock"
 LAMBDA_MEMORY_MB = 512
 LAMBDA_TIMEOUT_SECONDS = 29  # API Gateway's integration timeout
 LOG_RETENTION_DAYS = 30
 SERVICE_NAME = "lms"
+# The API's package: every runtime dependency, no task code.
+API_PACKAGE = Zip(
+    dependencies=("boto3", "pydantic", "aws-lambda-powertools", "pyjwt", "argon2-cffi", "stripe"),
+    source_packages=("lms", "api", "workflows"),
+)

@@ -1,4 +1,4 @@
-"""The LMS stack: composes one construct per capability."""
+"""The LMS stack: the data, the bus, the secrets, the API, and every workflow of the catalog."""
 
 from __future__ import annotations
 
@@ -8,19 +8,36 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.api import Api
-from infra.bundling import lambda_code
+from infra.bundling import Packages
+from infra.constants import API_PACKAGE
 from infra.data import Data
-from infra.purchase import PurchaseWorkflow
-from workflows.executions import arn_variable
-from workflows.purchase import PURCHASE
+from infra.workflow import Platform, WorkflowConstruct
+from workflows import catalog
+from workflows.definition import Access, ApiTrigger, Needs, Workflow
+
+
+def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
+    """The API reads and writes the table, reads the Stripe keys, starts the API-triggered
+    workflows and resumes waiting executions (the Stripe webhook)."""
+    return Needs(
+        table=Access.READ_WRITE,
+        stripe_secret=True,
+        task_callbacks=True,
+        start_workflows=tuple(w.name for w in workflows if isinstance(w.trigger, ApiTrigger)),
+    )
 
 
 class LmsStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, cors_origins: list[str], **kwargs: object
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cors_origins: list[str],
+        workflows: tuple[Workflow, ...] = catalog.WORKFLOWS,
+        **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        code = lambda_code()
         self.data = Data(self, "Data")
         self.event_bus = events.EventBus(self, "EventBus")
         # After the first deploy the operator stores {"secretKey": ..., "webhookSecret": ...} here.
@@ -29,23 +46,32 @@ class LmsStack(Stack):
             "StripeSecrets",
             description="Stripe API key and webhook signing secret (JSON: secretKey, webhookSecret)",
         )
-        self.purchase = PurchaseWorkflow(
+        self.platform = Platform(self.data, self.event_bus, self.stripe_secret, Packages(), {})
+        self.workflows = {
+            w.name: WorkflowConstruct(self, _pascal(w.name), workflow=w, platform=self.platform)
+            for w in workflows
+        }
+        needs = api_needs(workflows)
+        self.api = Api(
             self,
-            "Purchase",
+            "Api",
             data=self.data,
-            code=code,
-            stripe_secret=self.stripe_secret,
-            event_bus=self.event_bus,
+            code=self.platform.packages.code(API_PACKAGE, "api.app.handler"),
+            cors_origins=cors_origins,
+            environment=catalog.environment(
+                Workflow(name="api"), catalog.TaskFunction("Api", needs), self.platform.resources()
+            ),
         )
-        self.api = Api(self, "Api", data=self.data, code=code, cors_origins=cors_origins)
-        self.api.function.add_environment("LMS_STRIPE_SECRET_ARN", self.stripe_secret.secret_arn)
-        self.api.function.add_environment(
-            arn_variable(PURCHASE), self.purchase.state_machine.state_machine_arn
-        )
-        self.stripe_secret.grant_read(self.api.function)
-        self.purchase.grant_start(self.api.function)
+        self.platform.grant(self.api.function, needs)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)
         CfnOutput(self, "StripeSecretArn", value=self.stripe_secret.secret_arn)
-        CfnOutput(self, "PurchaseStateMachineArn", value=self.purchase.state_machine.state_machine_arn)
+        for name, construct in self.workflows.items():
+            CfnOutput(
+                self, f"{_pascal(name)}StateMachineArn", value=construct.state_machine.state_machine_arn
+            )
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))

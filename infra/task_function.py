@@ -1,8 +1,8 @@
-"""One factory for "a Python function with our defaults", used by the API and every task."""
+"""One factory for "a function with our defaults", used by the API and every task of the catalog."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,33 +17,46 @@ def python_function(
     scope: Construct,
     construct_id: str,
     *,
-    code: lambda_.Code,
+    code: lambda_.Code | lambda_.DockerImageCode,
     handler: str,
     environment: dict[str, str],
+    memory_mb: int = LAMBDA_MEMORY_MB,
     timeout_seconds: int = LAMBDA_TIMEOUT_SECONDS,
+    ephemeral_storage_mb: int = 512,
+    reserved_concurrency: int | None = None,
 ) -> lambda_.Function:
-    """ARM64, JSON logs to a retained log group, X-Ray active, its own least-privilege role."""
+    """ARM64, JSON logs to a retained log group, X-Ray active, its own least-privilege role.
+
+    A zip ``code`` runs ``handler`` on the managed Python runtime; a container image runs its own
+    command (set to the same handler when the image is built).
+    """
     log_group = logs.LogGroup(scope, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH)
     assert LOG_RETENTION_DAYS == 30  # keep the constant and the enum in step
     role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     log_group.grant_write(role)
-    function = lambda_.Function(
-        scope,
-        construct_id,
-        runtime=RUNTIME,
-        architecture=lambda_.Architecture.ARM_64,
-        code=code,
-        handler=handler,
-        role=role,
-        memory_size=LAMBDA_MEMORY_MB,
-        timeout=Duration.seconds(timeout_seconds),
-        tracing=lambda_.Tracing.ACTIVE,
-        log_group=log_group,
-        logging_format=lambda_.LoggingFormat.JSON,
-        environment={
+    options = {
+        "architecture": lambda_.Architecture.ARM_64,
+        "role": role,
+        "memory_size": memory_mb,
+        "timeout": Duration.seconds(timeout_seconds),
+        "ephemeral_storage_size": Size.mebibytes(ephemeral_storage_mb),
+        "reserved_concurrent_executions": reserved_concurrency,
+        "tracing": lambda_.Tracing.ACTIVE,
+        "log_group": log_group,
+        "logging_format": lambda_.LoggingFormat.JSON,
+        "environment": {
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **environment,
         },
+    }
+    if isinstance(code, lambda_.DockerImageCode):
+        return lambda_.DockerImageFunction(scope, construct_id, code=code, **options)  # type: ignore[arg-type]
+    return lambda_.Function(
+        scope,
+        construct_id,
+        runtime=RUNTIME,
+        code=code,
+        handler=handler,
+        **options,  # type: ignore[arg-type]
     )
-    return function

@@ -1,19 +1,52 @@
 """Every workflow the product deploys. The local cloud and the CDK app both read this catalog.
 
-ASL files use ``${Placeholder}`` for ARNs and names; :func:`substitutions` and :func:`render` fill them.
+ASL files use ``${Placeholder}`` for ARNs and names; :func:`substitutions` fills them for either
+engine, :func:`definition` adds the declared overall timeout, :func:`environment` gives each
+function the variables its declared needs imply, and :func:`integrations` lists what the state
+machine itself touches through direct service integrations (read from the ASL, not declared twice).
 """
 
 from __future__ import annotations
 
-from workflows.definition import STATE_MACHINES_DIR, TaskFunction, Workflow
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.definition import (
+    STATE_MACHINES_DIR,
+    Access,
+    ApiTrigger,
+    BucketAccess,
+    ContainerImage,
+    EventTrigger,
+    Needs,
+    TaskFunction,
+    Workflow,
+    Zip,
+    arn_variable,
+)
 from workflows.purchase import PURCHASE
 
 __all__ = [
     "STATE_MACHINES_DIR",
     "WORKFLOWS",
+    "Access",
+    "ApiTrigger",
+    "BucketAccess",
+    "ContainerImage",
+    "EventTrigger",
+    "Needs",
+    "Resources",
     "TaskFunction",
     "Workflow",
+    "Zip",
     "all_functions",
+    "arn_variable",
+    "definition",
+    "environment",
+    "integrations",
+    "placeholders",
     "render",
     "substitutions",
 ]
@@ -21,24 +54,126 @@ __all__ = [
 # Workflows are added here as they are built (see the README's status table).
 WORKFLOWS: tuple[Workflow, ...] = (PURCHASE,)
 
+# The names every ASL file may use besides its own function ARNs.
+SHARED_PLACEHOLDERS = ("TableName", "BucketName", "EventBusName")
 
-def all_functions() -> dict[str, TaskFunction]:
-    return {fn.name: fn for workflow in WORKFLOWS for fn in workflow.functions}
+
+@dataclass(frozen=True)
+class Resources:
+    """The deployed names a workflow is wired to: CDK tokens in AWS, plain names locally."""
+
+    table_name: str
+    bucket_name: str
+    event_bus_name: str
+    stripe_secret_arn: str | None = None
+    state_machine_arns: dict[str, str] = field(default_factory=dict)  # workflow name -> ARN
+
+
+def all_functions(workflows: tuple[Workflow, ...] = WORKFLOWS) -> dict[str, TaskFunction]:
+    return {fn.name: fn for workflow in workflows for fn in workflow.all_functions}
+
+
+def placeholders(workflow: Workflow) -> set[str]:
+    """Every ``${Name}`` the ASL file uses."""
+    return set(re.findall(r"\$\{([A-Za-z0-9]+)\}", workflow.path.read_text()))
 
 
 def substitutions(
-    workflow: Workflow, *, function_arn: dict[str, str], values: dict[str, str]
+    workflow: Workflow, *, function_arn: dict[str, str], resources: Resources
 ) -> dict[str, str]:
-    """Placeholder -> value for one workflow: its function ARNs plus shared names (table, bus)."""
-    return {**values, **{fn.placeholder: function_arn[fn.name] for fn in workflow.functions}}
+    """Placeholder -> value for one workflow: its function ARNs plus the shared names it uses."""
+    shared = {
+        "TableName": resources.table_name,
+        "BucketName": resources.bucket_name,
+        "EventBusName": resources.event_bus_name,
+    }
+    used = placeholders(workflow)
+    mapping = {name: value for name, value in shared.items() if name in used}
+    mapping.update({fn.placeholder: function_arn[fn.name] for fn in workflow.functions})
+    unknown = used - set(mapping)
+    if unknown:
+        raise ValueError(f"{workflow.asl_file}: no value for {', '.join(sorted(unknown))}")
+    return mapping
+
+
+def definition(workflow: Workflow) -> str:
+    """The ASL text (placeholders intact) with the declared overall ``TimeoutSeconds``."""
+    document = json.loads(workflow.path.read_text())
+    declared = document.get("TimeoutSeconds")
+    if declared is not None and declared != workflow.timeout_seconds:
+        raise ValueError(
+            f"{workflow.asl_file} says TimeoutSeconds {declared}, the catalog {workflow.timeout_seconds}"
+        )
+    document["TimeoutSeconds"] = workflow.timeout_seconds
+    return json.dumps(document, indent=2)
 
 
 def render(workflow: Workflow, mapping: dict[str, str]) -> str:
-    """The ASL text with every ``${Placeholder}`` replaced; an unknown placeholder is an error."""
-    text = workflow.path.read_text()
+    """The definition with every ``${Placeholder}`` replaced; an unknown placeholder is an error."""
+    text = definition(workflow)
     for placeholder, value in mapping.items():
         text = text.replace("${" + placeholder + "}", value)
     if "${" in text:
         start = text.index("${")
         raise ValueError(f"{workflow.asl_file}: no value for {text[start : text.index('}', start) + 1]}")
     return text
+
+
+def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> dict[str, str]:
+    """The variables a function gets, derived from what it declared it needs (nothing else)."""
+    needs = fn.needs
+    variables: dict[str, str] = {}
+    if needs.table:
+        variables["LMS_TABLE_NAME"] = resources.table_name
+    if needs.bucket:
+        variables["LMS_BUCKET_NAME"] = resources.bucket_name
+    if needs.event_bus_put:
+        variables["LMS_EVENT_BUS_NAME"] = resources.event_bus_name
+    if needs.stripe_secret and resources.stripe_secret_arn:
+        variables["LMS_STRIPE_SECRET_ARN"] = resources.stripe_secret_arn
+    for name in needs.start_workflows:
+        variables[arn_variable(name)] = resources.state_machine_arns[name]
+    if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger):
+        # The starter reads its workflow from here rather than importing the whole catalog.
+        variables.update(
+            {
+                "LMS_WORKFLOW": workflow.name,
+                "LMS_EXECUTION_PREFIX": workflow.execution_prefix,
+                "LMS_BUSINESS_KEY": ",".join(workflow.trigger.business_key),
+            }
+        )
+    return variables
+
+
+# Direct service integrations a state machine may use -> (resource, IAM action).
+INTEGRATIONS: dict[str, tuple[str, str]] = {
+    "arn:aws:states:::dynamodb:getItem": ("table", "dynamodb:GetItem"),
+    "arn:aws:states:::dynamodb:putItem": ("table", "dynamodb:PutItem"),
+    "arn:aws:states:::dynamodb:updateItem": ("table", "dynamodb:UpdateItem"),
+    "arn:aws:states:::dynamodb:deleteItem": ("table", "dynamodb:DeleteItem"),
+    "arn:aws:states:::events:putEvents": ("event_bus", "events:PutEvents"),
+}
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def integrations(workflow: Workflow) -> dict[str, set[str]]:
+    """Resource ("table", "event_bus") -> IAM actions the ASL's direct integrations need."""
+    needed: dict[str, set[str]] = {}
+    for resource in _task_resources(json.loads(workflow.path.read_text())):
+        base = resource.removesuffix(".waitForTaskToken").removesuffix(".sync")
+        if base == LAMBDA_INVOKE:
+            continue
+        if base not in INTEGRATIONS:
+            raise ValueError(f"{workflow.asl_file}: {resource} is not in catalog.INTEGRATIONS; add its grant")
+        kind, action = INTEGRATIONS[base]
+        needed.setdefault(kind, set()).add(action)
+    return needed
+
+
+def _task_resources(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["Resource"]] if node.get("Type") == "Task" and "Resource" in node else []
+        return found + [r for value in node.values() for r in _task_resources(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _task_resources(value)]
+    return []

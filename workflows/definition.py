@@ -1,46 +1,208 @@
-"""What a workflow is: its ASL file, its task functions, its version and execution naming."""
+"""What a workflow is, declared once: its ASL file, trigger, timeout, alarms and task functions.
+
+The CDK construct (``infra/workflow.py``) and the local cloud (``infra/local/cloud.py``) both build a
+workflow from these declarations alone. Everything derivable from one name is derived: a task
+``TaskFunction("ValidateOrder", ...)`` of workflow ``purchase`` is the function
+``lms-purchase-validate-order``, fills ``${ValidateOrderFunctionArn}`` and runs
+``tasks.purchase.validate_order`` unless told otherwise.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 STATE_MACHINES_DIR = Path(__file__).resolve().parent.parent / "state-machines"
 
 
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read_write"
+
+
+@dataclass(frozen=True)
+class BucketAccess:
+    """Objects of the media bucket under ``prefix`` (e.g. ``"uploads/"``), never the whole bucket."""
+
+    access: Access
+    prefix: str
+
+    def __post_init__(self) -> None:
+        if not self.prefix or "*" in self.prefix:
+            raise ValueError("a bucket grant needs a key prefix without wildcards, e.g. 'uploads/'")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a function (or a state machine's direct integrations) may touch; grants come from here."""
+
+    table: Access | None = None
+    bucket: BucketAccess | None = None
+    stripe_secret: bool = False
+    task_callbacks: bool = False  # states:SendTaskSuccess/Failure (the task token is the credential)
+    event_bus_put: bool = False
+    start_workflows: tuple[str, ...] = ()  # names of workflows this function starts
+
+
+@dataclass(frozen=True)
+class Zip:
+    """A zip package: the source packages it imports plus only these locked distributions."""
+
+    dependencies: tuple[str, ...] = ("boto3", "pydantic", "aws-lambda-powertools")
+    source_packages: tuple[str, ...] = ("lms", "tasks", "workflows")
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """A container image built from ``<repository>/<directory>/Dockerfile`` (e.g. ffmpeg)."""
+
+    directory: str
+
+
+Packaging = Zip | ContainerImage
+
+
 @dataclass(frozen=True)
 class TaskFunction:
-    """A task Lambda: ``handler`` is the dotted path of a function in ``tasks/``."""
+    """A task Lambda, named after its ASL state (PascalCase, e.g. ``"ValidateOrder"``)."""
 
-    placeholder: str  # the ${...} name in the ASL file, e.g. "ValidateOrderFunctionArn"
-    name: str  # the function name, e.g. "lms-purchase-validate-order"
-    handler: str  # e.g. "tasks.purchase.validate_order"
+    state: str
+    needs: Needs = field(default_factory=Needs)
+    handler: str = ""  # default: tasks.<workflow>.<state in snake_case>
+    memory_mb: int = 256
+    timeout_seconds: int = 30
+    ephemeral_storage_mb: int = 512
+    reserved_concurrency: int | None = None  # also the local runtime's cap
+    packaging: Packaging = field(default_factory=Zip)
+    workflow: str = ""  # set by the Workflow that lists this function
+
+    @property
+    def name(self) -> str:
+        return f"lms-{self.workflow}-{_kebab(self.state)}"
+
+    @property
+    def placeholder(self) -> str:
+        return f"{self.state}FunctionArn"
+
+    @property
+    def construct_id(self) -> str:
+        return self.state
+
+
+@dataclass(frozen=True)
+class ApiTrigger:
+    """Started by the API (``workflows.executions.start``) with a business key."""
+
+
+@dataclass(frozen=True)
+class EventTrigger:
+    """Started by an EventBridge rule through a starter function that names the execution.
+
+    ``business_key`` lists dotted paths into the event (``"detail.object.key"``); their values,
+    joined by ``-``, are the business key, so a redelivered event finds the execution it started.
+    ``bus`` is ``"lms"`` (the product's bus) or ``"default"`` (where AWS services such as S3 publish).
+    """
+
+    pattern: dict[str, Any]
+    business_key: tuple[str, ...]
+    bus: str = "lms"
+
+    def __post_init__(self) -> None:
+        if self.bus not in ("lms", "default"):
+            raise ValueError(f"unknown event bus {self.bus!r}: 'lms' or 'default'")
+        if not self.business_key:
+            raise ValueError("an event trigger needs at least one business-key path")
+
+
+Trigger = ApiTrigger | EventTrigger
+STARTER_HANDLER = "tasks.starter.start_from_event"
+DEFAULT_TIMEOUT_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
 class Workflow:
     name: str
-    asl_file: str
-    execution_prefix: str
-    functions: tuple[TaskFunction, ...] = field(default_factory=tuple)
+    functions: tuple[TaskFunction, ...] = ()
+    trigger: Trigger = field(default_factory=ApiTrigger)
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS  # the whole execution; TIMED_OUT alarms after it
+    # Error names of Fail states an operator must be paged for, one alarm each.
+    error_alarms: tuple[str, ...] = ()
+    asl_file: str = ""  # default: <name>.asl.json
+    asl_dir: Path = STATE_MACHINES_DIR
+    execution_prefix: str = ""  # default: the name
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):
+            raise ValueError(f"workflow name {self.name!r}: lower-case letters, digits and '-'")
+        set_ = functools.partial(object.__setattr__, self)
+        set_("asl_file", self.asl_file or f"{self.name}.asl.json")
+        set_("execution_prefix", self.execution_prefix or self.name)
+        module = self.name.replace("-", "_")
+        set_(
+            "functions",
+            tuple(
+                dataclasses.replace(
+                    fn, workflow=self.name, handler=fn.handler or f"tasks.{module}.{_snake(fn.state)}"
+                )
+                for fn in self.functions
+            ),
+        )
 
     @property
     def path(self) -> Path:
-        return STATE_MACHINES_DIR / self.asl_file
+        return self.asl_dir / self.asl_file
 
     @property
     def state_machine_name(self) -> str:
         return f"lms-{self.name}"
 
+    @property
+    def starter(self) -> TaskFunction | None:
+        """The function an event trigger invokes; it may only start this workflow."""
+        if not isinstance(self.trigger, EventTrigger):
+            return None
+        return TaskFunction(
+            "Starter",
+            Needs(start_workflows=(self.name,)),
+            handler=STARTER_HANDLER,
+            timeout_seconds=10,
+            workflow=self.name,
+        )
+
+    @property
+    def all_functions(self) -> tuple[TaskFunction, ...]:
+        return (*self.functions, *([self.starter] if self.starter else []))
+
     def execution_name(self, business_key: str) -> str:
-        """Execution names are business keys: idempotent starts, findable by ops."""
-        return f"{self.execution_prefix}-{business_key}"[:80]
+        """Execution names are business keys: idempotent starts, findable by ops.
+
+        Characters Step Functions refuses in a name (an S3 key's ``/``, spaces) become ``-``.
+        """
+        return re.sub(r"[^A-Za-z0-9_-]", "-", f"{self.execution_prefix}-{business_key}")[:80]
 
     @property
     def version(self) -> str:
         return _digest(self.path)
+
+
+def arn_variable(workflow_name: str) -> str:
+    """The environment variable holding a workflow's state machine ARN (set by CDK and the local cloud)."""
+    return f"LMS_{workflow_name.upper().replace('-', '_')}_STATE_MACHINE_ARN"
+
+
+def _kebab(pascal: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", pascal).lower()
+
+
+def _snake(pascal: str) -> str:
+    return _kebab(pascal).replace("-", "_")
 
 
 @functools.cache

@@ -11,19 +11,14 @@ from botocore.exceptions import ClientError
 
 from lms import aws
 from lms.errors import ConfigurationError
-from workflows.definition import Workflow
-
-
-def arn_variable(workflow: Workflow) -> str:
-    """The environment variable holding a workflow's state machine ARN (set by CDK and the local cloud)."""
-    return f"LMS_{workflow.name.upper()}_STATE_MACHINE_ARN"
+from workflows.definition import Workflow, arn_variable
 
 
 def state_machine_arn(workflow: Workflow) -> str:
-    arn = os.environ.get(arn_variable(workflow))
+    arn = os.environ.get(arn_variable(workflow.name))
     if not arn:
         raise ConfigurationError(
-            f"{arn_variable(workflow)} is not set: the {workflow.name} workflow is not deployed."
+            f"{arn_variable(workflow.name)} is not set: the {workflow.name} workflow is not deployed."
         )
     return arn
 

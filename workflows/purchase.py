@@ -12,35 +12,27 @@ from lms.entities import Transaction, TransactionStatus
 from lms.settings import get_settings
 from lms.table import Item, Table
 from workflows import executions
-from workflows.definition import TaskFunction, Workflow
+from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
 from workflows.executions import StartedExecution
+
+_STRIPE = Needs(table=Access.READ_WRITE, stripe_secret=True)
+# One module (tasks.purchase) serves every step, and it imports the Stripe SDK.
+_PACKAGE = Zip(dependencies=(*Zip().dependencies, "stripe"))
 
 PURCHASE = Workflow(
     name="purchase",
-    asl_file="purchase.asl.json",
-    execution_prefix="purchase",
     functions=(
-        TaskFunction(
-            "ValidateOrderFunctionArn", "lms-purchase-validate-order", "tasks.purchase.validate_order"
-        ),
-        TaskFunction(
-            "CreatePaymentIntentFunctionArn",
-            "lms-purchase-create-payment-intent",
-            "tasks.purchase.create_payment_intent",
-        ),
-        TaskFunction("AwaitPaymentFunctionArn", "lms-purchase-await-payment", "tasks.purchase.await_payment"),
-        TaskFunction(
-            "EnrollStudentFunctionArn", "lms-purchase-enroll-student", "tasks.purchase.enroll_student"
-        ),
-        TaskFunction(
-            "RefundPaymentFunctionArn", "lms-purchase-refund-payment", "tasks.purchase.refund_payment"
-        ),
-        TaskFunction(
-            "CloseTransactionFunctionArn",
-            "lms-purchase-close-transaction",
-            "tasks.purchase.close_transaction",
-        ),
+        # ValidateOrder only reads: the state machine writes the PENDING item it returns.
+        TaskFunction("ValidateOrder", Needs(table=Access.READ), timeout_seconds=15, packaging=_PACKAGE),
+        TaskFunction("CreatePaymentIntent", _STRIPE, packaging=_PACKAGE),
+        TaskFunction("AwaitPayment", Needs(table=Access.READ_WRITE, stripe_secret=True, task_callbacks=True)),
+        TaskFunction("EnrollStudent", Needs(table=Access.READ_WRITE), timeout_seconds=15, packaging=_PACKAGE),
+        TaskFunction("RefundPayment", _STRIPE, packaging=_PACKAGE),
+        TaskFunction("CloseTransaction", _STRIPE, packaging=_PACKAGE),
     ),
+    # The payment window is at most 24 hours (Settings.payment_window_seconds); closing takes seconds.
+    timeout_seconds=25 * 3600,
+    error_alarms=("NeedsReconciliation",),
 )
 
 

@@ -1,12 +1,15 @@
 """The embedded local cloud: one process, one port, no AWS account.
 
-* ``POST /2015-03-31/functions/<name>/invocations`` -> :class:`LambdaRuntime` (handlers in ``tasks/``);
+* ``POST /2015-03-31/functions/<name>/invocations`` -> :class:`LambdaRuntime` (the catalog's task
+  functions, each in its own worker processes with its declared environment and timeout);
 * ``/_local/faults`` -> fault injection for the local Lambda runtime;
 * everything else -> moto in server mode (DynamoDB, S3, Step Functions with execution enabled,
   EventBridge, Secrets Manager).
 
 moto's Step Functions engine calls Lambda at ``http://localhost:$MOTO_PORT``, which is this router,
-so the real ASL runs the real handlers. Product code reaches all of it through ``AWS_ENDPOINT_URL``.
+so the real ASL runs the real handlers. EventBridge rules of event-triggered workflows are created
+with the same patterns as in AWS, and their Lambda targets (the starters) are delivered by
+:mod:`infra.local.event_routing`. Product code reaches all of it through ``AWS_ENDPOINT_URL``.
 """
 
 from __future__ import annotations
@@ -21,13 +24,34 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infra.local import engine_speedups
-from infra.local.lambda_runtime import FAULTS_PATH, INVOKE_PATH, LambdaRuntime, function_arn, function_name_of
+from infra.constants import SERVICE_NAME
+from infra.local import engine_speedups, event_routing
+from infra.local.lambda_runtime import (
+    DEFAULT_CONCURRENCY,
+    FAULTS_PATH,
+    INVOKE_PATH,
+    FunctionConfig,
+    LambdaRuntime,
+    function_arn,
+    function_name_of,
+)
 from lms import aws, keys
 from lms.settings import get_settings, reset_settings
-from workflows import catalog, executions
+from workflows import catalog
+from workflows.definition import EventTrigger, TaskFunction, Workflow, arn_variable
 
 STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/lms-local-stepfunctions"
+# What Lambda itself puts in every function's environment (credentials, region; here the endpoint).
+PASSED_THROUGH = ("AWS_", "POWERTOOLS_LOG_LEVEL", "PATH", "LANG", "TZ")
+# Locally the Stripe keys are inline variables instead of a Secrets Manager secret.
+STRIPE_VARIABLES = (
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "LMS_STRIPE_SECRET_KEY",
+    "LMS_STRIPE_WEBHOOK_SECRET",
+    "LMS_STRIPE_API_BASE",
+    "LMS_STRIPE_SECRET_ARN",
+)
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -125,13 +149,22 @@ def use_local_cloud(endpoint: str, region: str = "us-east-1") -> None:
 
 
 class LocalCloud:
-    """Start with :meth:`start`, create the product's resources with :meth:`bootstrap`."""
+    """Start with :meth:`start`, create the product's resources with :meth:`bootstrap`.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1") -> None:
+    ``workflows`` defaults to the catalog; :meth:`deploy` adds one more (tests add throwaway ones).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 4566,
+        region: str = "us-east-1",
+        workflows: tuple[Workflow, ...] = catalog.WORKFLOWS,
+    ) -> None:
         self.host, self.port, self.region = host, port, region
-        self.runtime = LambdaRuntime(
-            {name: fn.handler for name, fn in catalog.all_functions().items()}, region
-        )
+        self.workflows = workflows
+        self.runtime = LambdaRuntime({}, region)
+        self.state_machine_arns: dict[str, str] = {}
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -152,6 +185,7 @@ class LocalCloud:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         engine_speedups.apply()
+        event_routing.install(self._deliver_event)
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
         self._server = make_server(
@@ -171,9 +205,10 @@ class LocalCloud:
             self._server.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+        self.runtime.close()
 
     def bootstrap(self) -> None:
-        """Create the table, the bucket, the event bus and every state machine of the catalog."""
+        """Create the table, the bucket, the event bus and every workflow of the catalog."""
         settings = get_settings()
         dynamodb = aws.client("dynamodb")
         dynamodb.create_table(**table_definition(settings.table_name))
@@ -181,32 +216,89 @@ class LocalCloud:
             TableName=settings.table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": keys.TTL_ATTRIBUTE},
         )
-        aws.client("s3").create_bucket(Bucket=settings.bucket_name)
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket=settings.bucket_name)
+        # As in AWS (infra/data.py): the media bucket's events go to EventBridge's default bus.
+        s3.put_bucket_notification_configuration(
+            Bucket=settings.bucket_name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
         aws.client("events").create_event_bus(Name=settings.event_bus_name)
-        self.create_state_machines()
+        for workflow in self.workflows:
+            self.deploy(workflow)
 
-    def create_state_machines(self) -> dict[str, str]:
-        """Create every workflow with local ARNs substituted; returns name -> ARN."""
+    def resources(self) -> catalog.Resources:
         settings = get_settings()
-        sfn = aws.client("stepfunctions")
-        shared = {
-            "TableName": settings.table_name,
-            "BucketName": settings.bucket_name,
-            "EventBusName": settings.event_bus_name,
+        return catalog.Resources(
+            table_name=settings.table_name,
+            bucket_name=settings.bucket_name,
+            event_bus_name=settings.event_bus_name,
+            stripe_secret_arn=settings.stripe_secret_arn,
+            state_machine_arns=self.state_machine_arns,
+        )
+
+    def deploy(self, workflow: Workflow) -> str:
+        """Create one workflow as CDK would: its functions, its state machine, its trigger rule.
+
+        Returns the state machine ARN, which is also put in this process's environment (the API
+        reads it from there, as in AWS).
+        """
+        for fn in workflow.functions:
+            self._register(workflow, fn)
+        arns = {fn.name: function_arn(fn.name, self.region) for fn in workflow.functions}
+        definition = catalog.render(
+            workflow, catalog.substitutions(workflow, function_arn=arns, resources=self.resources())
+        )
+        response = aws.client("stepfunctions").create_state_machine(
+            name=workflow.state_machine_name,
+            definition=definition,
+            roleArn=STATE_MACHINE_ROLE,
+            type="STANDARD",
+        )
+        arn: str = response["stateMachineArn"]
+        self.state_machine_arns[workflow.name] = arn
+        os.environ[arn_variable(workflow.name)] = arn
+        if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):
+            self._register(workflow, workflow.starter)
+            self._create_rule(workflow, workflow.trigger, workflow.starter)
+        return arn
+
+    def _register(self, workflow: Workflow, fn: TaskFunction) -> None:
+        self.runtime.register(
+            fn.name,
+            FunctionConfig(
+                handler=fn.handler,
+                timeout_seconds=fn.timeout_seconds,
+                memory_mb=fn.memory_mb,
+                concurrency=fn.reserved_concurrency or DEFAULT_CONCURRENCY,
+                environment=lambda: self._environment(workflow, fn),
+            ),
+        )
+
+    def _environment(self, workflow: Workflow, fn: TaskFunction) -> dict[str, str]:
+        """What the function gets in AWS (from its declared needs), read when a worker starts."""
+        passed = {k: v for k, v in os.environ.items() if k.startswith(PASSED_THROUGH)}
+        if fn.needs.stripe_secret:
+            passed.update({k: os.environ[k] for k in STRIPE_VARIABLES if k in os.environ})
+        return {
+            **passed,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            **catalog.environment(workflow, fn, self.resources()),
         }
-        arns = {name: function_arn(name, self.region) for name in self.runtime.function_names}
-        created: dict[str, str] = {}
-        for workflow in catalog.WORKFLOWS:
-            definition = catalog.render(
-                workflow, catalog.substitutions(workflow, function_arn=arns, values=shared)
-            )
-            response = sfn.create_state_machine(
-                name=workflow.state_machine_name,
-                definition=definition,
-                roleArn=STATE_MACHINE_ROLE,
-                type="STANDARD",
-            )
-            created[workflow.name] = response["stateMachineArn"]
-            # The API starts executions by ARN, read from the environment as in AWS.
-            os.environ[executions.arn_variable(workflow)] = response["stateMachineArn"]
-        return created
+
+    def _create_rule(self, workflow: Workflow, trigger: EventTrigger, starter: TaskFunction) -> None:
+        events = aws.client("events")
+        bus = get_settings().event_bus_name if trigger.bus == "lms" else "default"
+        rule = f"{workflow.state_machine_name}-trigger"
+        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(trigger.pattern))
+        events.put_targets(
+            Rule=rule,
+            EventBusName=bus,
+            Targets=[{"Id": "starter", "Arn": function_arn(starter.name, self.region)}],
+        )
+
+    def _deliver_event(self, arn: str, body: bytes) -> None:
+        status, headers, response = self.runtime.invoke(function_name_of(arn), body)
+        if status != 200 or "X-Amz-Function-Error" in headers:
+            logging.getLogger(__name__).warning("event target %s failed: %s", arn, response[:500])

@@ -1,9 +1,20 @@
-"""A local Lambda runtime behind the standard Invoke API.
+"""A local Lambda runtime behind the standard Invoke API, with Lambda's isolation and limits.
 
-``POST /2015-03-31/functions/<name or ARN>/invocations`` runs the handler registered for that
-function (from the workflow catalog) in this process, with a Lambda-like context. A handler that
-raises answers 200 with ``X-Amz-Function-Error: Unhandled`` and the error payload, exactly as Lambda
-does, so Step Functions sees the same error names locally and in AWS.
+``POST /2015-03-31/functions/<name or ARN>/invocations`` runs the handler declared for that
+function in the catalog, in a worker process of that function, never on the emulator's threads:
+
+* each function's workers start with the environment its declared needs give it (not the
+  emulator's), import their handler once and stay warm for the next invocations, like Lambda's
+  execution environments;
+* the declared timeout is enforced: the worker is killed and the invocation answers as Lambda does
+  (``X-Amz-Function-Error: Unhandled``, ``errorType`` ``Sandbox.Timedout``, "Task timed out after
+  N seconds"), which Step Functions reports under that error name;
+* a worker that dies answers ``Runtime.ExitError``, a handler that cannot be imported
+  ``Runtime.ImportModuleError``;
+* at most ``concurrency`` invocations of a function run at once; the next one is throttled with
+  429 ``TooManyRequestsException`` (Step Functions: ``Lambda.TooManyRequestsException``);
+* a handler that raises answers 200 with ``X-Amz-Function-Error: Unhandled`` and the error payload,
+  exactly as Lambda does, so Step Functions sees the same error names locally and in AWS.
 
 Fault injection (like AWS FIS for Lambda): ``POST /_local/faults`` with
 ``{"function": name, "errorType": "...", "errorMessage": "...", "count": n, "match": {...}}`` makes
@@ -16,13 +27,16 @@ from __future__ import annotations
 
 import importlib
 import json
+import multiprocessing
+import os
 import re
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import unquote
 
@@ -33,6 +47,12 @@ logger = Logger(service="lms-local-lambda")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 FAULTS_PATH = "/_local/faults"
 ACCOUNT_ID = "123456789012"
+# Lambda gives a function's init 10 s; a cold Python worker on a busy laptop needs some slack.
+INIT_TIMEOUT_SECONDS = 30.0
+# Local default when a function declares no reserved concurrency: workers are whole processes here.
+DEFAULT_CONCURRENCY = 10
+# A warm worker unused this long is stopped, as Lambda reclaims idle execution environments.
+IDLE_SECONDS = 300.0
 
 
 @dataclass
@@ -46,10 +66,21 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = ""
     log_stream_name: str = "local"
-    deadline: float = 0.0
+    deadline: float = 0.0  # time.monotonic() of the worker process
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """A function as the runtime runs it; ``environment`` is read when a worker starts."""
+
+    handler: str
+    timeout_seconds: float = 30
+    memory_mb: int = 256
+    concurrency: int = DEFAULT_CONCURRENCY
+    environment: Callable[[], dict[str, str]] = field(default=lambda: {})
 
 
 @dataclass
@@ -76,22 +107,146 @@ def function_name_of(name_or_arn: str) -> str:
     return name_or_arn
 
 
-class LambdaRuntime:
-    """Runs registered handlers by function name."""
+Response = tuple[int, dict[str, str], bytes]
 
-    def __init__(self, functions: dict[str, str], region: str, timeout_seconds: int = 60) -> None:
-        self._handlers = dict(functions)  # function name -> "package.module.function"
+
+class InvocationTimedOutError(Exception):
+    pass
+
+
+class WorkerExitedError(Exception):
+    pass
+
+
+class _Worker:
+    """One warm execution environment: a process that imported the handler and serves invocations."""
+
+    def __init__(self, name: str, config: FunctionConfig) -> None:
+        # spawn, not fork: the emulator is multi-threaded, and a fresh interpreter is what Lambda gives.
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve,
+            args=(child, config.handler, config.environment()),
+            name=f"lambda:{name}",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+        self.last_used = time.monotonic()
+        self.init_error = self._receive(INIT_TIMEOUT_SECONDS)
+
+    def invoke(self, event: bytes, context: dict[str, Any], timeout: float) -> tuple[bool, bytes]:
+        self._connection.send((event, context))
+        ok, body = self._receive(timeout) or (False, b"")
+        self.last_used = time.monotonic()
+        return ok, body
+
+    def _receive(self, timeout: float) -> Any:
+        try:
+            if not self._connection.poll(timeout):
+                self.stop()
+                raise InvocationTimedOutError
+            return self._connection.recv()
+        except (EOFError, OSError) as error:
+            self.stop()
+            raise WorkerExitedError from error
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self._connection.close()
+
+
+def _serve(connection: Connection, handler: str, environment: dict[str, str]) -> None:
+    """The worker process: the declared environment, one import, then one invocation at a time."""
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        module_name, _, attribute = handler.rpartition(".")
+        function = getattr(importlib.import_module(module_name), attribute)
+    except Exception as error:  # noqa: BLE001 - reported as Lambda reports an init failure
+        connection.send((False, _error_payload("Runtime.ImportModuleError", f"{handler}: {error}", [])))
+        return
+    connection.send(None)
+    while True:
+        try:
+            event, fields = connection.recv()
+        except EOFError:  # the runtime went away
+            return
+        deadline = time.monotonic() + fields.pop("timeout_seconds")
+        try:
+            result = function(json.loads(event) if event else {}, LambdaContext(**fields, deadline=deadline))
+            connection.send((True, json.dumps(result, default=str).encode()))
+        except Exception as error:  # noqa: BLE001 - reported to the caller exactly like Lambda does
+            stack = traceback.format_exception(error)
+            connection.send((False, _error_payload(type(error).__name__, str(error), stack)))
+
+
+class _Function:
+    """A function's warm workers and its concurrency count."""
+
+    def __init__(self, name: str, config: FunctionConfig) -> None:
+        self.name, self.config = name, config
+        self.idle: list[_Worker] = []
+        self.busy = 0
+        self.lock = threading.Lock()
+
+    def acquire(self) -> bool:
+        with self.lock:
+            if self.busy >= self.config.concurrency:
+                return False
+            self.busy += 1
+            return True
+
+    def take_worker(self) -> _Worker:
+        with self.lock:
+            worker = self.idle.pop() if self.idle else None
+        return worker if worker is not None else _Worker(self.name, self.config)
+
+    def release(self, worker: _Worker | None) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.busy -= 1
+            stale = [w for w in self.idle if now - w.last_used > IDLE_SECONDS]
+            self.idle = [w for w in self.idle if w not in stale]
+            if worker is not None:
+                self.idle.append(worker)
+        for old in stale:
+            old.stop()
+
+    def stop(self) -> None:
+        with self.lock:
+            workers, self.idle = self.idle, []
+        for worker in workers:
+            worker.stop()
+
+
+class LambdaRuntime:
+    """Runs the declared functions by name, each in its own warm worker processes."""
+
+    def __init__(self, functions: dict[str, FunctionConfig], region: str) -> None:
+        self._functions = {name: _Function(name, config) for name, config in functions.items()}
         self._region = region
-        self._timeout = timeout_seconds
         self._faults: dict[str, Fault] = {}
         self._lock = threading.Lock()
 
     @property
     def function_names(self) -> Iterable[str]:
-        return self._handlers.keys()
+        return self._functions.keys()
 
-    def register(self, name: str, handler: str) -> None:
-        self._handlers[name] = handler
+    def register(self, name: str, config: FunctionConfig) -> None:
+        with self._lock:
+            previous = self._functions.get(name)
+            self._functions[name] = _Function(name, config)
+        if previous is not None:
+            previous.stop()
+
+    def close(self) -> None:
+        """Stop every worker (the local cloud is stopping)."""
+        for function in list(self._functions.values()):
+            function.stop()
 
     def inject_fault(
         self,
@@ -101,7 +256,7 @@ class LambdaRuntime:
         count: int,
         match: dict[str, Any] | None = None,
     ) -> None:
-        if function not in self._handlers:
+        if function not in self._functions:
             raise KeyError(function)
         with self._lock:
             self._faults[function] = Fault(error_type, error_message, count, match)
@@ -116,11 +271,7 @@ class LambdaRuntime:
                 del self._faults[function]
             return fault
 
-    def _resolve(self, function: str) -> Callable[[Any, LambdaContext], Any]:
-        module_name, _, attribute = self._handlers[function].rpartition(".")
-        return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
-
-    def invoke(self, function: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
+    def invoke(self, name: str, payload: bytes) -> Response:
         """Run one invocation; returns ``(status, headers, body)`` as the Invoke API would."""
         request_id = str(uuid.uuid4())
         headers = {
@@ -128,38 +279,68 @@ class LambdaRuntime:
             "X-Amz-Request-Id": request_id,
             "X-Amz-Executed-Version": "$LATEST",
         }
-        if function not in self._handlers:
-            message = f"Function not found: {function_arn(function, self._region)}"
-            headers["X-Amzn-ErrorType"] = "ResourceNotFoundException"
-            return 404, headers, json.dumps({"Type": "User", "Message": message}).encode()
+        function = self._functions.get(name)
+        if function is None:
+            message = f"Function not found: {function_arn(name, self._region)}"
+            return _service_error(headers, 404, "ResourceNotFoundException", message)
         try:
             event = json.loads(payload) if payload else {}
         except json.JSONDecodeError:
-            headers["X-Amzn-ErrorType"] = "InvalidRequestContentException"
-            return (
-                400,
-                headers,
-                json.dumps({"Type": "User", "Message": "Could not parse request body into json"}).encode(),
+            return _service_error(
+                headers, 400, "InvalidRequestContentException", "Could not parse request body into json"
             )
-        fault = self._take_fault(function, event)
+        fault = self._take_fault(name, event)
         if fault:
-            logger.info("injected fault", extra={"function": function, "error_type": fault.error_type})
+            logger.info("injected fault", extra={"function": name, "error_type": fault.error_type})
             headers["X-Amz-Function-Error"] = "Unhandled"
             return 200, headers, _error_payload(fault.error_type, fault.error_message, [])
-        context = LambdaContext(
-            function_name=function,
-            invoked_function_arn=function_arn(function, self._region),
-            aws_request_id=request_id,
-            log_group_name=f"/aws/lambda/{function}",
-            deadline=time.monotonic() + self._timeout,
-        )
+        if not function.acquire():
+            return _service_error(headers, 429, "TooManyRequestsException", "Rate Exceeded.")
+        worker: _Worker | None = None
         try:
-            result = self._resolve(function)(event, context)
-            return 200, headers, json.dumps(result, default=str).encode()
-        except Exception as error:  # noqa: BLE001 - reported to the caller exactly like Lambda does
+            worker = function.take_worker()
+            if worker.init_error is not None:
+                # Like Lambda: a failed init is reported, and the next invocation starts cold again.
+                worker.stop()
+                (ok, body), worker = worker.init_error, None
+            else:
+                ok, body = self._run(function, worker, payload, request_id)
+        except InvocationTimedOutError:
+            worker = None
+            ok, body = False, _timeout_payload(request_id, function.config.timeout_seconds)
+        except WorkerExitedError:
+            worker = None
+            message = f"RequestId: {request_id} Error: Runtime exited without providing a reason"
+            ok, body = False, _error_payload("Runtime.ExitError", message, [])
+        finally:
+            function.release(worker)
+        if not ok:
             headers["X-Amz-Function-Error"] = "Unhandled"
-            stack = traceback.format_exception(error)
-            return 200, headers, _error_payload(type(error).__name__, str(error), stack)
+        return 200, headers, body
+
+    def _run(
+        self, function: _Function, worker: _Worker, payload: bytes, request_id: str
+    ) -> tuple[bool, bytes]:
+        config = function.config
+        context = {
+            "function_name": function.name,
+            "invoked_function_arn": function_arn(function.name, self._region),
+            "aws_request_id": request_id,
+            "memory_limit_in_mb": config.memory_mb,
+            "log_group_name": f"/aws/lambda/{function.name}",
+            "timeout_seconds": config.timeout_seconds,
+        }
+        return worker.invoke(payload, context, config.timeout_seconds)
+
+
+def _service_error(headers: dict[str, str], status: int, error_type: str, message: str) -> Response:
+    headers["X-Amzn-ErrorType"] = error_type
+    return status, headers, json.dumps({"Type": "User", "Message": message, "message": message}).encode()
+
+
+def _timeout_payload(request_id: str, timeout_seconds: float) -> bytes:
+    message = f"RequestId: {request_id} Error: Task timed out after {timeout_seconds:.2f} seconds"
+    return _error_payload("Sandbox.Timedout", message, [])
 
 
 def _error_payload(error_type: str, message: str, stack: list[str]) -> bytes:

@@ -1,0 +1,199 @@
+"""Any workflow of the catalog in AWS, built from its declaration alone.
+
+Each task function gets its declared memory, timeout, storage, package and exactly the grants its
+``Needs`` name; the state machine is the same ASL file the local cloud runs (CDK fills the same
+placeholders, :func:`workflows.catalog.substitutions`), may invoke exactly its functions and gets
+the grants its direct integrations need (read from the ASL). An event trigger becomes an
+EventBridge rule whose target is a starter function that names the execution. Alarms: failed and
+timed-out executions, and one per declared error name (a metric filter on the execution log).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.bundling import Packages
+from infra.data import Data
+from infra.task_function import python_function
+from workflows import catalog
+from workflows.definition import Access, EventTrigger, Needs, TaskFunction, Workflow
+
+METRIC_NAMESPACE = "LMS/Workflows"
+
+
+@dataclass
+class Platform:
+    """What every workflow is wired to, created once by the stack."""
+
+    data: Data
+    event_bus: events.IEventBus
+    stripe_secret: secretsmanager.ISecret
+    packages: Packages
+    state_machines: dict[str, sfn.IStateMachine]
+
+    def resources(self) -> catalog.Resources:
+        return catalog.Resources(
+            table_name=self.data.table.table_name,
+            bucket_name=self.data.bucket.bucket_name,
+            event_bus_name=self.event_bus.event_bus_name,
+            stripe_secret_arn=self.stripe_secret.secret_arn,
+            state_machine_arns={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
+        )
+
+    def grant(self, grantee: iam.IGrantable, needs: Needs) -> None:
+        """Exactly what ``needs`` names; nothing is granted anywhere else."""
+        table = self.data.table
+        if needs.table is Access.READ:
+            table.grant_read_data(grantee)
+        elif needs.table is Access.WRITE:
+            table.grant_write_data(grantee)
+        elif needs.table is Access.READ_WRITE:
+            table.grant_read_write_data(grantee)
+        if needs.bucket:
+            objects = f"{needs.bucket.prefix}*"
+            if needs.bucket.access in (Access.READ, Access.READ_WRITE):
+                self.data.bucket.grant_read(grantee, objects)
+            if needs.bucket.access in (Access.WRITE, Access.READ_WRITE):
+                self.data.bucket.grant_put(grantee, objects)
+        if needs.stripe_secret:
+            self.stripe_secret.grant_read(grantee)
+        if needs.task_callbacks:
+            # SendTaskSuccess/Failure support no resource-level permissions: the token is the credential.
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                resource_arns=["*"],
+            )
+        if needs.event_bus_put:
+            self.event_bus.grant_put_events_to(grantee)
+        for name in needs.start_workflows:
+            self.state_machines[name].grant_start_execution(grantee)
+
+
+class WorkflowConstruct(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, workflow: Workflow, platform: Platform
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.workflow = workflow
+        self.functions: dict[str, lambda_.Function] = {
+            fn.name: self._function(fn, platform) for fn in workflow.functions
+        }
+        self.log_group = logs.LogGroup(self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=None,
+            definition_body=sfn.DefinitionBody.from_string(catalog.definition(workflow)),
+            definition_substitutions=catalog.substitutions(
+                workflow,
+                function_arn={name: fn.function_arn for name, fn in self.functions.items()},
+                resources=platform.resources(),
+            ),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            tracing_enabled=True,
+        )
+        platform.state_machines[workflow.name] = self.state_machine
+        if self.functions:
+            # The ASL invokes unqualified function ARNs: exactly those, no versions or aliases (`:*`).
+            self.state_machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=[fn.function_arn for fn in self.functions.values()],
+                )
+            )
+        integrations = catalog.integrations(workflow)
+        if "table" in integrations:
+            platform.data.table.grant(self.state_machine, *sorted(integrations["table"]))
+        if "event_bus" in integrations:
+            platform.event_bus.grant_put_events_to(self.state_machine)
+        self.rule: events.Rule | None = None
+        if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):
+            self.starter = self._function(workflow.starter, platform)
+            self.functions[workflow.starter.name] = self.starter
+            self.rule = self._rule(workflow.trigger, self.starter, platform)
+        self._alarms()
+
+    def _function(self, fn: TaskFunction, platform: Platform) -> lambda_.Function:
+        function = python_function(
+            self,
+            fn.construct_id,
+            code=platform.packages.code(fn.packaging, fn.handler),
+            handler=fn.handler,
+            environment=catalog.environment(self.workflow, fn, platform.resources()),
+            memory_mb=fn.memory_mb,
+            timeout_seconds=fn.timeout_seconds,
+            ephemeral_storage_mb=fn.ephemeral_storage_mb,
+            reserved_concurrency=fn.reserved_concurrency,
+        )
+        platform.grant(function, fn.needs)
+        return function
+
+    def _rule(self, trigger: EventTrigger, starter: lambda_.Function, platform: Platform) -> events.Rule:
+        bus = (
+            platform.event_bus
+            if trigger.bus == "lms"
+            else events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        )
+        pattern = events.EventPattern(
+            **{key.replace("-", "_"): value for key, value in trigger.pattern.items()}
+        )
+        return events.Rule(
+            self,
+            "Trigger",
+            event_bus=bus,
+            event_pattern=pattern,
+            targets=[targets.LambdaFunction(starter, retry_attempts=4, max_event_age=Duration.hours(2))],
+        )
+
+    def _alarms(self) -> None:
+        name = self.workflow.name
+        for metric_name, metric in (
+            ("Failed", self.state_machine.metric_failed(period=Duration.minutes(5))),
+            ("TimedOut", self.state_machine.metric_timed_out(period=Duration.minutes(5))),
+        ):
+            self._alarm(f"Executions{metric_name}", metric, f"A {name} execution {metric_name.lower()}")
+        for error in self.workflow.error_alarms:
+            # Step Functions has no per-error metric; the execution log (level ALL) has the error name.
+            metric_filter = logs.MetricFilter(
+                self,
+                f"{error}Filter",
+                log_group=self.log_group,
+                metric_namespace=METRIC_NAMESPACE,
+                metric_name=f"{name}-{error}",
+                filter_pattern=logs.FilterPattern.all(
+                    logs.FilterPattern.string_value("$.type", "=", "ExecutionFailed"),
+                    logs.FilterPattern.string_value("$.details.error", "=", error),
+                ),
+                metric_value="1",
+            )
+            self._alarm(
+                f"{error}Executions",
+                metric_filter.metric(period=Duration.minutes(5), statistic="Sum"),
+                f"A {name} execution failed with {error}",
+            )
+
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
+        cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{description}; see its execution history.",
+        )
