@@ -18,10 +18,11 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jsii
-from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import BundlingOptions, DockerImage, IgnoreMode, ILocalBundling
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 
 from infra.constants import LAMBDA_RUNTIME_REQUIREMENTS, PROJECT_ROOT
@@ -130,11 +131,21 @@ def zip_code(packaging: Zip) -> lambda_.Code:
 
 
 def image_code(packaging: ContainerImage, handler: str) -> lambda_.DockerImageCode:
-    """The image of ``<directory>/Dockerfile``; its command is the catalog's handler."""
+    """The image of a Dockerfile in the repository; its command is the catalog's handler."""
+    folder = str(PurePosixPath(packaging.dockerfile).parent)
     return lambda_.DockerImageCode.from_image_asset(
-        str(PROJECT_ROOT / packaging.directory),
+        str(PROJECT_ROOT),
+        file=packaging.dockerfile,
         cmd=[handler],
-        platform=None,
+        platform=ecr_assets.Platform.LINUX_ARM64,
+        ignore_mode=IgnoreMode.DOCKER,
+        exclude=[
+            "**",
+            *(f"!{p}/**" for p in packaging.source_packages),
+            "!requirements.lock",
+            f"!{folder}/**",
+            "**/__pycache__",
+        ],
     )
 
 

@@ -61,9 +61,14 @@ class Zip:
 
 @dataclass(frozen=True)
 class ContainerImage:
-    """A container image built from ``<repository>/<directory>/Dockerfile`` (e.g. ffmpeg)."""
+    """A container image (e.g. with ffmpeg) built from a Dockerfile in the repository.
 
-    directory: str
+    The build context is the repository with only ``source_packages``, ``requirements.lock`` and the
+    Dockerfile's folder in it; the image's command is set to the function's handler.
+    """
+
+    dockerfile: str  # relative to the repository, e.g. "containers/video/Dockerfile"
+    source_packages: tuple[str, ...] = ("lms", "tasks", "workflows")
 
 
 Packaging = Zip | ContainerImage

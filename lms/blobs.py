@@ -1,0 +1,128 @@
+"""The BlobStore port: presigned uploads and downloads, and object metadata.
+
+Clients never send media through the API: they PUT to a presigned URL and GET from one. Workflows
+(video processing, certificates) read an object's metadata by key. :class:`S3BlobStore` is the
+real store (S3 in AWS, the local cloud's S3 locally); :class:`InMemoryBlobStore` is the fake for
+unit tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+
+from lms import aws
+from lms.clock import utcnow
+
+DEFAULT_EXPIRY_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class BlobMetadata:
+    key: str
+    size: int  # bytes
+    content_type: str
+    etag: str
+    last_modified: datetime  # UTC
+
+
+class BlobStore(Protocol):
+    def presigned_put(self, key: str, content_type: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+        """A URL a client PUTs the object to, with exactly this ``Content-Type``."""
+        ...
+
+    def presigned_get(self, key: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+        """A URL a client GETs the object from."""
+        ...
+
+    def metadata(self, key: str) -> BlobMetadata | None:
+        """The object's size, type and version tag, or None if there is no such object."""
+        ...
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        self._bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.client("s3")
+
+    def presigned_put(self, key: str, content_type: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+        return str(
+            self.client.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type},
+                ExpiresIn=expires_in,
+            )
+        )
+
+    def presigned_get(self, key: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+        return str(
+            self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+            )
+        )
+
+    def metadata(self, key: str) -> BlobMetadata | None:
+        try:
+            head = self.client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return BlobMetadata(
+            key=key,
+            size=int(head["ContentLength"]),
+            content_type=str(head.get("ContentType", "binary/octet-stream")),
+            etag=str(head["ETag"]).strip('"'),
+            last_modified=head["LastModified"],
+        )
+
+
+@dataclass
+class _Blob:
+    data: bytes
+    content_type: str
+    last_modified: datetime
+
+
+@dataclass
+class InMemoryBlobStore:
+    """The fake: URLs are ``memory://`` references; :meth:`upload` plays the client's PUT."""
+
+    bucket: str = "fake-bucket"
+    blobs: dict[str, _Blob] = field(default_factory=dict)
+    expected_types: dict[str, str] = field(default_factory=dict)
+
+    def presigned_put(self, key: str, content_type: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+        self.expected_types[key] = content_type
+        return f"memory://{self.bucket}/{quote(key)}?method=PUT&expires={expires_in}"
+
+    def presigned_get(self, key: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+        return f"memory://{self.bucket}/{quote(key)}?method=GET&expires={expires_in}"
+
+    def upload(self, key: str, data: bytes, content_type: str) -> None:
+        """What a client's PUT to the presigned URL does; a different type is refused as S3 does."""
+        expected = self.expected_types.get(key)
+        if expected is None or expected != content_type:
+            raise PermissionError(f"no presigned PUT of {key} for {content_type}")
+        self.blobs[key] = _Blob(data, content_type, utcnow())
+
+    def metadata(self, key: str) -> BlobMetadata | None:
+        blob = self.blobs.get(key)
+        if blob is None:
+            return None
+        return BlobMetadata(
+            key=key,
+            size=len(blob.data),
+            content_type=blob.content_type,
+            etag=hashlib.md5(blob.data, usedforsecurity=False).hexdigest(),
+            last_modified=blob.last_modified,
+        )
