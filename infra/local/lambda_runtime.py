@@ -190,6 +190,7 @@ class _Function:
     def __init__(self, name: str, config: FunctionConfig) -> None:
         self.name, self.config = name, config
         self.idle: list[_Worker] = []
+        self.running: set[_Worker] = set()
         self.busy = 0
         self.lock = threading.Lock()
 
@@ -203,12 +204,18 @@ class _Function:
     def take_worker(self) -> _Worker:
         with self.lock:
             worker = self.idle.pop() if self.idle else None
-        return worker if worker is not None else _Worker(self.name, self.config)
+        if worker is None:
+            worker = _Worker(self.name, self.config)
+        with self.lock:
+            self.running.add(worker)
+        return worker
 
-    def release(self, worker: _Worker | None) -> None:
+    def release(self, worker: _Worker | None, used: _Worker | None) -> None:
+        """``used`` goes back to the warm pool as ``worker``, or is gone (None) if it was killed."""
         now = time.monotonic()
         with self.lock:
             self.busy -= 1
+            self.running.discard(used)
             stale = [w for w in self.idle if now - w.last_used > IDLE_SECONDS]
             self.idle = [w for w in self.idle if w not in stale]
             if worker is not None:
@@ -217,8 +224,10 @@ class _Function:
             old.stop()
 
     def stop(self) -> None:
+        """Stop every worker, including those running an invocation (it answers Runtime.ExitError)."""
         with self.lock:
-            workers, self.idle = self.idle, []
+            workers = [*self.idle, *self.running]
+            self.idle, self.running = [], set()
         for worker in workers:
             worker.stop()
 
@@ -297,8 +306,9 @@ class LambdaRuntime:
         if not function.acquire():
             return _service_error(headers, 429, "TooManyRequestsException", "Rate Exceeded.")
         worker: _Worker | None = None
+        used: _Worker | None = None
         try:
-            worker = function.take_worker()
+            worker = used = function.take_worker()
             if worker.init_error is not None:
                 # Like Lambda: a failed init is reported, and the next invocation starts cold again.
                 worker.stop()
@@ -313,7 +323,7 @@ class LambdaRuntime:
             message = f"RequestId: {request_id} Error: Runtime exited without providing a reason"
             ok, body = False, _error_payload("Runtime.ExitError", message, [])
         finally:
-            function.release(worker)
+            function.release(worker, used)
         if not ok:
             headers["X-Amz-Function-Error"] = "Unhandled"
         return 200, headers, body

@@ -1,0 +1,31 @@
+"""The BlobStore fake behaves like S3 where workflows and the API depend on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.blobs import InMemoryBlobStore
+
+
+def test_an_upload_through_a_presigned_put_has_metadata() -> None:
+    store = InMemoryBlobStore()
+    assert store.metadata("uploads/a.mp4") is None
+    url = store.presigned_put("uploads/a.mp4", "video/mp4")
+    assert url.startswith("memory://") and "PUT" in url
+
+    store.upload("uploads/a.mp4", b"\x00" * 10, "video/mp4")
+
+    metadata = store.metadata("uploads/a.mp4")
+    assert metadata is not None and metadata.size == 10 and metadata.content_type == "video/mp4"
+    assert metadata.last_modified.tzinfo is not None
+    assert "GET" in store.presigned_get("uploads/a.mp4")
+
+
+def test_an_upload_without_a_presigned_put_or_with_another_type_is_refused() -> None:
+    store = InMemoryBlobStore()
+    with pytest.raises(PermissionError):
+        store.upload("uploads/a.mp4", b"x", "video/mp4")
+    store.presigned_put("uploads/a.mp4", "video/mp4")
+    with pytest.raises(PermissionError):
+        store.upload("uploads/a.mp4", b"x", "text/html")
+    assert store.metadata("uploads/a.mp4") is None
