@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -27,7 +27,7 @@ from infra.bundling import Packages
 from infra.data import Data
 from infra.task_function import python_function
 from workflows import catalog
-from workflows.definition import Access, EventTrigger, Needs, TaskFunction, Workflow
+from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow
 
 METRIC_NAMESPACE = "LMS/Workflows"
 
@@ -61,11 +61,7 @@ class Platform:
         elif needs.table is Access.READ_WRITE:
             table.grant_read_write_data(grantee)
         if needs.bucket:
-            objects = f"{needs.bucket.prefix}*"
-            if needs.bucket.access in (Access.READ, Access.READ_WRITE):
-                self.data.bucket.grant_read(grantee, objects)
-            if needs.bucket.access in (Access.WRITE, Access.READ_WRITE):
-                self.data.bucket.grant_put(grantee, objects)
+            self._grant_objects(grantee, needs.bucket)
         if needs.stripe_secret:
             self.stripe_secret.grant_read(grantee)
         if needs.task_callbacks:
@@ -79,6 +75,29 @@ class Platform:
             self.event_bus.grant_put_events_to(grantee)
         for name in needs.start_workflows:
             self.state_machines[name].grant_start_execution(grantee)
+
+
+    def _grant_objects(self, grantee: iam.IGrantable, bucket: BucketAccess) -> None:
+        """Get and/or put objects under the declared prefix only (CDK's grant_read adds List* and
+        GetBucket* on the whole bucket, which no task needs)."""
+        actions = {
+            Access.READ: ["s3:GetObject"],
+            Access.WRITE: ["s3:PutObject"],
+            Access.READ_WRITE: ["s3:GetObject", "s3:PutObject"],
+        }[bucket.access]
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=actions,
+            resource_arns=[self.data.bucket.arn_for_objects(f"{bucket.prefix}*")],
+        )
+        stack = Stack.of(self.data.bucket)
+        media = stack.resolve(stack.get_logical_id(self.data.bucket.node.default_child))  # type: ignore[arg-type]
+        Validations.of(stack).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::<{media}.Arn>/{bucket.prefix}*]",
+                reason="Objects under the key prefix the function declared in the catalog, and no other.",
+            )
+        )
 
 
 class WorkflowConstruct(Construct):

@@ -6,14 +6,28 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+def synthesize(outdir: Path, workflows: tuple[Any, ...] | None = None) -> tuple[Any, Path, Any]:
     from aws_cdk.assertions import Template
 
     from infra.app import build_app
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
+    options = {} if workflows is None else {"workflows": workflows}
     # Bundling (pip for Lambda's platform) is skipped here; `make synth` does it for real.
-    app, stack = build_app({"aws:cdk:bundling-stacks": []}, outdir=str(outdir))
+    app, stack = build_app({"aws:cdk:bundling-stacks": []}, outdir=str(outdir), **options)
     assembly = app.synth()  # raises if cdk-nag (a CDK validation plugin) reports an unacknowledged error
-    return Template.from_stack(stack), Path(assembly.directory) / "Lms.template.json"
+    return Template.from_stack(stack), Path(assembly.directory) / "Lms.template.json", stack
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    template, template_file, _ = synthesize(tmp_path_factory.mktemp("cdk.out"))
+    return template, template_file
+
+
+@pytest.fixture(scope="session")
+def synthesized_with_throwaway(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Any]:
+    """The product plus the throwaway workflows of tests/throwaway, added only through the catalog."""
+    from tests.throwaway import THROWAWAY
+    from workflows.catalog import WORKFLOWS
+
+    return synthesize(tmp_path_factory.mktemp("cdk.out"), (*WORKFLOWS, *THROWAWAY))

@@ -26,9 +26,8 @@ def test_state_machine_is_the_asl_file_with_logging_all_and_tracing(synthesized)
     asl = json.loads(PURCHASE.path.read_text())
     substitutions = properties["DefinitionSubstitutions"]
     assert set(substitutions) == {fn.placeholder for fn in PURCHASE.functions} | {"TableName", "EventBusName"}
-    # CDK ships the file itself as an asset: byte-for-byte the ASL the local cloud runs.
-    asset = template_file.parent / f"asset.{properties['DefinitionS3Location']['Key']}"
-    assert json.loads(asset.read_text()) == asl
+    # The ASL file the local cloud runs, plus the catalog's overall timeout.
+    assert json.loads(properties["DefinitionString"]) == {**asl, "TimeoutSeconds": PURCHASE.timeout_seconds}
 
 
 def test_one_function_per_task_with_only_the_secrets_it_needs(synthesized) -> None:
@@ -49,6 +48,7 @@ def test_one_function_per_task_with_only_the_secrets_it_needs(synthesized) -> No
             "secrets never in clear in the environment"
         )
         assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert properties["Timeout"] == task.timeout_seconds  # its own, not the API's 29 s
     api = functions["api.app.handler"]["Properties"]["Environment"]["Variables"]
     assert "LMS_PURCHASE_STATE_MACHINE_ARN" in api and "LMS_STRIPE_SECRET_ARN" in api
 
@@ -67,11 +67,11 @@ def test_state_machine_may_invoke_exactly_its_functions(synthesized) -> None:
     assert not any(":*" in json.dumps(resource) for resource in invoke_resources[0])
 
 
-def test_failed_and_timed_out_executions_raise_alarms(synthesized) -> None:
+def test_failed_timed_out_and_unreconciled_executions_raise_alarms(synthesized) -> None:
     template, _ = synthesized
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     metrics = sorted(a["Properties"]["MetricName"] for a in alarms.values())
-    assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut"]
+    assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut", "purchase-NeedsReconciliation"]
 
 
 def test_stripe_secrets_live_in_secrets_manager(synthesized) -> None:

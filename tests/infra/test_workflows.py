@@ -1,0 +1,260 @@
+"""Every workflow of the catalog (and throwaway ones added only through it) synthesises from its
+declaration: each function's IAM policy is exactly what it declared, its limits and package are the
+declared ones, and CDK fills the placeholders the ASL uses (the ones the local cloud fills)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.bundling import locked_closure
+from infra.constants import API_PACKAGE
+from infra.stack import api_needs
+from tests.throwaway import THROWAWAY, UPLOAD
+from workflows import catalog
+from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
+
+WORKFLOWS = (*catalog.WORKFLOWS, *THROWAWAY)
+TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def logical_id(stack: Any, construct: Any) -> str:
+    return str(stack.resolve(stack.get_logical_id(construct.node.default_child)))
+
+
+def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[str, list[dict[str, Any]]]:
+    """What the function's role may do, by the resource each statement is about."""
+    role = logical_id(stack, function.role)
+    policies = [
+        r
+        for r in template_json["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"].get("Roles", [])
+    ]
+    assert len(policies) == 1, f"{role}: one policy, no other grants"
+    assert "ManagedPolicyArns" not in template_json["Resources"][role]["Properties"]
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for statement in policies[0]["Properties"]["PolicyDocument"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resource = json.dumps(statement["Resource"])
+        if statement["Resource"] == "*":
+            kind = "callbacks" if all(a.startswith("states:SendTask") for a in actions) else "xray"
+        else:
+            kind = next(
+                name
+                for marker, name in (
+                    ("DataTable", "table"),
+                    ("DataMedia", "bucket"),
+                    ("StripeSecrets", "stripe"),
+                    ("EventBus", "bus"),
+                    ("StateMachine", "start"),
+                    ("JwtSigningSecret", "jwt"),
+                    ("Logs", "logs"),
+                )
+                if marker in resource
+            )
+        kinds.setdefault(kind, []).append({"actions": set(actions), "resource": resource})
+    return kinds
+
+
+def expected_kinds(needs: Needs) -> set[str]:
+    return {"logs", "xray"} | {
+        kind
+        for kind, wanted in (
+            ("table", needs.table),
+            ("bucket", needs.bucket),
+            ("stripe", needs.stripe_secret),
+            ("callbacks", needs.task_callbacks),
+            ("bus", needs.event_bus_put),
+            ("start", needs.start_workflows),
+        )
+        if wanted
+    }
+
+
+def assert_exactly_declared(grants: dict[str, list[dict[str, Any]]], needs: Needs, who: str) -> None:
+    assert set(grants) - {"jwt"} == expected_kinds(needs), who
+    table_actions = {a for s in grants.get("table", []) for a in s["actions"]}
+    if needs.table is Access.READ:
+        assert "dynamodb:GetItem" in table_actions and not table_actions & TABLE_WRITES, who
+    elif needs.table is Access.WRITE:
+        assert "dynamodb:PutItem" in table_actions and "dynamodb:GetItem" not in table_actions, who
+    elif needs.table is Access.READ_WRITE:
+        assert {"dynamodb:GetItem", "dynamodb:PutItem"} <= table_actions, who
+    if needs.bucket:
+        (statement,) = grants["bucket"]
+        wanted = {Access.READ: {"s3:GetObject"}, Access.WRITE: {"s3:PutObject"}}.get(
+            needs.bucket.access, {"s3:GetObject", "s3:PutObject"}
+        )
+        assert statement["actions"] == wanted and f'"/{needs.bucket.prefix}*"' in statement["resource"], who
+    started = {s["resource"] for s in grants.get("start", [])}
+    for name in needs.start_workflows:
+        assert any(f"{_pascal(name)}StateMachine" in resource for resource in started), who
+    assert len(started) == len(needs.start_workflows), who
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+@pytest.fixture(scope="module")
+def template_json(synthesized_with_throwaway) -> dict[str, Any]:
+    _, template_file, _ = synthesized_with_throwaway
+    return json.loads(template_file.read_text())
+
+
+@pytest.mark.parametrize("fn", [fn for w in WORKFLOWS for fn in w.all_functions], ids=lambda fn: fn.name)
+def test_every_function_may_do_exactly_what_it_declared(
+    synthesized_with_throwaway, template_json, fn
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    function = stack.workflows[fn.workflow].functions[fn.name]
+    assert_exactly_declared(granted(template_json, stack, function), fn.needs, fn.name)
+
+
+def test_the_api_may_start_the_api_triggered_workflows_and_no_event_triggered_one(
+    synthesized_with_throwaway, template_json
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    grants = granted(template_json, stack, stack.api.function)
+    assert_exactly_declared(grants, api_needs(WORKFLOWS), "api")
+    assert not any("ThrowawayUpload" in s["resource"] for s in grants["start"])
+
+
+@pytest.mark.parametrize("fn", [fn for w in WORKFLOWS for fn in w.all_functions], ids=lambda fn: fn.name)
+def test_every_function_has_its_declared_limits_and_environment(
+    synthesized_with_throwaway, template_json, fn: TaskFunction
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    properties = template_json["Resources"][
+        logical_id(stack, stack.workflows[fn.workflow].functions[fn.name])
+    ]["Properties"]
+    assert properties["Timeout"] == fn.timeout_seconds
+    assert properties["MemorySize"] == fn.memory_mb
+    assert properties["EphemeralStorage"] == {"Size": fn.ephemeral_storage_mb}
+    assert properties.get("ReservedConcurrentExecutions") == fn.reserved_concurrency
+    workflow = next(w for w in WORKFLOWS if w.name == fn.workflow)
+    local = catalog.environment(
+        workflow, fn, catalog.Resources("t", "b", "bus", "arn", {w.name: "x" for w in WORKFLOWS})
+    )
+    variables = properties["Environment"]["Variables"]
+    assert set(variables) - {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"} == set(local)
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
+def test_cdk_fills_exactly_the_placeholders_the_asl_uses_and_the_local_cloud_fills(
+    synthesized_with_throwaway, template_json, workflow: Workflow
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    machine = template_json["Resources"][logical_id(stack, stack.workflows[workflow.name].state_machine)]
+    properties = machine["Properties"]
+    local = catalog.substitutions(
+        workflow,
+        function_arn={fn.name: f"arn:local:{fn.name}" for fn in workflow.functions},
+        resources=catalog.Resources("t", "b", "bus"),
+    )
+    assert set(properties["DefinitionSubstitutions"]) == catalog.placeholders(workflow) == set(local)
+    assert json.loads(properties["DefinitionString"]) == json.loads(catalog.definition(workflow))
+    assert json.loads(properties["DefinitionString"])["TimeoutSeconds"] == workflow.timeout_seconds
+
+
+def test_an_event_trigger_is_a_rule_with_the_declared_pattern_targeting_the_starter(
+    synthesized_with_throwaway, template_json
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    construct = stack.workflows[UPLOAD.name]
+    rule = template_json["Resources"][logical_id(stack, construct.rule)]["Properties"]
+    assert rule["EventBusName"] == "default"  # where S3 sends "Object Created"
+    assert rule["EventPattern"] == UPLOAD.trigger.pattern  # type: ignore[union-attr]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [logical_id(stack, construct.starter), "Arn"]}
+
+
+def test_declared_error_names_raise_their_own_alarm(template_json) -> None:
+    filters = [
+        r["Properties"] for r in template_json["Resources"].values() if r["Type"] == "AWS::Logs::MetricFilter"
+    ]
+    patterns = {f["MetricTransformations"][0]["MetricName"]: f["FilterPattern"] for f in filters}
+    for workflow in WORKFLOWS:
+        for error in workflow.error_alarms:
+            assert f'$.details.error = "{error}"' in patterns[f"{workflow.name}-{error}"]
+    alarmed = {
+        r["Properties"].get("MetricName")
+        for r in template_json["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert {"purchase-NeedsReconciliation", "throwaway-upload-UnreadableUpload"} <= alarmed
+
+
+def test_a_container_image_function_synthesises_without_docker(
+    synthesized_with_throwaway, template_json
+) -> None:
+    _, template_file, stack = synthesized_with_throwaway
+    inspect = stack.workflows[UPLOAD.name].functions["lms-throwaway-upload-inspect"]
+    properties = template_json["Resources"][logical_id(stack, inspect)]["Properties"]
+    assert properties["PackageType"] == "Image" and "ImageUri" in properties["Code"]
+    assets = json.loads((template_file.parent / "Lms.assets.json").read_text())
+    (image,) = assets["dockerImages"].values()
+    staged = template_file.parent / image["source"]["directory"]
+    assert image["source"]["dockerFile"] == "tests/throwaway/Dockerfile"
+    assert (staged / "tests/throwaway/Dockerfile").exists() and (staged / "lms").is_dir()
+    assert not (staged / ".venv").exists() and not (staged / "api").exists()
+
+
+def test_functions_share_a_package_only_when_they_declare_the_same_one(synthesized_with_throwaway) -> None:
+    _, _, stack = synthesized_with_throwaway
+    functions = {fn.name: fn for w in WORKFLOWS for fn in w.all_functions}
+    zips = stack.platform.packages._zips
+    declared = {fn.packaging for fn in functions.values() if isinstance(fn.packaging, Zip)} | {API_PACKAGE}
+    assert set(zips) == declared
+    purchase, starter = catalog.WORKFLOWS[0].functions[0].packaging, UPLOAD.starter.packaging  # type: ignore[union-attr]
+    assert isinstance(purchase, Zip) and isinstance(starter, Zip)
+    purchase_closure, starter_closure = (
+        locked_closure(purchase.dependencies),
+        locked_closure(starter.dependencies),
+    )
+    assert any(line.startswith("stripe==") for line in purchase_closure)
+    assert not any(line.startswith(("stripe==", "pyjwt==", "argon2")) for line in starter_closure)
+    assert "api" not in purchase.source_packages and "api" in API_PACKAGE.source_packages
+
+
+ZIPS = {
+    fn.packaging: fn.handler
+    for w in catalog.WORKFLOWS
+    for fn in w.all_functions
+    if isinstance(fn.packaging, Zip)
+}
+
+
+@pytest.mark.parametrize(
+    ("packaging", "handler"), [*ZIPS.items(), (API_PACKAGE, "api.app.handler")], ids=lambda v: str(v)[:40]
+)
+def test_each_handler_imports_with_only_its_declared_dependencies(packaging: Zip, handler: str) -> None:
+    """A handler importing a distribution its group lacks would fail in AWS: fail here instead."""
+    allowed = {line.split("==")[0] for line in locked_closure(packaging.dependencies)}
+    locked = {line.split("==")[0] for line in locked_closure(tuple(_all_locked()))}
+    script = f"""
+import importlib, importlib.metadata as md, sys
+blocked_dists = {sorted(locked - allowed)!r}
+blocked = {{m for m, dists in md.packages_distributions().items()
+           if any(d.lower().replace("_", "-") in blocked_dists for d in dists)}}
+blocked |= {{"api", "tasks", "workflows", "lms", "infra"}} - {set(packaging.source_packages)!r}
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in blocked:
+            raise ImportError(f"{{name}} is not in this function's package")
+sys.meta_path.insert(0, Block())
+importlib.import_module({handler.rpartition(".")[0]!r})
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path.cwd())
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _all_locked() -> list[str]:
+    from infra.bundling import _locked
+
+    return list(_locked()[0])
