@@ -4,6 +4,9 @@
 * ``throwaway-upload`` (S3 "Object Created" under ``throwaway/``): ``Inspect`` -> ``Inspected``; a
   container-image function reading the object's metadata through the BlobStore port.
 * ``throwaway-dawdle`` (API-started): ``Dawdle`` -> ``Done``; the task sleeps past its timeout.
+* ``throwaway-hurry`` (API-started): ``Hurry`` -> ``Done``; the state's own ``TimeoutSeconds`` (1 s)
+  is shorter than the function's (30 s).
+* ``throwaway-ping`` (a ``Ping`` event on the ``lms`` bus): ``Pong`` -> ``Ponged``.
 """
 
 from __future__ import annotations
@@ -68,4 +71,21 @@ DAWDLE = Workflow(
     timeout_seconds=120,
 )
 
-THROWAWAY = (GREET, UPLOAD, DAWDLE)
+HURRY = Workflow(
+    name="throwaway-hurry",
+    asl_dir=HERE,
+    functions=(TaskFunction("Hurry", handler=f"{TASKS}.dawdle", timeout_seconds=30),),
+    timeout_seconds=120,
+)
+
+PING = Workflow(
+    name="throwaway-ping",
+    asl_dir=HERE,
+    trigger=EventTrigger(
+        pattern={"source": ["lms.tests"], "detail-type": ["Ping"]}, business_key=("detail.pingId",)
+    ),
+    functions=(TaskFunction("Pong", handler=f"{TASKS}.pong", timeout_seconds=10),),
+    timeout_seconds=120,
+)
+
+THROWAWAY = (GREET, UPLOAD, DAWDLE, HURRY, PING)

@@ -29,3 +29,7 @@ def inspect(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def dawdle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     time.sleep(float(event.get("seconds", 600)))  # far past the declared 2 s
     return {"woke": True}
+
+
+def pong(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"pong": event["detail"]["pingId"], "detailType": event["detail-type"]}

@@ -20,7 +20,7 @@ from lms import aws
 from lms.blobs import S3BlobStore
 from lms.settings import get_settings
 from tests.purchases import execution
-from tests.throwaway import DAWDLE, GREET, THROWAWAY, UPLOAD, UPLOAD_PREFIX
+from tests.throwaway import DAWDLE, GREET, HURRY, PING, THROWAWAY, UPLOAD, UPLOAD_PREFIX
 from workflows import executions
 
 
@@ -109,3 +109,32 @@ def test_a_task_past_its_timeout_fails_as_lambda_does_while_other_executions_car
     assert slow_described["error"] == "Sandbox.Timedout"
     failed = [e for e in history if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
     assert failed and "Task timed out after 2.00 seconds" in json.dumps(failed[-1], default=str)
+
+
+def test_a_state_timeout_shorter_than_the_function_is_states_timeout(deployed) -> None:
+    started = executions.start(HURRY, uuid.uuid4().hex, {"seconds": 600})
+
+    described, history = execution(started.arn, timeout=60)
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.Timeout"
+
+
+def test_an_event_on_the_lms_bus_starts_the_workflow_whose_rule_matches_it(deployed) -> None:
+    ping_id = uuid.uuid4().hex
+    put = aws.client("events").put_events(
+        Entries=[
+            {
+                "Source": "lms.tests",
+                "DetailType": "Ping",
+                "Detail": json.dumps({"pingId": ping_id}),
+                "EventBusName": get_settings().event_bus_name,
+            }
+        ]
+    )
+    assert put["FailedEntryCount"] == 0
+
+    arn = executions.execution_arn(PING, PING.execution_name(ping_id))
+    described, _ = execution(started_execution(arn))
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"pong": ping_id, "detailType": "Ping"}
