@@ -76,7 +76,6 @@ class Platform:
         for name in needs.start_workflows:
             self.state_machines[name].grant_start_execution(grantee)
 
-
     def _grant_objects(self, grantee: iam.IGrantable, bucket: BucketAccess) -> None:
         """Get and/or put objects under the declared prefix only (CDK's grant_read adds List* and
         GetBucket* on the whole bucket, which no task needs)."""
