@@ -5,10 +5,12 @@ No network: the runtime is called directly; its workers are local processes talk
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,35 +116,32 @@ def test_a_handler_past_its_timeout_is_killed_and_reported_as_lambda_does(tmp_pa
     assert json.loads(again[2]) == {"woke": True}
 
 
-def test_a_busy_function_does_not_hold_up_another(tmp_path: Path) -> None:
-    local = runtime(slow=FunctionConfig(f"{HANDLERS}.sleeping_handler", timeout_seconds=30))
+@contextlib.contextmanager
+def sleeping(local: LambdaRuntime, tmp_path: Path) -> Iterator[threading.Thread]:
+    """An invocation of ``slow`` that is running (its handler has started) until the runtime closes."""
     started = tmp_path / "started"
-    slow = threading.Thread(
-        target=local.invoke, args=("slow", json.dumps({"started": str(started)}).encode())
-    )
-    slow.start()
+    event = json.dumps({"started": str(started)}).encode()
+    thread = threading.Thread(target=local.invoke, args=("slow", event))
+    thread.start()
     try:
         wait_for_file(started)
-        assert json.loads(local.invoke("ok", b"{}")[2])["function"] == "ok"
-        assert slow.is_alive()
+        yield thread
     finally:
         local.close()  # kills the sleeping worker
-        slow.join()
+        thread.join()
+
+
+def test_a_busy_function_does_not_hold_up_another(tmp_path: Path) -> None:
+    local = runtime(slow=FunctionConfig(f"{HANDLERS}.sleeping_handler", timeout_seconds=30))
+    with sleeping(local, tmp_path) as slow:
+        assert json.loads(local.invoke("ok", b"{}")[2])["function"] == "ok"
+        assert slow.is_alive()
 
 
 def test_invocations_beyond_the_concurrency_cap_are_throttled(tmp_path: Path) -> None:
     local = runtime(slow=FunctionConfig(f"{HANDLERS}.sleeping_handler", timeout_seconds=30, concurrency=1))
-    started = tmp_path / "started"
-    first = threading.Thread(
-        target=local.invoke, args=("slow", json.dumps({"started": str(started)}).encode())
-    )
-    first.start()
-    try:
-        wait_for_file(started)
+    with sleeping(local, tmp_path):
         status, headers, _ = local.invoke("slow", json.dumps({"started": str(tmp_path / "x")}).encode())
-    finally:
-        local.close()
-        first.join()
     assert status == 429 and headers["X-Amzn-ErrorType"] == "TooManyRequestsException"
     assert not (tmp_path / "x").exists()
 
