@@ -25,17 +25,21 @@ a test can target its own execution while others run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import multiprocessing
 import os
 import re
+import signal
+import socket
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import unquote
@@ -51,6 +55,8 @@ ACCOUNT_ID = "123456789012"
 INIT_TIMEOUT_SECONDS = 30.0
 # Local default when a function declares no reserved concurrency: workers are whole processes here.
 DEFAULT_CONCURRENCY = 10
+# Cold starts of one function at a time; more requests wait for a warm worker or a start slot.
+MAX_COLD_STARTS = 2
 # A warm worker unused this long is stopped, as Lambda reclaims idle execution environments.
 IDLE_SECONDS = 300.0
 
@@ -118,21 +124,78 @@ class WorkerExitedError(Exception):
     pass
 
 
+# Imported once by the zygote, before any function's environment exists: libraries only (they read
+# no configuration at import time), never the product's modules.
+PRELOADED = (
+    "boto3",
+    "botocore.client",
+    "botocore.session",
+    "pydantic",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.utilities.typing",
+)
+
+
+class _Zygote:
+    """A single-threaded process that has imported the heavy libraries and forks workers on demand.
+
+    Forking the multi-threaded emulator is unsafe, and spawning a fresh interpreter per worker costs
+    a second of CPU per cold start (a burst of purchases would start dozens at once). A fork of this
+    process is a fresh execution environment in a few milliseconds that still imports its own
+    handler under its own environment.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_zygote, args=(child,), name="lambda-zygote", daemon=True)
+        self._process.start()
+        child.close()
+        self._lock = threading.Lock()
+
+    def fork(self, handler: str, environment: dict[str, str]) -> tuple[int, Connection]:
+        with self._lock:
+            self._connection.send((handler, environment))
+            handle = reduction.recv_handle(self._connection)
+            pid: int = self._connection.recv()
+        return pid, Connection(handle)
+
+    def stop(self) -> None:
+        self._connection.close()
+        self._process.kill()
+        self._process.join(timeout=5)
+
+
+def _zygote(connection: Connection) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps workers that exit
+    for module in PRELOADED:
+        importlib.import_module(module)
+    while True:
+        try:
+            handler, environment = connection.recv()
+        except EOFError:  # the runtime went away
+            return
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            connection.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                _serve(Connection(theirs.detach()), handler, environment)
+            finally:
+                os._exit(0)
+        theirs.close()
+        reduction.send_handle(connection, ours.fileno(), pid)
+        connection.send(pid)
+        ours.close()
+
+
 class _Worker:
     """One warm execution environment: a process that imported the handler and serves invocations."""
 
-    def __init__(self, name: str, config: FunctionConfig) -> None:
-        # spawn, not fork: the emulator is multi-threaded, and a fresh interpreter is what Lambda gives.
-        context = multiprocessing.get_context("spawn")
-        self._connection, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve,
-            args=(child, config.handler, config.environment()),
-            name=f"lambda:{name}",
-            daemon=True,
-        )
-        self.process.start()
-        child.close()
+    def __init__(self, zygote: _Zygote, config: FunctionConfig) -> None:
+        self._pid, self._connection = zygote.fork(config.handler, config.environment())
         self.last_used = time.monotonic()
         self.init_error = self._receive(INIT_TIMEOUT_SECONDS)
 
@@ -153,9 +216,8 @@ class _Worker:
             raise WorkerExitedError from error
 
     def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
         self._connection.close()
 
 
@@ -187,12 +249,14 @@ def _serve(connection: Connection, handler: str, environment: dict[str, str]) ->
 class _Function:
     """A function's warm workers and its concurrency count."""
 
-    def __init__(self, name: str, config: FunctionConfig) -> None:
-        self.name, self.config = name, config
+    def __init__(self, name: str, config: FunctionConfig, zygote: _Zygote) -> None:
+        self.name, self.config, self.zygote = name, config, zygote
         self.idle: list[_Worker] = []
         self.running: set[_Worker] = set()
         self.busy = 0
+        self.starting = 0
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
 
     def acquire(self) -> bool:
         with self.lock:
@@ -202,10 +266,25 @@ class _Function:
             return True
 
     def take_worker(self) -> _Worker:
-        with self.lock:
-            worker = self.idle.pop() if self.idle else None
-        if worker is None:
-            worker = _Worker(self.name, self.config)
+        """A warm worker, else a new one; while MAX_COLD_STARTS are starting, wait for either.
+
+        A cold start here is a whole interpreter importing the handler: a burst that started one
+        per request would spend the machine's CPU on imports rather than on the requests.
+        """
+        with self.changed:
+            while not self.idle and self.starting >= MAX_COLD_STARTS:
+                self.changed.wait()
+            if self.idle:
+                worker = self.idle.pop()
+                self.running.add(worker)
+                return worker
+            self.starting += 1
+        try:
+            worker = _Worker(self.zygote, self.config)
+        finally:
+            with self.changed:
+                self.starting -= 1
+                self.changed.notify_all()
         with self.lock:
             self.running.add(worker)
         return worker
@@ -220,6 +299,7 @@ class _Function:
             self.idle = [w for w in self.idle if w not in stale]
             if worker is not None:
                 self.idle.append(worker)
+            self.changed.notify_all()
         for old in stale:
             old.stop()
 
@@ -236,7 +316,8 @@ class LambdaRuntime:
     """Runs the declared functions by name, each in its own warm worker processes."""
 
     def __init__(self, functions: dict[str, FunctionConfig], region: str) -> None:
-        self._functions = {name: _Function(name, config) for name, config in functions.items()}
+        self._zygote: _Zygote | None = None
+        self._functions = {name: _Function(name, config, self.zygote) for name, config in functions.items()}
         self._region = region
         self._faults: dict[str, Fault] = {}
         self._lock = threading.Lock()
@@ -248,14 +329,23 @@ class LambdaRuntime:
     def register(self, name: str, config: FunctionConfig) -> None:
         with self._lock:
             previous = self._functions.get(name)
-            self._functions[name] = _Function(name, config)
+            self._functions[name] = _Function(name, config, self.zygote)
         if previous is not None:
             previous.stop()
+
+    @property
+    def zygote(self) -> _Zygote:
+        if self._zygote is None:
+            self._zygote = _Zygote()
+        return self._zygote
 
     def close(self) -> None:
         """Stop every worker (the local cloud is stopping)."""
         for function in list(self._functions.values()):
             function.stop()
+        if self._zygote is not None:
+            self._zygote.stop()
+            self._zygote = None
 
     def inject_fault(
         self,
