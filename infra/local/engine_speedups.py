@@ -42,14 +42,17 @@ def apply() -> None:
     boto_client = importlib.import_module("moto.stepfunctions.parser.asl.utils.boto_client")
     original = boto_client.boto_client_for
 
+    moto_settings = importlib.import_module("moto.settings")
+
     @functools.lru_cache(maxsize=64)
-    def cached(region: str, service: str) -> Any:
+    def cached(region: str, service: str, port: str) -> Any:
         return original(region=region, service=service)
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         # moto's engine signs every call with fixed local credentials, so the client depends
-        # only on region and service.
-        return cached(region, service)
+        # only on region, service and the port of the local cloud it calls (a later local cloud
+        # in the same process listens on another one).
+        return cached(region, service, moto_settings.moto_server_port())
 
     for name in _CLIENT_USERS:
         try:

@@ -50,7 +50,7 @@ def test_an_api_started_workflow_runs_its_task_with_only_its_declared_environmen
 
     described, _ = execution(started.arn)
 
-    assert described["status"] == "SUCCEEDED"
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
     output = json.loads(described["output"])
     assert output["greeting"] == "hello Ada"
     assert output["functionName"] == "lms-throwaway-greet-greet"
