@@ -138,3 +138,17 @@ def test_an_event_on_the_lms_bus_starts_the_workflow_whose_rule_matches_it(deplo
     described, _ = execution(started_execution(arn))
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"pong": ping_id, "detailType": "Ping"}
+
+
+def test_a_redelivered_event_finds_the_execution_it_started(deployed) -> None:
+    """EventBridge delivers at least once: the starter's second delivery starts nothing new."""
+    ping_id = uuid.uuid4().hex
+    event = json.dumps({"source": "lms.tests", "detail-type": "Ping", "detail": {"pingId": ping_id}}).encode()
+    starter = PING.starter
+    assert starter is not None
+
+    first = json.loads(deployed.runtime.invoke(starter.name, event)[2])
+    second = json.loads(deployed.runtime.invoke(starter.name, event)[2])
+
+    assert first == {"executionName": PING.execution_name(ping_id), "alreadyStarted": False}
+    assert second == {"executionName": PING.execution_name(ping_id), "alreadyStarted": True}
