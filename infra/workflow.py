@@ -112,7 +112,6 @@ class WorkflowConstruct(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=None,
             definition_body=sfn.DefinitionBody.from_string(catalog.definition(workflow)),
             definition_substitutions=catalog.substitutions(
                 workflow,
@@ -140,6 +139,7 @@ class WorkflowConstruct(Construct):
         if "event_bus" in integrations:
             platform.event_bus.grant_put_events_to(self.state_machine)
         self.rule: events.Rule | None = None
+        self.starter: lambda_.Function | None = None
         if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):
             self.starter = self._function(workflow.starter, platform)
             self.functions[workflow.starter.name] = self.starter
