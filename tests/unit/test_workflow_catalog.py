@@ -98,16 +98,32 @@ def test_an_event_trigger_adds_a_starter_that_may_only_start_its_workflow(tmp_pa
 
 
 def test_state_machine_grants_come_from_the_asl_integrations(tmp_path: Path) -> None:
-    assert catalog.integrations(PURCHASE) == {
+    task = "arn:aws:states:::"
+    workflow = demo(
+        tmp_path,
+        {
+            "StartAt": "Record",
+            "States": {
+                "Record": {"Type": "Task", "Resource": f"{task}dynamodb:putItem"},
+                "Work": {"Type": "Task", "Resource": f"{task}lambda:invoke.waitForTaskToken"},
+                "Fan": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {"States": {"Tell": {"Type": "Task", "Resource": f"{task}events:putEvents"}}}
+                    ],
+                },
+            },
+        },
+    )
+    assert catalog.integrations(workflow) == {
         "table": {"dynamodb:PutItem"},
         "event_bus": {"events:PutEvents"},
     }
-    unknown = demo(
-        tmp_path,
-        {"StartAt": "X", "States": {"X": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage"}}},
+    (tmp_path / "demo.asl.json").write_text(
+        json.dumps({"StartAt": "X", "States": {"X": {"Type": "Task", "Resource": f"{task}sqs:sendMessage"}}})
     )
     with pytest.raises(ValueError, match="sqs:sendMessage"):
-        catalog.integrations(unknown)
+        catalog.integrations(workflow)
 
 
 def test_a_timeout_in_the_asl_must_agree_with_the_catalog(tmp_path: Path) -> None:
