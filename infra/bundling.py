@@ -14,6 +14,7 @@ image is built and pushed to ECR by ``cdk deploy``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path, PurePosixPath
 
 import jsii
-from aws_cdk import BundlingOptions, DockerImage, IgnoreMode, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, IgnoreMode, ILocalBundling
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 
@@ -119,15 +120,31 @@ class PipLocalBundling:
 
 def zip_code(packaging: Zip) -> lambda_.Code:
     """The asset of one zip package: its source packages and the closure of its dependency group."""
+    requirements = locked_closure(packaging.dependencies)
     return lambda_.Code.from_asset(
         str(PROJECT_ROOT),
         exclude=["**", *(f"!{p}/**" for p in packaging.source_packages), "!state-machines/**"],
+        # CDK's source hash ignores what the local bundler puts in, so two packages of the same
+        # tree would share one asset: the hash is the package's own content instead.
+        asset_hash=package_hash(packaging, requirements),
+        asset_hash_type=AssetHashType.CUSTOM,
         bundling=BundlingOptions(
             image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
-            local=PipLocalBundling(locked_closure(packaging.dependencies), packaging.source_packages),
+            local=PipLocalBundling(requirements, packaging.source_packages),
             command=["bash", "-c", "echo local bundling only && exit 1"],
         ),
     )
+
+
+def package_hash(packaging: Zip, requirements: list[str]) -> str:
+    """What goes into a zip package: its pinned requirements and the files of its source packages."""
+    digest = hashlib.sha256("\n".join([*requirements, *packaging.source_packages]).encode())
+    for folder in (*packaging.source_packages, "state-machines"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def image_code(packaging: ContainerImage, handler: str) -> lambda_.DockerImageCode:

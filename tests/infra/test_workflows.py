@@ -205,7 +205,9 @@ def test_a_container_image_function_synthesises_without_docker(
     assert not (staged / ".venv").exists() and not (staged / "api").exists()
 
 
-def test_functions_share_a_package_only_when_they_declare_the_same_one(synthesized_with_throwaway) -> None:
+def test_functions_share_a_package_only_when_they_declare_the_same_one(
+    synthesized_with_throwaway, template_json
+) -> None:
     _, _, stack = synthesized_with_throwaway
     functions = {fn.name: fn for w in WORKFLOWS for fn in w.all_functions}
     zips = stack.platform.packages._zips
@@ -220,6 +222,14 @@ def test_functions_share_a_package_only_when_they_declare_the_same_one(synthesiz
     assert any(line.startswith("stripe==") for line in purchase_closure)
     assert not any(line.startswith(("stripe==", "pyjwt==", "argon2")) for line in starter_closure)
     assert "api" not in purchase.source_packages and "api" in API_PACKAGE.source_packages
+    code = {
+        name: template_json["Resources"][logical_id(stack, fn)]["Properties"]["Code"]["S3Key"]
+        for construct in stack.workflows.values()
+        for name, fn in construct.functions.items()
+        if isinstance(functions[name].packaging, Zip)
+    }
+    api = template_json["Resources"][logical_id(stack, stack.api.function)]["Properties"]["Code"]["S3Key"]
+    assert len({*code.values(), api}) == len(declared)  # one asset per declared package, none shared
 
 
 ZIPS = {
