@@ -59,7 +59,9 @@ class LmsStack(Stack):
             code=self.platform.packages.code(API_PACKAGE, "api.app.handler"),
             cors_origins=cors_origins,
             environment=catalog.environment(
-                Workflow(name="api"), catalog.TaskFunction("Api", needs), self.platform.resources()
+                Workflow(name="api"),
+                catalog.TaskFunction("Api", needs, packaging=API_PACKAGE),
+                self.platform.resources(),
             ),
         )
         self.platform.grant(self.api.function, needs)

@@ -88,6 +88,15 @@ class TaskFunction:
     packaging: Packaging = field(default_factory=Zip)
     workflow: str = ""  # set by the Workflow that lists this function
 
+    def __post_init__(self) -> None:
+        # The SDK is imported lazily, so a package without it would only fail on the first payment.
+        if (
+            self.needs.stripe_secret
+            and isinstance(self.packaging, Zip)
+            and "stripe" not in self.packaging.dependencies
+        ):
+            raise ValueError(f"{self.state} needs the Stripe secret, so its package needs the stripe SDK")
+
     @property
     def name(self) -> str:
         return f"lms-{self.workflow}-{_kebab(self.state)}"

@@ -25,7 +25,11 @@ PURCHASE = Workflow(
         # ValidateOrder only reads: the state machine writes the PENDING item it returns.
         TaskFunction("ValidateOrder", Needs(table=Access.READ), timeout_seconds=15, packaging=_PACKAGE),
         TaskFunction("CreatePaymentIntent", _STRIPE, packaging=_PACKAGE),
-        TaskFunction("AwaitPayment", Needs(table=Access.READ_WRITE, stripe_secret=True, task_callbacks=True)),
+        TaskFunction(
+            "AwaitPayment",
+            Needs(table=Access.READ_WRITE, stripe_secret=True, task_callbacks=True),
+            packaging=_PACKAGE,
+        ),
         TaskFunction("EnrollStudent", Needs(table=Access.READ_WRITE), timeout_seconds=15, packaging=_PACKAGE),
         TaskFunction("RefundPayment", _STRIPE, packaging=_PACKAGE),
         TaskFunction("CloseTransaction", _STRIPE, packaging=_PACKAGE),

@@ -17,7 +17,7 @@ from infra.constants import API_PACKAGE
 from infra.stack import api_needs
 from tests.throwaway import THROWAWAY, UPLOAD
 from workflows import catalog
-from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
+from workflows.definition import STARTER_HANDLER, Access, Needs, TaskFunction, Workflow, Zip
 
 WORKFLOWS = (*catalog.WORKFLOWS, *THROWAWAY)
 TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
@@ -241,7 +241,8 @@ ZIPS = {
 
 
 @pytest.mark.parametrize(
-    ("packaging", "handler"), [*ZIPS.items(), (API_PACKAGE, "api.app.handler")], ids=lambda v: str(v)[:40]
+    ("packaging", "handler"),
+    [*ZIPS.items(), (UPLOAD.starter.packaging, STARTER_HANDLER), (API_PACKAGE, "api.app.handler")],  # type: ignore[union-attr], ids=lambda v: str(v)[:40]
 )
 def test_each_handler_imports_with_only_its_declared_dependencies(packaging: Zip, handler: str) -> None:
     """A handler importing a distribution its group lacks would fail in AWS: fail here instead."""

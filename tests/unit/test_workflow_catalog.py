@@ -67,6 +67,7 @@ def test_a_function_gets_the_variables_of_its_needs_and_nothing_else() -> None:
             event_bus_put=True,
             start_workflows=("demo",),
         ),
+        packaging=catalog.Zip(dependencies=("stripe",)),
         workflow="demo",
     )
     assert catalog.environment(workflow, bare, RESOURCES) == {}
@@ -137,6 +138,8 @@ def test_declarations_refuse_what_cannot_be_deployed() -> None:
         BucketAccess(Access.READ, "")
     with pytest.raises(ValueError, match="workflow name"):
         Workflow(name="Not_A_Name")
+    with pytest.raises(ValueError, match="stripe SDK"):
+        TaskFunction("Charge", Needs(stripe_secret=True))
     with pytest.raises(ValueError, match="event bus"):
         EventTrigger({"source": ["x"]}, business_key=("id",), bus="somewhere")
 
