@@ -86,7 +86,7 @@ class Demo:
 
 @pytest.fixture(scope="session")
 def demo(local_cloud: Any) -> Demo:
-    from lms.seed import seed_demo_data
+    from infra.local.seed import seed_demo_data
     from lms.table import Table
 
     password = secrets.token_urlsafe(12)

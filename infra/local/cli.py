@@ -30,7 +30,7 @@ def _demo_password() -> tuple[str, bool]:
 
 
 def _print_logins(password: str, generated: bool) -> None:
-    from lms.seed import DEMO_USERS
+    from infra.local.seed import DEMO_USERS
 
     origin = (
         "generated for this run; set LMS_DEMO_PASSWORD to choose one"
@@ -45,8 +45,8 @@ def _print_logins(password: str, generated: bool) -> None:
 def dev(args: argparse.Namespace) -> int:
     from infra.local.api_gateway import LocalApi
     from infra.local.cloud import LocalCloud
+    from infra.local.seed import seed_demo_data
     from infra.local.stripe import LocalStripe
-    from lms.seed import seed_demo_data
     from lms.table import Table
 
     # A fresh signing secret per run: tokens die with the process, like the data.
@@ -100,7 +100,7 @@ def dev(args: argparse.Namespace) -> int:
 
 def seed(_: argparse.Namespace) -> int:
     from infra.local.cloud import use_local_cloud
-    from lms.seed import seed_demo_data
+    from infra.local.seed import seed_demo_data
     from lms.table import Table
 
     cloud_port = _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
