@@ -81,7 +81,7 @@ class TaskFunction:
     state: str
     needs: Needs = field(default_factory=Needs)
     handler: str = ""  # default: tasks.<workflow>.<state in snake_case>
-    memory_mb: int = 256
+    memory_mb: int = 512  # as the API; Lambda gives CPU in proportion
     timeout_seconds: int = 30
     ephemeral_storage_mb: int = 512
     reserved_concurrency: int | None = None  # also the local runtime's cap
