@@ -54,6 +54,11 @@ def _locked() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     return pins, {name: frozenset(parents) for name, parents in via.items()}
 
 
+def locked_distributions() -> set[str]:
+    """Every distribution the lock file pins (normalised names)."""
+    return set(_locked()[0])
+
+
 def locked_closure(dependencies: tuple[str, ...]) -> list[str]:
     """The pinned requirement lines of ``dependencies`` and everything they depend on."""
     pins, via = _locked()
@@ -178,3 +183,8 @@ class Packages:
         if packaging not in self._zips:
             self._zips[packaging] = zip_code(packaging)
         return self._zips[packaging]
+
+    @property
+    def zips(self) -> set[Zip]:
+        """The zip packages built so far."""
+        return set(self._zips)

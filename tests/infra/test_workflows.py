@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra.bundling import locked_closure
+from infra.bundling import locked_closure, locked_distributions
 from infra.constants import API_PACKAGE
 from infra.stack import api_needs
 from tests.throwaway import THROWAWAY, UPLOAD
@@ -210,7 +210,7 @@ def test_functions_share_a_package_only_when_they_declare_the_same_one(
 ) -> None:
     _, _, stack = synthesized_with_throwaway
     functions = {fn.name: fn for w in WORKFLOWS for fn in w.all_functions}
-    zips = stack.platform.packages._zips
+    zips = stack.platform.packages.zips
     declared = {fn.packaging for fn in functions.values() if isinstance(fn.packaging, Zip)} | {API_PACKAGE}
     assert set(zips) == declared
     purchase, starter = catalog.WORKFLOWS[0].functions[0].packaging, UPLOAD.starter.packaging  # type: ignore[union-attr]
@@ -247,7 +247,7 @@ ZIPS = {
 def test_each_handler_imports_with_only_its_declared_dependencies(packaging: Zip, handler: str) -> None:
     """A handler importing a distribution its group lacks would fail in AWS: fail here instead."""
     allowed = {line.split("==")[0] for line in locked_closure(packaging.dependencies)}
-    locked = {line.split("==")[0] for line in locked_closure(tuple(_all_locked()))}
+    locked = locked_distributions()
     script = f"""
 import importlib, importlib.metadata as md, sys
 blocked_dists = {sorted(locked - allowed)!r}
@@ -263,9 +263,3 @@ importlib.import_module({handler.rpartition(".")[0]!r})
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path.cwd())
     assert result.returncode == 0, result.stderr[-2000:]
-
-
-def _all_locked() -> list[str]:
-    from infra.bundling import _locked
-
-    return list(_locked()[0])
