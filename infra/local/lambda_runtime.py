@@ -31,8 +31,10 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 import traceback
@@ -195,7 +197,11 @@ class _Worker:
     """One warm execution environment: a process that imported the handler and serves invocations."""
 
     def __init__(self, zygote: _Zygote, config: FunctionConfig) -> None:
-        self._pid, self._connection = zygote.fork(config.handler, config.environment())
+        # Each execution environment has its own /tmp in Lambda: scratch files (a video being
+        # transcoded) never meet another worker's, and go when the worker goes.
+        self._tmp = tempfile.mkdtemp(prefix="lms-lambda-")
+        environment = {**config.environment(), "TMPDIR": self._tmp}
+        self._pid, self._connection = zygote.fork(config.handler, environment)
         self.last_used = time.monotonic()
         self.init_error = self._receive(INIT_TIMEOUT_SECONDS)
 
@@ -219,12 +225,14 @@ class _Worker:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._pid, signal.SIGKILL)
         self._connection.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def _serve(connection: Connection, handler: str, environment: dict[str, str]) -> None:
     """The worker process: the declared environment, one import, then one invocation at a time."""
     os.environ.clear()
     os.environ.update(environment)
+    tempfile.tempdir = None  # read TMPDIR again: the zygote may have cached its own
     try:
         module_name, _, attribute = handler.rpartition(".")
         function = getattr(importlib.import_module(module_name), attribute)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ HANDLERS = __name__
 
 def ok_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {
+        "tmp": tempfile.gettempdir(),
         "echo": event,
         "function": context.function_name,
         "remainingMs": context.get_remaining_time_in_millis(),
@@ -78,6 +80,17 @@ def test_each_function_sees_only_its_declared_environment(monkeypatch) -> None:
     finally:
         local.close()
     assert result["variables"] == ["LMS_TABLE_NAME"]
+
+
+def test_each_worker_has_its_own_tmp_which_goes_with_it() -> None:
+    local = runtime(other=FunctionConfig(f"{HANDLERS}.ok_handler"))
+    try:
+        mine, theirs = (Path(json.loads(local.invoke(name, b"{}")[2])["tmp"]) for name in ("ok", "other"))
+        assert mine != theirs and mine.is_dir() and theirs.is_dir()
+        assert mine != Path(tempfile.gettempdir())
+    finally:
+        local.close()
+    assert not mine.exists() and not theirs.exists()
 
 
 def test_a_warm_worker_serves_the_next_invocation() -> None:
