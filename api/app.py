@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from api import front_door, security
 from api.models import Health
 from api.routes import auth, catalog, purchases
 from lms.errors import LmsError, RateLimitedError
@@ -30,6 +31,9 @@ _OPENAPI: dict[str, Any] = {
     "description": "Learning Management System backend driven by AWS Step Functions.",
     "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
 }
+
+
+_SERVER_SIDE = "Something went wrong on our side; it has been logged."
 
 
 def error_response(
@@ -69,8 +73,12 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(catalog.router)
     app.include_router(purchases.router)
     app.enable_swagger(path="/docs", **_OPENAPI)
+    for route in app._static_routes:
+        if route.path == "/docs":
+            security.public(route.func)
 
     @app.get("/openapi.json", include_in_schema=False)
+    @security.public
     def openapi_document() -> Response[str]:
         return Response(
             status_code=200,
@@ -79,6 +87,7 @@ def _build() -> APIGatewayRestResolver:
         )
 
     @app.get("/health", tags=["operations"], summary="Liveness and the workflow versions deployed")
+    @security.public
     def health() -> Health:
         return Health(status="ok", version=API_VERSION, workflows={w.name: w.version for w in WORKFLOWS})
 
@@ -88,12 +97,16 @@ def _build() -> APIGatewayRestResolver:
             {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimitedError) else None
         )
         if error.status >= 500:
+            # The detail (it may name configuration) is for the operator, not the client.
             logger.error("server-side error", extra={"code": error.code, "error_message": error.message})
+            return error_response(error.status, error.code, _SERVER_SIDE, headers=headers)
         return error_response(error.status, error.code, error.message, error.details, headers)
 
     @app.exception_handler(PaymentRejectedError)
     def handle_payment_rejected(error: PaymentRejectedError) -> Response[Any]:
-        return error_response(422, "PAYMENT_REJECTED", f"The payment provider refused: {error}")
+        # Stripe's own wording is logged, never relayed: it can describe other parties' data.
+        logger.warning("payment provider refused", extra={"error_message": str(error)})
+        return error_response(422, "PAYMENT_REJECTED", "The payment provider refused the operation.")
 
     @app.exception_handler(PaymentProviderUnavailableError)
     def handle_payment_provider_down(error: PaymentProviderUnavailableError) -> Response[Any]:
@@ -122,8 +135,9 @@ def _build() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
-        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+        return error_response(500, "INTERNAL_ERROR", _SERVER_SIDE)
 
+    front_door.install(app)
     return app
 
 
