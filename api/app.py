@@ -80,11 +80,7 @@ def _build() -> APIGatewayRestResolver:
     @app.get("/openapi.json", include_in_schema=False)
     @security.public
     def openapi_document() -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type=content_types.APPLICATION_JSON,
-            body=app.get_openapi_json_schema(**_OPENAPI),
-        )
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_json())
 
     @app.get("/health", tags=["operations"], summary="Liveness and the workflow versions deployed")
     @security.public
@@ -145,6 +141,11 @@ def _build() -> APIGatewayRestResolver:
 def get_app() -> APIGatewayRestResolver:
     """Built on first use, so settings are read after tests and the local cloud set the environment."""
     return _build()
+
+
+def openapi_json() -> str:
+    """The OpenAPI document served at /openapi.json."""
+    return get_app().get_openapi_json_schema(**_OPENAPI)
 
 
 def _body_too_large(event: dict[str, Any]) -> bool:
