@@ -28,7 +28,17 @@ API_VERSION = "1.0.0"
 _OPENAPI: dict[str, Any] = {
     "title": API_TITLE,
     "version": API_VERSION,
-    "description": "Learning Management System backend driven by AWS Step Functions.",
+    "description": (
+        "Learning Management System backend driven by AWS Step Functions.\n\n"
+        "Request bodies are UTF-8 JSON sent as `application/json` (anything else is 415 "
+        "UNSUPPORTED_MEDIA_TYPE; undecodable or absurdly nested JSON is 400 MALFORMED_JSON). Access is "
+        "checked before the body is validated: a caller who may not use a route gets 401/403 whatever "
+        "the body holds. Lists take `?limit=&cursor=` and answer `{items, nextCursor}`. In a PUT an "
+        "absent field is left alone and an explicit null clears an optional field. Errors are "
+        "`{error: {code, message, details?}}`; a 5xx never carries internal detail. Field names follow "
+        "the seed's entities: a course has `difficulty` and `duration` (minutes), a lesson `duration` "
+        "(seconds) and `videoUrl` (null until its video is READY; video processing is not built yet)."
+    ),
     "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
 }
 
