@@ -188,3 +188,38 @@ def test_server_side_errors_name_no_configuration(anonymous: ApiClient, monkeypa
     assert (
         "STRIPE" not in error["message"] and "LMS_" not in error["message"] and "set " not in error["message"]
     )
+
+
+def test_a_refund_stripe_refuses_is_422_without_stripes_words(admin: ApiClient, new_user, demo) -> None:
+    """Stripe (localstripe here) refuses to refund a payment that never went through."""
+    from lms import payments, purchases
+    from lms.entities import Money, Transaction, TransactionStatus
+    from lms.table import Table
+
+    buyer = new_user()
+    course = demo.data.courses["Async Python in Practice"]
+    intent = payments.gateway().create_payment_intent(
+        amount=course.price_cents,
+        currency="usd",
+        metadata={"test": "refund-refused"},
+        idempotency_key=f"refund-refused-{uuid.uuid4().hex}",
+    )
+    # Given a COMPLETED transaction whose PaymentIntent was never paid (what a botched manual fix
+    # in the dashboard could leave behind) ...
+    transaction = Transaction(
+        user_id=buyer.user_id,
+        course_id=course.course_id,
+        amount=Money(amount=course.price_cents),
+        status=TransactionStatus.COMPLETED,
+        payment_intent_id=intent.id,
+    )
+    Table().put(purchases.transaction_item(transaction))
+    # ... the refund is refused by Stripe: a clear 422, Stripe's own wording stays in our logs.
+    response = admin.post(f"/transactions/{transaction.transaction_id}/refund", json={"reason": "test"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "PAYMENT_REJECTED"
+    assert "failed payment" not in error["message"].lower() and "refund" not in error["message"].lower()
+    assert (
+        purchases.get_transaction(Table(), transaction.transaction_id).status == TransactionStatus.COMPLETED
+    )
