@@ -1,8 +1,9 @@
 """The front door: what every request passes before Powertools validates it against the route's models.
 
-In order: a body must be UTF-8 JSON sent as ``application/json`` (415 / 400 otherwise, never a 500),
-then the route's access rule holds (401 / 403), and only then is the body validated. A route without a
-declared rule is refused to everybody, so a forgotten rule fails closed.
+In order: the route's access rule holds (401 / 403, whatever the body), then a body must be UTF-8 JSON
+sent as ``application/json`` (415 / 400 otherwise, never a 500), and only then is the body validated
+against the route's models. A route without a declared rule is refused to everybody, so a forgotten
+rule fails closed.
 """
 
 from __future__ import annotations
@@ -76,11 +77,11 @@ class FrontDoor(BaseMiddlewareHandler[APIGatewayRestResolver]):
         route: Route = app.context["_route"]
         if route not in app._static_routes and route not in app._dynamic_routes:
             return self._validation(app, next_middleware)  # Powertools' not-found chain: it answers 404
-        check_body(app.current_event.raw_event, app.current_event.headers)
         rule = security.rule_of(route.func)
         if rule is None:
             raise ForbiddenError("This route has no access rule.")
         security.enforce(app, rule)
+        check_body(app.current_event.raw_event, app.current_event.headers)
         return self._validation(app, next_middleware)
 
 

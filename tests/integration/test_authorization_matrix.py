@@ -96,6 +96,16 @@ def test_protected_routes_refuse_anonymous_callers_whatever_the_body(
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
 
 
+@pytest.mark.parametrize(("method", "path"), sorted(RULES - PUBLIC))
+def test_protected_routes_refuse_anonymous_callers_whatever_the_content_type(
+    anonymous: ApiClient, method: str, path: str
+) -> None:
+    response = anonymous.request(
+        method, concrete(path), data=b"<course/>", headers={"Content-Type": "application/xml"}
+    )
+    assert response.status_code == 401, response.text
+
+
 # (who, method, path): a signed-in caller whose role the route's rule leaves out.
 WRONG_ROLE = sorted(
     [("student", *route) for route in ADMIN_ONLY | INSTRUCTOR_OR_ADMIN]
