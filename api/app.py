@@ -24,6 +24,7 @@ from workflows.catalog import WORKFLOWS
 logger = Logger(service="lms-api")
 
 API_TITLE = "LMS API"
+_BEARER = "bearerAuth"
 API_VERSION = "1.0.0"
 _OPENAPI: dict[str, Any] = {
     "title": API_TITLE,
@@ -39,7 +40,7 @@ _OPENAPI: dict[str, Any] = {
         "the seed's entities: a course has `difficulty` and `duration` (minutes), a lesson `duration` "
         "(seconds) and `videoUrl` (null until its video is READY; video processing is not built yet)."
     ),
-    "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    "security_schemes": {_BEARER: HTTPBearer(bearerFormat="JWT")},
 }
 
 
@@ -143,7 +144,7 @@ def _build() -> APIGatewayRestResolver:
         logger.exception("unhandled error")
         return error_response(500, "INTERNAL_ERROR", _SERVER_SIDE)
 
-    front_door.install(app)
+    front_door.install(app, security_scheme=_BEARER)
     return app
 
 

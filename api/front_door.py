@@ -85,10 +85,20 @@ class FrontDoor(BaseMiddlewareHandler[APIGatewayRestResolver]):
         return self._validation(app, next_middleware)
 
 
-def install(app: APIGatewayRestResolver) -> None:
-    """Put the front door ahead of request validation.
+def install(app: APIGatewayRestResolver, security_scheme: str) -> None:
+    """Put the front door ahead of request validation, and publish each route's rule in OpenAPI.
 
     Powertools always runs its request validation first of all middlewares (before ``app.use``), so
     the only way to authorise before validating is to wrap that middleware itself.
     """
     app._request_validation_middleware = FrontDoor(app._request_validation_middleware)  # type: ignore[assignment]
+    for route in app._static_routes + app._dynamic_routes:
+        rule = security.rule_of(route.func)
+        if rule is None or not rule.authenticated:
+            continue
+        route.security = [{security_scheme: []}]
+        if rule.roles:
+            route.openapi_extensions = {
+                **(route.openapi_extensions or {}),
+                "x-roles": [role.value for role in rule.roles],
+            }

@@ -85,3 +85,12 @@ def test_every_list_documents_limit_and_cursor(anonymous: ApiClient) -> None:
         assert {"limit", "cursor"} <= names, path
         answer = json.dumps(paths[path]["get"]["responses"]["200"])
         assert "Page" in answer, path
+
+
+def test_each_operation_documents_who_may_call_it(anonymous: ApiClient) -> None:
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    register = paths["/auth/register"]["post"]
+    assert "security" not in register and "x-roles" not in register
+    assert paths["/auth/profile"]["get"]["security"] == [{"bearerAuth": []}]
+    assert paths["/courses"]["post"]["x-roles"] == ["instructor", "admin"]
+    assert paths["/transactions"]["post"]["x-roles"] == ["student"]
