@@ -210,7 +210,8 @@ def update_course(table: Table, principal: Principal, course_id: str, changes: d
     if changes.get("category_id") and changes["category_id"] != course.category_id:
         get_category(table, changes["category_id"])
     updated = course.changed(changes)
-    check_price(updated.price_cents, updated.currency)
+    if changes.keys() & {"price_cents", "currency"}:
+        check_price(updated.price_cents, updated.currency)
     if changes.get("duration") is not None and course.lesson_seconds:
         raise BusinessRuleError("This course's duration is derived from its lessons' durations.")
     # The condition keeps fields others own (status, counters, the lessons' total) from being
