@@ -127,12 +127,9 @@ def _build() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(error: RequestValidationError) -> Response[Any]:
-        errors = list(error.errors())
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(400, "MALFORMED_JSON", "The request body is not valid JSON.")
-        return error_response(
-            400, "VALIDATION_ERROR", "The request is not valid.", _validation_details(errors)
-        )
+        # Undecodable bodies never get here: the front door answers them (415 / 400 MALFORMED_JSON).
+        details = _validation_details(list(error.errors()))
+        return error_response(400, "VALIDATION_ERROR", "The request is not valid.", details)
 
     @app.not_found
     def handle_not_found(_: RouteNotFound) -> Response[Any]:
