@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from api import front_door, security
 from api.models import Health
 from api.routes import auth, catalog, purchases
 from lms.errors import LmsError, RateLimitedError
@@ -23,13 +24,27 @@ from workflows.catalog import WORKFLOWS
 logger = Logger(service="lms-api")
 
 API_TITLE = "LMS API"
+_BEARER = "bearerAuth"
 API_VERSION = "1.0.0"
 _OPENAPI: dict[str, Any] = {
     "title": API_TITLE,
     "version": API_VERSION,
-    "description": "Learning Management System backend driven by AWS Step Functions.",
-    "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    "description": (
+        "Learning Management System backend driven by AWS Step Functions.\n\n"
+        "Request bodies are UTF-8 JSON sent as `application/json` (anything else is 415 "
+        "UNSUPPORTED_MEDIA_TYPE; undecodable or absurdly nested JSON is 400 MALFORMED_JSON). Access is "
+        "checked first: a caller who may not use a route gets 401/403 whatever the body holds, its "
+        "content type included. Lists take `?limit=&cursor=` and answer `{items, nextCursor}`. In a PUT an "
+        "absent field is left alone and an explicit null clears an optional field. Errors are "
+        "`{error: {code, message, details?}}`; a 5xx never carries internal detail. Field names follow "
+        "the seed's entities: a course has `difficulty` and `duration` (minutes), a lesson `duration` "
+        "(seconds) and `videoUrl` (null until its video is READY; video processing is not built yet)."
+    ),
+    "security_schemes": {_BEARER: HTTPBearer(bearerFormat="JWT")},
 }
+
+
+_SERVER_SIDE = "Something went wrong on our side; it has been logged."
 
 
 def error_response(
@@ -69,16 +84,17 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(catalog.router)
     app.include_router(purchases.router)
     app.enable_swagger(path="/docs", **_OPENAPI)
+    for route in app._static_routes:
+        if route.path == "/docs":
+            security.public(route.func)
 
     @app.get("/openapi.json", include_in_schema=False)
+    @security.public
     def openapi_document() -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type=content_types.APPLICATION_JSON,
-            body=app.get_openapi_json_schema(**_OPENAPI),
-        )
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_json())
 
     @app.get("/health", tags=["operations"], summary="Liveness and the workflow versions deployed")
+    @security.public
     def health() -> Health:
         return Health(status="ok", version=API_VERSION, workflows={w.name: w.version for w in WORKFLOWS})
 
@@ -88,12 +104,16 @@ def _build() -> APIGatewayRestResolver:
             {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimitedError) else None
         )
         if error.status >= 500:
+            # The detail (it may name configuration) is for the operator, not the client.
             logger.error("server-side error", extra={"code": error.code, "error_message": error.message})
+            return error_response(error.status, error.code, _SERVER_SIDE, headers=headers)
         return error_response(error.status, error.code, error.message, error.details, headers)
 
     @app.exception_handler(PaymentRejectedError)
     def handle_payment_rejected(error: PaymentRejectedError) -> Response[Any]:
-        return error_response(422, "PAYMENT_REJECTED", f"The payment provider refused: {error}")
+        # Stripe's own wording is logged, never relayed: it can describe other parties' data.
+        logger.warning("payment provider refused", extra={"error_message": str(error)})
+        return error_response(422, "PAYMENT_REJECTED", "The payment provider refused the operation.")
 
     @app.exception_handler(PaymentProviderUnavailableError)
     def handle_payment_provider_down(error: PaymentProviderUnavailableError) -> Response[Any]:
@@ -107,12 +127,9 @@ def _build() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(error: RequestValidationError) -> Response[Any]:
-        errors = list(error.errors())
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(400, "MALFORMED_JSON", "The request body is not valid JSON.")
-        return error_response(
-            400, "VALIDATION_ERROR", "The request is not valid.", _validation_details(errors)
-        )
+        # Undecodable bodies never get here: the front door answers them (415 / 400 MALFORMED_JSON).
+        details = _validation_details(list(error.errors()))
+        return error_response(400, "VALIDATION_ERROR", "The request is not valid.", details)
 
     @app.not_found
     def handle_not_found(_: RouteNotFound) -> Response[Any]:
@@ -122,8 +139,9 @@ def _build() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
-        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+        return error_response(500, "INTERNAL_ERROR", _SERVER_SIDE)
 
+    front_door.install(app, security_scheme=_BEARER)
     return app
 
 
@@ -131,6 +149,11 @@ def _build() -> APIGatewayRestResolver:
 def get_app() -> APIGatewayRestResolver:
     """Built on first use, so settings are read after tests and the local cloud set the environment."""
     return _build()
+
+
+def openapi_json() -> str:
+    """The OpenAPI document served at /openapi.json."""
+    return get_app().get_openapi_json_schema(**_OPENAPI)
 
 
 def _body_too_large(event: dict[str, Any]) -> bool:

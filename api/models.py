@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
-from lms.catalog import CourseOutline
+from lms.catalog import SUPPORTED_CURRENCIES, CourseOutline
 from lms.entities import (
+    CAMEL_CASE,
     Category,
     Course,
-    CourseLevel,
     CourseStatus,
+    Difficulty,
     Lesson,
     LessonType,
     Role,
@@ -25,8 +26,27 @@ from lms.entities import (
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=10, max_length=128, description="10 to 128 characters")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-PriceCents = Annotated[int, Field(ge=0, le=1_000_000, description="integer minor units (cents)")]
-Currency = Annotated[str, Field(pattern=r"^[a-z]{3}$", examples=["usd"])]
+PriceCents = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=1_000_000,
+        description="integer minor units (cents); 0 is free, otherwise at least Stripe's minimum charge "
+        "(50 for usd)",
+    ),
+]
+Currency = Annotated[
+    str,
+    Field(pattern=r"^[a-z]{3}$", examples=["usd"], description=f"one of {', '.join(SUPPORTED_CURRENCIES)}"),
+]
+CourseMinutes = Annotated[
+    int,
+    Field(ge=0, le=100_000, description="whole minutes; derived from the lessons when they have durations"),
+]
+LessonSeconds = Annotated[int, Field(ge=0, le=24 * 3600, description="seconds")]
+OrderIndex = Annotated[int, Field(ge=0, le=10_000)]
+# An update field that may be left out but not sent as null (null would clear a required field).
+Unset = SkipJsonSchema[None]
 Title = Annotated[str, Field(min_length=3, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
 LessonContent = Annotated[str, Field(max_length=50_000)]
@@ -35,18 +55,35 @@ LessonContent = Annotated[str, Field(max_length=50_000)]
 class RequestBody(BaseModel):
     """Write models: camelCase only, and unknown fields are refused (OWASP API3)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")
+    model_config = ConfigDict(**CAMEL_CASE, populate_by_name=False, extra="forbid")
 
 
 class View(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(**CAMEL_CASE, populate_by_name=True, serialize_by_alias=True)
+
+
+Item = TypeVar("Item", bound=View)
+
+
+class Page(View, Generic[Item]):
+    """Every list answers ``{items, nextCursor}`` (``?limit=&cursor=``, see api.params)."""
+
+    items: list[Item]
+    next_cursor: str | None
 
 
 class AtLeastOneField(RequestBody):
+    """A partial update: an absent field is left alone; an explicit null clears a ``clearable`` field."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
     @model_validator(mode="after")
     def _not_empty(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one field to change")
+        for name in self.model_fields_set - self.clearable:
+            if getattr(self, name) is None:
+                raise ValueError(f"{type(self).model_fields[name].alias or name} cannot be null")
         return self
 
 
@@ -98,9 +135,8 @@ class LoginResponse(View):
     user: UserView
 
 
-class UserPage(View):
-    items: list[UserView]
-    next_cursor: str | None
+class UserPage(Page[UserView]):
+    pass
 
 
 # --- catalog -----------------------------------------------------------------------------------
@@ -128,26 +164,32 @@ class CategoryView(View):
         return view
 
 
-class CategoryList(View):
-    items: list[CategoryView]
+class CategoryPage(Page[CategoryView]):
+    pass
 
 
 class CourseCreate(RequestBody):
     title: Title
     description: Description = ""
     category_id: Id
-    level: CourseLevel = CourseLevel.BEGINNER
+    difficulty: Difficulty = Difficulty.BEGINNER
+    duration: CourseMinutes | None = None
     price_cents: PriceCents
     currency: Currency = "usd"
 
 
 class CourseUpdate(AtLeastOneField):
-    title: Title | None = None
+    """``description`` and ``duration`` can be cleared with null; the other fields cannot."""
+
+    clearable = frozenset({"description", "duration"})
+
+    title: Title | Unset = None
     description: Description | None = None
-    category_id: Id | None = None
-    level: CourseLevel | None = None
-    price_cents: PriceCents | None = None
-    currency: Currency | None = None
+    category_id: Id | Unset = None
+    difficulty: Difficulty | Unset = None
+    duration: CourseMinutes | None = None
+    price_cents: PriceCents | Unset = None
+    currency: Currency | Unset = None
 
 
 class CourseView(View):
@@ -156,7 +198,10 @@ class CourseView(View):
     description: str
     instructor_id: str
     category_id: str
-    level: CourseLevel
+    difficulty: Difficulty
+    duration: int | None = Field(
+        default=None, description="whole minutes: the sum of the lessons' durations, or as set by the owner"
+    )
     price_cents: int
     currency: str
     status: CourseStatus
@@ -167,12 +212,11 @@ class CourseView(View):
 
     @classmethod
     def of(cls, course: Course) -> CourseView:
-        return cls.model_validate(course.model_dump())
+        return cls.model_validate({**course.model_dump(), "duration": course.total_minutes})
 
 
-class CoursePage(View):
-    items: list[CourseView]
-    next_cursor: str | None
+class CoursePage(Page[CourseView]):
+    pass
 
 
 class LessonCreate(RequestBody):
@@ -180,16 +224,20 @@ class LessonCreate(RequestBody):
     title: Title
     type: LessonType
     content: LessonContent | None = None
-    order_index: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    duration_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] | None = None
+    order_index: OrderIndex | None = None
+    duration: LessonSeconds | None = None
 
 
 class LessonUpdate(AtLeastOneField):
-    title: Title | None = None
-    type: LessonType | None = None
+    """``content`` and ``duration`` can be cleared with null; the other fields cannot."""
+
+    clearable = frozenset({"content", "duration"})
+
+    title: Title | Unset = None
+    type: LessonType | Unset = None
     content: LessonContent | None = None
-    order_index: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    duration_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] | None = None
+    order_index: OrderIndex | Unset = None
+    duration: LessonSeconds | None = None
 
 
 class LessonView(View):
@@ -198,7 +246,11 @@ class LessonView(View):
     title: str
     type: LessonType
     order_index: int
-    duration_seconds: int | None = None
+    duration: int | None = Field(default=None, description="seconds")
+    video_url: str | None = Field(
+        default=None,
+        description="null until the lesson's video is READY (video processing is not built yet: always null)",
+    )
     content: str | None = Field(default=None, description="only for enrolled students, the owner and admins")
     created_at: datetime
     updated_at: datetime
@@ -272,9 +324,8 @@ class TransactionView(View):
         return view
 
 
-class TransactionPage(View):
-    items: list[TransactionView]
-    next_cursor: str | None
+class TransactionPage(Page[TransactionView]):
+    pass
 
 
 class PurchaseStarted(View):

@@ -8,14 +8,47 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lms import keys
-from lms.clock import utcnow
 from lms.entities import Category, Course, CourseStatus, EnrollmentStatus, Lesson, Role
-from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError
+from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.identity import Principal
-from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
+from lms.table import (
+    Item,
+    Table,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    is_conditional_failure,
+    serialize,
+    serialize_key,
+)
 
 MAX_LESSONS_PER_COURSE = 200
 _TRANSACTION_LIMIT = 100
+# Stripe's minimum charge per currency we sell in (minor units); a free course (0) is never charged.
+MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30}
+SUPPORTED_CURRENCIES = tuple(MINIMUM_CHARGE)
+
+
+class UnsupportedCurrencyError(BusinessRuleError):
+    code = "UNSUPPORTED_CURRENCY"
+
+
+class PriceBelowMinimumError(BusinessRuleError):
+    code = "PRICE_BELOW_MINIMUM"
+
+
+def check_price(price_cents: int, currency: str) -> None:
+    """A price Stripe can charge: a supported currency, and free or at least the minimum charge."""
+    minimum = MINIMUM_CHARGE.get(currency)
+    if minimum is None:
+        raise UnsupportedCurrencyError(
+            f"Courses are sold in {', '.join(SUPPORTED_CURRENCIES)}, not {currency!r}."
+        )
+    if 0 < price_cents < minimum:
+        raise PriceBelowMinimumError(
+            f"A paid course costs at least {minimum} minor units of {currency} (Stripe's minimum charge); "
+            "0 makes it free."
+        )
 
 
 # --- categories --------------------------------------------------------------------------------
@@ -37,6 +70,25 @@ def category_tree(categories: list[Category]) -> list[tuple[Category, list[Categ
         if category.parent_category_id:
             children.setdefault(category.parent_category_id, []).append(category)
     return [(c, children.get(c.category_id, [])) for c in categories if not c.parent_category_id]
+
+
+def category_tree_page(
+    table: Table, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[Category, list[Category]]], str | None]:
+    """A page of the tree, by top-level category name. Categories are few (admins create them), so the
+    page is cut from the whole tree read in one Query; the cursor names the last category given."""
+    start = decode_cursor(cursor)
+    after = deserialize(start).get("afterCategory") if start else None
+    if start and not isinstance(after, str):
+        raise ValidationError("The cursor does not belong to this list.")
+    tree = category_tree(list_categories(table))
+    ids = [parent.category_id for parent, _ in tree]
+    if after is not None and after not in ids:
+        raise ValidationError("The cursor does not belong to this list (or its category was removed).")
+    first = ids.index(after) + 1 if after is not None else 0
+    page = tree[first : first + limit]
+    more = first + limit < len(tree)
+    return page, encode_cursor(serialize({"afterCategory": page[-1][0].category_id})) if more else None
 
 
 def get_category(table: Table, category_id: str) -> Category:
@@ -145,6 +197,7 @@ def list_published_courses(
 def create_course(table: Table, principal: Principal, fields: dict[str, Any]) -> Course:
     if not principal.has_role(Role.INSTRUCTOR, Role.ADMIN):
         raise ForbiddenError("Only instructors and administrators create courses.")
+    check_price(fields["price_cents"], fields["currency"])
     get_category(table, fields["category_id"])
     course = Course(instructor_id=principal.user_id, status=CourseStatus.DRAFT, **fields)
     table.put(course_item(course), condition="attribute_not_exists(PK)")
@@ -156,16 +209,23 @@ def update_course(table: Table, principal: Principal, course_id: str, changes: d
     _require_manager(principal, course)
     if changes.get("category_id") and changes["category_id"] != course.category_id:
         get_category(table, changes["category_id"])
-    updated = Course.model_validate(
-        {**course.model_dump(), **{k: v for k, v in changes.items() if v is not None}, "updated_at": utcnow()}
-    )
-    # The condition keeps workflow-owned fields (status, counters) from being overwritten by a stale copy.
+    updated = course.changed(changes)
+    if changes.keys() & {"price_cents", "currency"}:
+        check_price(updated.price_cents, updated.currency)
+    if changes.get("duration") is not None and course.lesson_seconds:
+        raise BusinessRuleError("This course's duration is derived from its lessons' durations.")
+    # The condition keeps fields others own (status, counters, the lessons' total) from being
+    # overwritten by a stale copy.
     try:
         table.put(
             course_item(updated),
-            condition="#status = :status AND enrollmentCount = :count",
+            condition="#status = :status AND enrollmentCount = :count AND lessonSeconds = :seconds",
             names={"#status": "status"},
-            values={":status": course.status.value, ":count": course.enrollment_count},
+            values={
+                ":status": course.status.value,
+                ":count": course.enrollment_count,
+                ":seconds": course.lesson_seconds,
+            },
         )
     except ClientError as error:
         if is_conditional_failure(error):
@@ -244,8 +304,29 @@ def create_lesson(table: Table, principal: Principal, fields: dict[str, Any]) ->
     if fields.get("order_index") is None:
         fields = {**fields, "order_index": max((lesson.order_index for lesson in lessons), default=-1) + 1}
     lesson = Lesson(**fields)
-    table.put(lesson_item(lesson), condition="attribute_not_exists(PK)")
+    _write_lesson(table, lesson, {"Put": {"Item": serialize(lesson_item(lesson)), **_NEW}}, lesson.duration)
     return lesson
+
+
+_NEW = {"ConditionExpression": "attribute_not_exists(PK)"}
+
+
+def _write_lesson(table: Table, lesson: Lesson, write: dict[str, Any], seconds_delta: int | None) -> None:
+    """The lesson write and the course's total of lesson seconds change together, or neither does."""
+    total = {
+        "Update": {
+            "Key": serialize_key(keys.course(lesson.course_id)),
+            "UpdateExpression": "ADD lessonSeconds :delta",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": serialize({":delta": seconds_delta or 0}),
+        }
+    }
+    try:
+        table.transact_write([write, total] if seconds_delta else [write])
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise ConflictError("The lesson or its course changed meanwhile; retry.") from error
+        raise
 
 
 def _find_lesson(table: Table, lesson_id: str) -> Lesson:
@@ -258,14 +339,23 @@ def _find_lesson(table: Table, lesson_id: str) -> Lesson:
 def update_lesson(table: Table, principal: Principal, lesson_id: str, changes: dict[str, Any]) -> Lesson:
     lesson = _find_lesson(table, lesson_id)
     _require_manager(principal, get_course(table, lesson.course_id))
-    updated = Lesson.model_validate(
-        {**lesson.model_dump(), **{k: v for k, v in changes.items() if v is not None}, "updated_at": utcnow()}
-    )
-    table.put(lesson_item(updated), condition="attribute_exists(PK)")
+    updated = lesson.changed(changes)
+    unchanged = {
+        "ConditionExpression": "updatedAt = :read",
+        "ExpressionAttributeValues": serialize({":read": lesson.attributes()["updatedAt"]}),
+    }
+    put = {"Put": {"Item": serialize(lesson_item(updated)), **unchanged}}
+    _write_lesson(table, updated, put, (updated.duration or 0) - (lesson.duration or 0))
     return updated
 
 
 def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
     lesson = _find_lesson(table, lesson_id)
     _require_manager(principal, get_course(table, lesson.course_id))
-    table.delete(keys.lesson(lesson.course_id, lesson.lesson_id))
+    delete = {
+        "Delete": {
+            "Key": serialize_key(keys.lesson(lesson.course_id, lesson.lesson_id)),
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+    }
+    _write_lesson(table, lesson, delete, -(lesson.duration or 0))

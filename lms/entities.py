@@ -5,6 +5,7 @@ Money is always integer minor units with a currency; datetimes are timezone-awar
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -13,6 +14,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from pydantic.alias_generators import to_camel
 
 from lms.clock import new_id, utcnow
+
+# camelCase on the wire and in DynamoDB, snake_case in Python: the one spelling of that rule.
+CAMEL_CASE = ConfigDict(alias_generator=to_camel)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -29,13 +33,20 @@ Cents = Annotated[int, Field(ge=0, le=100_000_000, description="integer minor un
 class Entity(BaseModel):
     """Base of every stored entity: camelCase aliases, validated on assignment."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, validate_assignment=True, extra="ignore"
-    )
+    model_config = ConfigDict(**CAMEL_CASE, populate_by_name=True, validate_assignment=True, extra="ignore")
 
     def attributes(self) -> dict[str, Any]:
         """The entity as DynamoDB attributes (without keys)."""
         return self.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+    def changed(self, changes: dict[str, Any]) -> Self:
+        """A copy with ``changes`` applied; a ``None`` resets the field to its default (clears it)."""
+        fields = type(self).model_fields
+        applied = {
+            name: fields[name].get_default(call_default_factory=True) if value is None else value
+            for name, value in changes.items()
+        }
+        return self.model_validate({**self.model_dump(), **applied, "updated_at": utcnow()})
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Self:
@@ -74,7 +85,7 @@ class CourseStatus(StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
-class CourseLevel(StrEnum):
+class Difficulty(StrEnum):
     BEGINNER = "beginner"
     INTERMEDIATE = "intermediate"
     ADVANCED = "advanced"
@@ -86,7 +97,9 @@ class Course(Entity):
     description: str = ""
     instructor_id: str
     category_id: str
-    level: CourseLevel = CourseLevel.BEGINNER
+    difficulty: Difficulty = Difficulty.BEGINNER
+    duration: int | None = Field(default=None, ge=0, description="minutes, as set by the owner")
+    lesson_seconds: int = Field(default=0, ge=0, description="sum of the lessons' durations")
     price_cents: Cents
     currency: Currency = "usd"
     status: CourseStatus = CourseStatus.DRAFT
@@ -95,6 +108,11 @@ class Course(Entity):
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     published_at: UtcDatetime | None = None
+
+    @property
+    def total_minutes(self) -> int | None:
+        """Derived from the lessons when they have durations, else what the owner set."""
+        return math.ceil(self.lesson_seconds / 60) if self.lesson_seconds else self.duration
 
 
 class LessonType(StrEnum):
@@ -110,7 +128,9 @@ class Lesson(Entity):
     type: LessonType
     content: str | None = None
     order_index: int = Field(default=0, ge=0)
-    duration_seconds: int | None = Field(default=None, ge=0)
+    duration: int | None = Field(default=None, ge=0, description="seconds")
+    # Set by video processing once the lesson's video is READY (not built yet: always None today).
+    video_url: str | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
 

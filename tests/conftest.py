@@ -29,6 +29,7 @@ SUITE_MARKERS = {
     "workflow": "workflow",
     "infra": "infra",
     "e2e": "slow",
+    "fuzz": "slow",
 }
 
 

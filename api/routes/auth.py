@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
@@ -18,6 +15,7 @@ from api.models import (
     UserPage,
     UserView,
 )
+from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
 from lms import identity
 from lms.entities import Role
@@ -27,6 +25,7 @@ router = APIGatewayRouter()
 
 
 @router.post("/auth/register", tags=["auth"], summary="Create a student account")
+@security.public
 def register(body: RegisterRequest) -> Response[UserView]:
     user = identity.register(
         Table(),
@@ -39,6 +38,7 @@ def register(body: RegisterRequest) -> Response[UserView]:
 
 
 @router.post("/auth/login", tags=["auth"], summary="Exchange email and password for an access token")
+@security.public
 def login(body: LoginRequest) -> LoginResponse:
     result = identity.login(
         Table(), email=body.email, password=body.password, source=security.source_address(router)
@@ -49,6 +49,7 @@ def login(body: LoginRequest) -> LoginResponse:
 
 
 @router.post("/auth/logout", tags=["auth"], summary="Revoke the presented token")
+@security.signed_in
 def logout() -> Response[None]:
     table = Table()
     caller = security.authenticated(router, table)
@@ -57,11 +58,13 @@ def logout() -> Response[None]:
 
 
 @router.get("/auth/profile", tags=["auth"], summary="The caller's account")
+@security.signed_in
 def get_profile() -> UserView:
     return UserView.of(security.authenticated(router, Table()).principal.user)
 
 
 @router.patch("/auth/profile", tags=["auth"], summary="Change name or password")
+@security.signed_in
 def update_profile(body: ProfileUpdate) -> UserView:
     table = Table()
     caller = security.authenticated(router, table)
@@ -69,9 +72,10 @@ def update_profile(body: ProfileUpdate) -> UserView:
 
 
 @router.get("/admin/users", tags=["admin"], summary="List users (admin)")
+@security.allow(Role.ADMIN)
 def list_users(
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> UserPage:
     table = Table()
     security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
@@ -80,7 +84,8 @@ def list_users(
 
 
 @router.patch("/admin/users/<userId>", tags=["admin"], summary="Change a user's role or active flag (admin)")
-def update_user(userId: Annotated[str, Path(max_length=64)], body: AdminUserUpdate) -> UserView:  # noqa: N803
+@security.allow(Role.ADMIN)
+def update_user(userId: PathId, body: AdminUserUpdate) -> UserView:  # noqa: N803
     table = Table()
     admin = security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
     return UserView.of(identity.admin_update_user(table, admin, userId, body.model_dump()))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
 from api.models import (
     CategoryCreate,
-    CategoryList,
+    CategoryPage,
     CategoryView,
     CourseCreate,
     CourseLessons,
@@ -22,6 +22,7 @@ from api.models import (
     LessonUpdate,
     LessonView,
 )
+from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
 from lms import catalog, keys
 from lms.entities import Course, Role
@@ -29,30 +30,31 @@ from lms.table import Table
 
 router = APIGatewayRouter()
 
-PathId = Annotated[str, Path(max_length=64)]
 
-
-@router.get("/categories", tags=["catalog"], summary="Categories with their subcategories")
-def list_categories() -> CategoryList:
-    tree = catalog.category_tree(catalog.list_categories(Table()))
-    return CategoryList(items=[CategoryView.of(parent, children) for parent, children in tree])
+@router.get("/categories", tags=["catalog"], summary="Top-level categories by name, with their subcategories")
+@security.public
+def list_categories(limit: Limit = 50, cursor: Cursor = None) -> CategoryPage:
+    tree, next_cursor = catalog.category_tree_page(Table(), limit=page_limit(limit), cursor=cursor)
+    return CategoryPage(
+        items=[CategoryView.of(parent, children) for parent, children in tree], next_cursor=next_cursor
+    )
 
 
 @router.post("/categories", tags=["catalog"], summary="Create a category or subcategory (admin)")
+@security.allow(Role.ADMIN)
 def create_category(body: CategoryCreate) -> Response[CategoryView]:
-    table = Table()
-    security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
     category = catalog.create_category(
-        table, name=body.name, description=body.description, parent_category_id=body.parent_category_id
+        Table(), name=body.name, description=body.description, parent_category_id=body.parent_category_id
     )
     return created(CategoryView.of(category))
 
 
 @router.get("/courses", tags=["catalog"], summary="Published courses, optionally of one category")
+@security.public
 def list_courses(
     categoryId: Annotated[str | None, Query(max_length=64)] = None,  # noqa: N803
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> CoursePage:
     table = Table()
     courses, next_cursor = catalog.list_published_courses(
@@ -64,14 +66,15 @@ def list_courses(
 
 
 @router.post("/courses", tags=["catalog"], summary="Create a draft course owned by the caller")
+@security.allow(Role.INSTRUCTOR, Role.ADMIN)
 def create_course(body: CourseCreate) -> Response[CourseView]:
     table = Table()
     principal = security.authenticated(router, table).principal
-    security.require_role(principal, Role.INSTRUCTOR, Role.ADMIN)
     return created(CourseView.of(catalog.create_course(table, principal, body.model_dump())))
 
 
 @router.get("/courses/<courseId>", tags=["catalog"], summary="A course (drafts: owner and admins only)")
+@security.public
 def get_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
     course_key = keys.course(courseId)
@@ -82,6 +85,7 @@ def get_course(courseId: PathId) -> CourseView:  # noqa: N803
 
 
 @router.put("/courses/<courseId>", tags=["catalog"], summary="Edit a course (owner or admin)")
+@security.signed_in
 def update_course(courseId: PathId, body: CourseUpdate) -> CourseView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
@@ -91,6 +95,7 @@ def update_course(courseId: PathId, body: CourseUpdate) -> CourseView:  # noqa: 
 
 
 @router.delete("/courses/<courseId>", tags=["catalog"], summary="Delete a course with no enrollments")
+@security.signed_in
 def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
     table = Table()
     catalog.delete_course(table, security.authenticated(router, table).principal, courseId)
@@ -98,6 +103,7 @@ def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
 
 
 @router.get("/lessons/<courseId>", tags=["catalog"], summary="A course's lessons in order")
+@security.public
 def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
     table = Table()
     caller = security.optional(router, table, lambda user_id: [keys.enrollment(user_id, courseId)])
@@ -107,6 +113,7 @@ def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
 
 
 @router.post("/lessons", tags=["catalog"], summary="Add a lesson to a course (owner or admin)")
+@security.signed_in
 def create_lesson(body: LessonCreate) -> Response[LessonView]:
     table = Table()
     principal = security.authenticated(router, table).principal
@@ -114,6 +121,7 @@ def create_lesson(body: LessonCreate) -> Response[LessonView]:
 
 
 @router.put("/lessons/<lessonId>", tags=["catalog"], summary="Edit a lesson (owner or admin)")
+@security.signed_in
 def update_lesson(lessonId: PathId, body: LessonUpdate) -> LessonView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
@@ -123,6 +131,7 @@ def update_lesson(lessonId: PathId, body: LessonUpdate) -> LessonView:  # noqa: 
 
 
 @router.delete("/lessons/<lessonId>", tags=["catalog"], summary="Delete a lesson (owner or admin)")
+@security.signed_in
 def delete_lesson(lessonId: PathId) -> Response[None]:  # noqa: N803
     table = Table()
     catalog.delete_lesson(table, security.authenticated(router, table).principal, lessonId)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
@@ -18,6 +18,7 @@ from api.models import (
     TransactionView,
     WebhookReceipt,
 )
+from api.params import Cursor, Limit, PathId
 from api.responses import accepted, page_limit
 from lms import catalog, keys, purchases
 from lms.entities import Course, EnrollmentStatus, Role, Transaction, TransactionStatus
@@ -27,8 +28,6 @@ from lms.table import Table
 
 router = APIGatewayRouter()
 logger = Logger(service="lms-api")
-
-PathId = Annotated[str, Path(max_length=64)]
 
 
 class InvalidSignatureError(LmsError):
@@ -43,6 +42,7 @@ def _same_user_or_admin(principal: Principal, user_id: str) -> None:
 @router.post(
     "/transactions", tags=["purchases"], summary="Buy a course (student): starts the purchase workflow"
 )
+@security.allow(Role.STUDENT)
 def create_transaction(
     body: PurchaseRequest,
     idempotency_key: Annotated[
@@ -92,10 +92,11 @@ def create_transaction(
 
 
 @router.get("/transactions", tags=["purchases"], summary="All transactions, newest first (admin)")
+@security.allow(Role.ADMIN)
 def list_transactions(
     status: Annotated[TransactionStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> TransactionPage:
     table = Table()
     security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
@@ -106,10 +107,11 @@ def list_transactions(
 
 
 @router.get("/transactions/<userId>", tags=["purchases"], summary="A user's transactions, newest first")
+@security.signed_in
 def list_user_transactions(
     userId: PathId,  # noqa: N803
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> TransactionPage:
     table = Table()
     _same_user_or_admin(security.authenticated(router, table).principal, userId)
@@ -120,6 +122,7 @@ def list_user_transactions(
 
 
 @router.get("/transactions/<userId>/<transactionId>", tags=["purchases"], summary="One transaction's status")
+@security.signed_in
 def get_transaction(userId: PathId, transactionId: PathId) -> TransactionView:  # noqa: N803
     table = Table()
     transaction_key = keys.transaction(transactionId)
@@ -136,6 +139,7 @@ def get_transaction(userId: PathId, transactionId: PathId) -> TransactionView:  
     tags=["purchases"],
     summary="Refund in Stripe, revoke the enrollment (admin)",
 )
+@security.allow(Role.ADMIN)
 def refund_transaction(transactionId: PathId, body: RefundRequest) -> TransactionView:  # noqa: N803
     from lms import payments
 
@@ -146,6 +150,7 @@ def refund_transaction(transactionId: PathId, body: RefundRequest) -> Transactio
 
 
 @router.post("/webhooks/stripe", tags=["purchases"], summary="Stripe webhook (signature verified)")
+@security.public  # authenticated by Stripe's signature instead
 def stripe_webhook() -> WebhookReceipt:
     from lms import payments
 

@@ -56,22 +56,24 @@ def dev(args: argparse.Namespace) -> int:
     stripe_port = _port("LMS_STRIPE_PORT", DEFAULT_STRIPE_PORT)
     # With a real Stripe test key in the environment, payments go to Stripe test mode instead.
     local_stripe = None if os.environ.get("STRIPE_SECRET_KEY") else LocalStripe(port=stripe_port)
+    # The API listens last, once everything printed below is true: a script that waits for /health
+    # can then log in as the demo users straight away.
+    api = LocalApi(port=api_port, access_log=True)
     try:
         cloud = LocalCloud(port=cloud_port).start()
-        api = LocalApi(port=api_port, access_log=True).start()
         if local_stripe:
             local_stripe.start()
+            local_stripe.configure_environment()
+            local_stripe.register_webhook(f"{api.url}/webhooks/stripe")
+        cloud.bootstrap()
+        password, generated = _demo_password()
+        if not args.no_seed:
+            seed_demo_data(Table(), password)
+        api.start()
     except (OSError, RuntimeError, TimeoutError) as error:
         sys.exit(
             f"Cannot start ({error}); set LMS_API_PORT / LMS_CLOUD_PORT / LMS_STRIPE_PORT to free ports."
         )
-    if local_stripe:
-        local_stripe.configure_environment()
-        local_stripe.register_webhook(f"{api.url}/webhooks/stripe")
-    cloud.bootstrap()
-    password, generated = _demo_password()
-    if not args.no_seed:
-        seed_demo_data(Table(), password)
 
     print("LMS is running (local data lives as long as this process).")
     print(f"  API          {api.url}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from lms import keys, passwords
 from lms.catalog import category_item, course_item, lesson_item
 from lms.clock import utcnow
-from lms.entities import Category, Course, CourseLevel, CourseStatus, Lesson, LessonType, Role, User
+from lms.entities import Category, Course, CourseStatus, Difficulty, Lesson, LessonType, Role, User
 from lms.identity import user_item
 from lms.table import Table
 
@@ -30,31 +30,56 @@ DEMO_CATEGORIES = (
     ("Business", ()),
 )
 
-# (title, subcategory, price in cents, status, lessons)
-DEMO_COURSES = (
+# (title, subcategory, price in cents, status, difficulty, duration in minutes when the lessons have
+# none, lessons as (title, duration in seconds or None))
+DEMO_COURSES: tuple[
+    tuple[str, str, int, CourseStatus, Difficulty, int | None, tuple[tuple[str, int | None], ...]], ...
+] = (
     (
         "Python for Beginners",
         "Python",
         4900,
         CourseStatus.PUBLISHED,
-        ("Installing Python", "Variables", "Functions"),
+        Difficulty.BEGINNER,
+        None,
+        (("Installing Python", 420), ("Variables", 600), ("Functions", 900)),
     ),
     (
         "Async Python in Practice",
         "Python",
         7900,
         CourseStatus.PUBLISHED,
-        ("The event loop", "Tasks and gather"),
+        Difficulty.ADVANCED,
+        None,
+        (("The event loop", 1200), ("Tasks and gather", 1500)),
     ),
     (
         "HTML & CSS Foundations",
         "Web Development",
         0,
         CourseStatus.PUBLISHED,
-        ("Your first page", "Box model"),
+        Difficulty.BEGINNER,
+        45,
+        (("Your first page", None), ("Box model", None)),
     ),
-    ("UX Research Basics", "UX", 2900, CourseStatus.PUBLISHED, ("Interviews", "Usability tests")),
-    ("Django Deep Dive (draft)", "Web Development", 9900, CourseStatus.DRAFT, ("Models", "Views")),
+    (
+        "UX Research Basics",
+        "UX",
+        2900,
+        CourseStatus.PUBLISHED,
+        Difficulty.INTERMEDIATE,
+        None,
+        (("Interviews", 1800), ("Usability tests", 2400)),
+    ),
+    (
+        "Django Deep Dive (draft)",
+        "Web Development",
+        9900,
+        CourseStatus.DRAFT,
+        Difficulty.INTERMEDIATE,
+        None,
+        (("Models", 1500), ("Views", 1500)),
+    ),
 )
 
 
@@ -105,14 +130,16 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
 
     instructor = users[Role.INSTRUCTOR.value]
     courses: dict[str, Course] = {}
-    for title, category_name, price, status, lesson_titles in DEMO_COURSES:
+    for title, category_name, price, status, difficulty, minutes, lessons in DEMO_COURSES:
         course = Course(
             course_id=demo_id("course", title),
             title=title,
             description=f"Learn {title.lower()} step by step.",
             instructor_id=instructor.user_id,
             category_id=categories[category_name].category_id,
-            level=CourseLevel.BEGINNER,
+            difficulty=difficulty,
+            duration=minutes,
+            lesson_seconds=sum(seconds or 0 for _, seconds in lessons),
             price_cents=price,
             currency="usd",
             status=status,
@@ -120,7 +147,7 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
         )
         table.put(course_item(course))
         courses[title] = course
-        for index, lesson_title in enumerate(lesson_titles):
+        for index, (lesson_title, seconds) in enumerate(lessons):
             lesson = Lesson(
                 lesson_id=demo_id("lesson", title, lesson_title),
                 course_id=course.course_id,
@@ -128,6 +155,7 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
                 type=LessonType.TEXT,
                 content=f"# {lesson_title}\n\nThe full text of this lesson.",
                 order_index=index,
+                duration=seconds,
             )
             table.put(lesson_item(lesson))
     return DemoData(users=users, categories=categories, courses=courses)

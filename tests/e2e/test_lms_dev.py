@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,8 +21,41 @@ from tests.conftest import free_port
 LMS = Path(sys.executable).with_name("lms")
 
 
-@pytest.fixture(scope="module")
-def running() -> Iterator[dict[str, str]]:
+class Output:
+    """Drains a process's stdout on a thread, so waiting for a line can time out (readline() cannot)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        assert process.stdout is not None
+        stream = process.stdout
+
+        def pump() -> None:
+            for line in stream:
+                self._queue.put(line)
+            self._queue.put(None)
+
+        threading.Thread(target=pump, name="lms-dev-output", daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:  # the process ended
+                break
+            self.lines.append(line)
+        output = "".join(self.lines)
+        assert text in output, output
+        return output
+
+
+def _environment() -> dict[str, str]:
     env = {
         **os.environ,
         "LMS_API_PORT": str(free_port()),
@@ -29,24 +65,60 @@ def running() -> Iterator[dict[str, str]]:
     }
     for variable in ("LMS_JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "LMS_STRIPE_API_BASE"):
         env.pop(variable, None)  # `lms dev` generates its own and starts its own localstripe
+    return env
+
+
+def _start(env: dict[str, str]) -> tuple[subprocess.Popen[str], Output]:
     process = subprocess.Popen(
         [str(LMS), "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Press Ctrl-C" in line:
-            break
-    output = "".join(lines)
-    assert "Press Ctrl-C" in output, output
-    yield {"output": output, "api": f"http://127.0.0.1:{env['LMS_API_PORT']}", **env}
+    return process, Output(process)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[dict[str, str]]:
+    env = _environment()
+    process, output = _start(env)
+    try:
+        printed = output.wait_for("Press Ctrl-C", timeout=60)
+        yield {"output": printed, "api": f"http://127.0.0.1:{env['LMS_API_PORT']}", **env}
+    finally:
+        _stop(process)
+
+
+def test_a_script_that_waits_for_health_logs_in_as_every_demo_user_at_once() -> None:
+    """Readiness: /health answers only once everything `lms dev` prints is true."""
+    env = _environment()
+    api = f"http://127.0.0.1:{env['LMS_API_PORT']}"
+    process, output = _start(env)
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = requests.get(api + "/health", timeout=5)
+            except requests.ConnectionError:
+                time.sleep(0.05)  # polling for a positive signal: nothing listens yet
+                continue
+            if health.status_code == 200:
+                break
+        assert health is not None and health.status_code == 200, "".join(output.lines)
+
+        def login(email: str) -> int:
+            body = {"email": email, "password": "demo-password-123"}
+            return requests.post(api + "/auth/login", json=body, timeout=30).status_code
+
+        emails = ["admin@example.com", "instructor@example.com", "student@example.com"]
+        with ThreadPoolExecutor(max_workers=len(emails)) as pool:
+            assert list(pool.map(login, emails)) == [200, 200, 200]
+        assert len(requests.get(api + "/courses", timeout=10).json()["items"]) >= 4
+    finally:
+        _stop(process)
 
 
 def test_prints_urls_and_demo_logins(running: dict[str, str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import ApiClient
 
 
@@ -59,3 +61,36 @@ def test_cors_allows_the_configured_origin_only(anonymous: ApiClient) -> None:
     assert "Authorization" in allowed.headers.get("Access-Control-Allow-Headers", "")
     other = anonymous.get("/courses", headers={"Origin": "https://evil.example"})
     assert other.headers.get("Access-Control-Allow-Origin") != "https://evil.example"
+
+
+def test_the_document_speaks_the_seeds_names(anonymous: ApiClient) -> None:
+    from api.app import openapi_json
+
+    document = anonymous.get("/openapi.json").json()
+    assert document == json.loads(openapi_json()), "the fuzz suite reads the same document"
+    schemas = document["components"]["schemas"]
+    assert {"difficulty", "duration"} <= set(schemas["CourseView"]["properties"])
+    assert {"difficulty", "duration"} <= set(schemas["CourseCreate"]["properties"])
+    assert {"duration", "videoUrl"} <= set(schemas["LessonView"]["properties"])
+    assert "level" not in json.dumps(schemas) and "durationSeconds" not in json.dumps(schemas)
+    update = schemas["CourseUpdate"]["properties"]
+    assert "null" in json.dumps(update["duration"]), "an optional field can be cleared with null"
+    assert "null" not in json.dumps(update["title"]), "a required one cannot"
+
+
+def test_every_list_documents_limit_and_cursor(anonymous: ApiClient) -> None:
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    for path in ("/categories", "/courses", "/admin/users", "/transactions", "/transactions/{userId}"):
+        names = {parameter["name"] for parameter in paths[path]["get"].get("parameters", [])}
+        assert {"limit", "cursor"} <= names, path
+        answer = json.dumps(paths[path]["get"]["responses"]["200"])
+        assert "Page" in answer, path
+
+
+def test_each_operation_documents_who_may_call_it(anonymous: ApiClient) -> None:
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    register = paths["/auth/register"]["post"]
+    assert "security" not in register and "x-roles" not in register
+    assert paths["/auth/profile"]["get"]["security"] == [{"bearerAuth": []}]
+    assert paths["/courses"]["post"]["x-roles"] == ["instructor", "admin"]
+    assert paths["/transactions"]["post"]["x-roles"] == ["student"]

@@ -29,12 +29,25 @@ def _course(client: ApiClient, category_id: str, **extra: object) -> dict:
     return response.json()
 
 
+def _all_categories(client: ApiClient, limit: int = 100) -> list[dict]:
+    """Every top-level category, walking the pages as a client would."""
+    listed: list[dict] = []
+    cursor = None
+    while True:
+        page = client.get("/categories", params={"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        listed += page.json()["items"]
+        cursor = page.json()["nextCursor"]
+        if not cursor:
+            return listed
+
+
 def test_admin_creates_category_and_subcategory_listed_together(
     admin: ApiClient, anonymous: ApiClient
 ) -> None:
     parent = _category(admin)
     child = _category(admin, parentCategoryId=parent["categoryId"])
-    listed = {c["categoryId"]: c for c in anonymous.get("/categories").json()["items"]}
+    listed = {c["categoryId"]: c for c in _all_categories(anonymous)}
     assert [s["categoryId"] for s in listed[parent["categoryId"]]["subcategories"]] == [child["categoryId"]]
     assert child["categoryId"] not in listed, "subcategories are nested, not top-level"
 
@@ -50,7 +63,7 @@ def test_category_rules(admin: ApiClient, student: ApiClient, instructor: ApiCli
     assert orphan.status_code == 404
     for caller in (student, instructor):
         assert caller.post("/categories", json={"name": "Not allowed"}).status_code == 403
-    names = [c["name"] for c in admin.get("/categories").json()["items"]]
+    names = [c["name"] for c in _all_categories(admin)]
     assert "Not allowed" not in names and "Orphan" not in names
 
 
@@ -218,3 +231,135 @@ def test_course_needs_an_existing_category(instructor: ApiClient) -> None:
         "/courses", json={"title": "Nowhere", "categoryId": "missing", "priceCents": 0}
     )
     assert response.status_code == 404
+
+
+def test_categories_page_like_every_other_list(admin: ApiClient, anonymous: ApiClient) -> None:
+    for _ in range(3):
+        _category(admin)
+    one_by_one = _all_categories(anonymous, limit=1)
+    ids = [c["categoryId"] for c in one_by_one]
+    assert len(ids) == len(set(ids)) >= 6, "every top-level category once, the demo's three included"
+    assert ids == [c["categoryId"] for c in _all_categories(anonymous)], "pages add up to the whole list"
+    first = anonymous.get("/categories", params={"limit": 2}).json()
+    assert len(first["items"]) == 2 and first["nextCursor"]
+    courses_cursor = anonymous.get("/courses", params={"limit": 1}).json()["nextCursor"]
+    foreign = anonymous.get("/categories", params={"cursor": courses_cursor})
+    assert foreign.status_code == 400 and foreign.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_a_course_reads_back_with_the_seed_fields(admin: ApiClient, instructor: ApiClient) -> None:
+    category = _category(admin)
+    course = _course(instructor, category["categoryId"], difficulty="advanced", duration=90)
+    assert course["difficulty"] == "advanced" and course["duration"] == 90
+    read = instructor.get(f"/courses/{course['courseId']}").json()
+    assert read["difficulty"] == "advanced" and read["duration"] == 90
+    assert "level" not in read
+    refused = instructor.post(
+        "/courses",
+        json={
+            "title": "Old names",
+            "categoryId": category["categoryId"],
+            "priceCents": 0,
+            "level": "advanced",
+        },
+    )
+    assert refused.status_code == 400, "level is not the seed's name"
+
+
+def test_course_duration_follows_its_lessons_durations(admin: ApiClient, instructor: ApiClient) -> None:
+    category = _category(admin)
+    course = _course(instructor, category["categoryId"], duration=5)
+    course_id = course["courseId"]
+    first = instructor.post(
+        "/lessons", json={"courseId": course_id, "title": "Intro", "type": "video", "duration": 600}
+    ).json()
+    assert first["duration"] == 600 and first["videoUrl"] is None
+    second = instructor.post(
+        "/lessons", json={"courseId": course_id, "title": "More", "type": "text", "duration": 630}
+    ).json()
+    assert instructor.get(f"/courses/{course_id}").json()["duration"] == 21  # 1230 s, in whole minutes
+    changed = instructor.put(f"/lessons/{second['lessonId']}", json={"duration": 300})
+    assert changed.status_code == 200 and changed.json()["duration"] == 300
+    assert instructor.get(f"/courses/{course_id}").json()["duration"] == 15
+    derived = instructor.put(f"/courses/{course_id}", json={"duration": 3})
+    assert derived.status_code == 422, "derived from the lessons, so not settable"
+    for lesson in (first, second):
+        assert instructor.delete(f"/lessons/{lesson['lessonId']}").status_code == 204
+    assert instructor.get(f"/courses/{course_id}").json()["duration"] == 5, "back to the one set"
+    outline = instructor.get(f"/lessons/{course_id}").json()
+    assert outline["items"] == []
+
+
+def test_put_clears_an_optional_field_with_null_and_leaves_absent_ones(
+    admin: ApiClient, instructor: ApiClient
+) -> None:
+    category = _category(admin)
+    course = _course(instructor, category["categoryId"], duration=40, description="A long story")
+    cleared = instructor.put(f"/courses/{course['courseId']}", json={"duration": None})
+    assert cleared.status_code == 200, cleared.text
+    read = instructor.get(f"/courses/{course['courseId']}").json()
+    assert (
+        read["duration"] is None
+        and read["description"] == "A long story"
+        and read["title"] == course["title"]
+    )
+    required = instructor.put(f"/courses/{course['courseId']}", json={"title": None})
+    assert required.status_code == 400 and instructor.get(f"/courses/{course['courseId']}").json()["title"]
+
+    lesson = instructor.post(
+        "/lessons",
+        json={
+            "courseId": course["courseId"],
+            "title": "Words",
+            "type": "text",
+            "content": "c",
+            "duration": 60,
+        },
+    ).json()
+    cleared_lesson = instructor.put(
+        f"/lessons/{lesson['lessonId']}", json={"content": None, "duration": None}
+    )
+    assert cleared_lesson.status_code == 200, cleared_lesson.text
+    body = cleared_lesson.json()
+    assert body["content"] is None and body["duration"] is None and body["title"] == "Words"
+    assert instructor.get(f"/courses/{course['courseId']}").json()["duration"] is None
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "code"),
+    [
+        (49, "usd", "PRICE_BELOW_MINIMUM"),
+        (1, "usd", "PRICE_BELOW_MINIMUM"),
+        (4900, "xyz", "UNSUPPORTED_CURRENCY"),
+    ],
+)
+def test_prices_stripe_cannot_charge_are_refused(
+    admin: ApiClient, instructor: ApiClient, price: int, currency: str, code: str
+) -> None:
+    category = _category(admin)
+    body = {"title": "Cheap", "categoryId": category["categoryId"], "priceCents": price, "currency": currency}
+    refused = instructor.post("/courses", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == code
+    course = _course(instructor, category["categoryId"])
+    update = instructor.put(
+        f"/courses/{course['courseId']}", json={"priceCents": price, "currency": currency}
+    )
+    assert update.status_code == 422 and update.json()["error"]["code"] == code
+    assert instructor.get(f"/courses/{course['courseId']}").json()["priceCents"] == course["priceCents"]
+
+
+def test_free_and_minimum_prices_are_allowed(admin: ApiClient, instructor: ApiClient) -> None:
+    category = _category(admin)
+    assert _course(instructor, category["categoryId"], priceCents=0)["priceCents"] == 0
+    assert _course(instructor, category["categoryId"], priceCents=50)["priceCents"] == 50
+
+
+def test_demo_courses_carry_the_seed_fields(anonymous: ApiClient, demo) -> None:
+    course = anonymous.get(f"/courses/{demo.data.courses['Python for Beginners'].course_id}").json()
+    assert course["difficulty"] == "beginner" and course["duration"] == 32  # 1920 s of lessons
+    free = anonymous.get(f"/courses/{demo.data.courses['HTML & CSS Foundations'].course_id}").json()
+    assert free["duration"] == 45  # its lessons have no durations: the one set
+    lessons = anonymous.get(f"/lessons/{course['courseId']}").json()["items"]
+    assert [lesson["duration"] for lesson in lessons] == [420, 600, 900]
+    assert all(lesson["videoUrl"] is None for lesson in lessons)

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from lms.catalog import can_manage, category_tree, visible_course
+from lms.catalog import (
+    PriceBelowMinimumError,
+    UnsupportedCurrencyError,
+    can_manage,
+    category_tree,
+    check_price,
+    visible_course,
+)
 from lms.entities import Category, Course, CourseStatus, Role, User
 from lms.errors import NotFoundError
 from lms.identity import Principal
@@ -51,3 +58,36 @@ def test_category_tree_nests_subcategories_under_their_parent() -> None:
     other = Category(category_id="o", name="Design")
     tree = category_tree([other, parent, child])
     assert [(c.category_id, [s.category_id for s in subs]) for c, subs in tree] == [("o", []), ("p", ["c"])]
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "error"),
+    [
+        (0, "usd", None),  # free is never charged
+        (50, "usd", None),
+        (49, "usd", PriceBelowMinimumError),
+        (1, "eur", PriceBelowMinimumError),
+        (30, "gbp", None),
+        (5000, "jpy", UnsupportedCurrencyError),
+    ],
+)
+def test_a_price_is_one_stripe_can_charge(price: int, currency: str, error: type[Exception] | None) -> None:
+    if error is None:
+        check_price(price, currency)
+    else:
+        with pytest.raises(error):
+            check_price(price, currency)
+
+
+def test_a_course_duration_comes_from_its_lessons_when_they_have_durations() -> None:
+    set_by_owner = course(CourseStatus.DRAFT).model_copy(update={"duration": 45})
+    assert set_by_owner.total_minutes == 45
+    assert set_by_owner.model_copy(update={"lesson_seconds": 61}).total_minutes == 2  # whole minutes, up
+    assert course(CourseStatus.DRAFT).total_minutes is None
+
+
+def test_a_change_to_null_resets_the_field_and_absent_fields_stay() -> None:
+    original = course(CourseStatus.DRAFT).model_copy(update={"duration": 45, "description": "long"})
+    changed = original.changed({"duration": None, "title": "New"})
+    assert changed.duration is None and changed.title == "New" and changed.description == "long"
+    assert original.changed({"description": None}).description == ""
