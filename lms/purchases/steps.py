@@ -301,7 +301,7 @@ def _parse_cause(cause: str | None) -> str:
     return cause[:500]
 
 
-def _cancel(gateway: PaymentGateway, transaction: Transaction) -> PaymentIntent:
+def cancel_or_reread(gateway: PaymentGateway, transaction: Transaction) -> PaymentIntent:
     """Cancel the PaymentIntent; if Stripe refuses, what the PaymentIntent is now decides.
 
     The customer may confirm between our last look and the cancel: Stripe then refuses to cancel a
@@ -359,7 +359,7 @@ def close_transaction(
         return transaction  # already closed by an earlier attempt
     if transaction.reason and status == TransactionStatus.FAILED:
         reason = transaction.reason  # recorded when the payment failed
-    if transaction.payment_intent_id and _cancel(gateway, transaction).succeeded:
+    if transaction.payment_intent_id and cancel_or_reread(gateway, transaction).succeeded:
         return refunds.refund_payment(
             table,
             gateway,

@@ -61,6 +61,30 @@ def stripe_client(local_stripe) -> Any:
     return stripe.StripeClient(local_stripe.secret_key, base_addresses={"api": local_stripe.url})
 
 
+def buy_within(client: ApiClient, course: str, window_seconds: int, **headers: str) -> dict[str, Any]:
+    """Buy with a short payment window (the API reads it when it starts the execution)."""
+    from lms.settings import reset_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMS_PAYMENT_WINDOW_SECONDS", str(window_seconds))
+        reset_settings()
+        try:
+            return buy(client, course, **headers)
+        finally:
+            patch.delenv("LMS_PAYMENT_WINDOW_SECONDS")
+            reset_settings()
+
+
+@pytest.fixture
+def webhooks_lost(local_stripe, api_url: str) -> Any:
+    """Stripe's deliveries go nowhere during the test, as when they are late or the endpoint is down."""
+    from tests.conftest import free_port
+
+    local_stripe.register_webhook(f"http://127.0.0.1:{free_port()}/webhooks/stripe")
+    yield
+    local_stripe.register_webhook(f"{api_url}/webhooks/stripe")
+
+
 @pytest.fixture
 def enrollment_events(local_cloud) -> Any:
     """An SQS queue subscribed to EnrollmentCreated on the product's event bus."""
@@ -101,6 +125,17 @@ def test_paid_purchase_ends_enrolled_with_a_completed_transaction(new_user, demo
     assert [(t["transactionId"], t["status"]) for t in history] == [(started["transactionId"], "COMPLETED")]
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
     assert enrollment_count(course) == before + 1
+    assert student.client.get(f"/courses/{course}").json()["enrollmentCount"] == before + 1
+    assert "enrollmentCount" not in Table().get(keys.course(course), consistent=True), (
+        "counters have their own item"
+    )
+    view = student.client.get(f"/transactions/{student.user_id}/{started['transactionId']}").json()
+    assert view["paymentMethod"] == "card" and view["stripePaymentId"] == done.payment_intent_id
+    enrollment = Table().get(keys.enrollment(student.user_id, course), consistent=True)
+    assert enrollment is not None
+    assert enrollment["lastAccessed"] == enrollment["enrolledAt"]
+    assert enrollment["progressPercentage"] == 0 and enrollment["isCompleted"] is False
+    assert "completedAt" not in enrollment
 
     described, events = execution(started["executionArn"])
     assert described["status"] == "SUCCEEDED"
@@ -128,6 +163,8 @@ def test_free_course_enrolls_without_payment(new_user, demo) -> None:
     started = buy(student.client, course_id(demo, FREE))
     done = wait_for(started["transactionId"], TransactionStatus.COMPLETED)
     assert done.amount and done.amount.amount == 0 and done.payment_intent_id is None
+    view = student.client.get(f"/transactions/{student.user_id}/{started['transactionId']}").json()
+    assert view["paymentMethod"] == "free" and view["stripePaymentId"] is None
     assert student.client.get(f"/lessons/{course_id(demo, FREE)}").json()["fullContent"] is True
     _, events = execution(started["executionArn"])
     assert "CreatePaymentIntent" not in states_entered(events)
@@ -380,3 +417,122 @@ def test_a_refund_stripe_refuses_is_422_and_changes_nothing(new_user, demo, admi
     assert response.status_code == 422 and response.json()["error"]["code"] == "PAYMENT_REJECTED"
     assert transaction(started["transactionId"]).status == TransactionStatus.COMPLETED
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
+
+
+def test_an_idempotency_key_reused_for_another_course_starts_that_course(new_user, demo) -> None:
+    student = new_user()
+    paid = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "cart-7"})
+    free = buy(student.client, course_id(demo, FREE), **{"Idempotency-Key": "cart-7"})
+    assert free["transactionId"] != paid["transactionId"]
+    assert wait_for(free["transactionId"], TransactionStatus.COMPLETED).course_id == course_id(demo, FREE)
+    assert student.client.get(f"/lessons/{course_id(demo, FREE)}").json()["fullContent"] is True
+    # The first course's purchase is untouched, still payable with its own client secret.
+    again = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "cart-7"})
+    assert again["transactionId"] == paid["transactionId"] and again["clientSecret"] == paid["clientSecret"]
+
+
+def test_a_close_that_cannot_be_done_needs_reconciliation_and_a_late_payment_is_refunded(
+    new_user, demo, local_cloud, local_stripe, admin: ApiClient
+) -> None:
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    transaction_id = transaction_id_for(student.user_id, course, "close-fault")
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-close-transaction",
+        "KeyError",  # an internal fault, not retried
+        "'paymentIntentId'",
+        count=1,
+        match={"transactionId": transaction_id},
+    )
+    started = buy_within(student.client, course, 2, **{"Idempotency-Key": "close-fault"})
+
+    described, events = execution(started["executionArn"], timeout=30)
+    assert described["status"] == "FAILED" and described["error"] == "NeedsReconciliation"
+    assert states_entered(events)[-3:] == [
+        "CloseTransaction",
+        "RecordNeedsReconciliation",
+        "NeedsReconciliation",
+    ]
+    stuck = transaction(transaction_id)
+    assert stuck.status == TransactionStatus.NEEDS_RECONCILIATION and stuck.reason
+    assert stuck.client_secret is None and stuck.task_token is None
+    view = student.client.get(f"/transactions/{student.user_id}/{transaction_id}").json()
+    assert view["status"] == "NEEDS_RECONCILIATION" and view["clientSecret"] is None
+    queue = admin.get("/transactions", params={"status": "NEEDS_RECONCILIATION", "limit": 100}).json()[
+        "items"
+    ]
+    assert transaction_id in {t["transactionId"] for t in queue}
+
+    # The PaymentIntent was never canceled and the customer pays anyway: Stripe's webhook finds no
+    # execution waiting, and the payment goes back.
+    assert pay(transaction_id) == "succeeded"
+    refunded = wait_for(transaction_id, TransactionStatus.REFUNDED)
+    refund = stripe_client(local_stripe).v1.refunds.retrieve(refunded.refund_id)
+    assert refund.status == "succeeded" and refund.amount == 4900
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+
+
+def test_a_refund_that_cannot_be_done_needs_reconciliation(new_user, demo, local_cloud) -> None:
+    student = new_user()
+    started = buy(student.client, course_id(demo, PAID))
+    only_this = {"transactionId": started["transactionId"]}
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-enroll-student", "EnrollmentFailedError", "no", count=1, match=only_this
+    )
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-refund-payment", "KeyError", "'refundId'", count=1, match=only_this
+    )
+    assert pay(started["transactionId"]) == "succeeded"
+
+    described, events = execution(started["executionArn"])
+    assert described["status"] == "FAILED" and described["error"] == "NeedsReconciliation"
+    assert states_entered(events)[-3:] == [
+        "RefundPayment",
+        "RecordNeedsReconciliation",
+        "NeedsReconciliation",
+    ]
+    stuck = transaction(started["transactionId"])
+    assert stuck.status == TransactionStatus.NEEDS_RECONCILIATION and stuck.refund_id is None
+    assert stuck.client_secret is None and stuck.task_token is None
+
+
+def test_a_payment_confirmed_before_the_cancel_is_refunded(
+    new_user, demo, local_cloud, local_stripe, webhooks_lost
+) -> None:
+    """Stripe refuses to cancel a PaymentIntent that succeeded meanwhile: the close re-reads it, refunds."""
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    transaction_id = transaction_id_for(student.user_id, course, "cancel-race")
+    # The close is held up (Stripe briefly unreachable) while the customer confirms.
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-close-transaction",
+        "PaymentProviderUnavailableError",
+        "Stripe answered 503",
+        count=2,
+        match={"transactionId": transaction_id},
+    )
+    started = buy_within(student.client, course, 2, **{"Idempotency-Key": "cancel-race"})
+    sfn = aws.client("stepfunctions")
+    until(
+        lambda: any(
+            e["type"] == "TaskFailed"
+            for e in sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)[
+                "events"
+            ]
+        ),
+        timeout=30,
+    )
+    assert pay(transaction_id) == "succeeded"
+
+    described, _ = execution(started["executionArn"], timeout=30)
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentRefunded"
+    refunded = transaction(transaction_id)
+    assert refunded.status == TransactionStatus.REFUNDED and "after the purchase ended" in (
+        refunded.reason or ""
+    )
+    refund = stripe_client(local_stripe).v1.refunds.retrieve(refunded.refund_id)
+    assert refund.amount == 4900
