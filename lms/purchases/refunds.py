@@ -71,12 +71,10 @@ def refund_late_payment(table: Table, gateway: PaymentGateway, transaction: Tran
     Unless this very purchase enrolled the student (then the money bought the course). An enrollment
     through another transaction does not count: this payment would be a second charge.
     """
-    enrollment = table.get(keys.enrollment(transaction.user_id, transaction.course_id), consistent=True)
-    if (
-        Enrollment.is_active_item(enrollment)
-        and enrollment
-        and enrollment.get("transactionId") == transaction.transaction_id
-    ):
+    key = keys.enrollment(transaction.user_id, transaction.course_id)
+    enrollment = table.get(key, consistent=True) or {}
+    paid_for_this = enrollment.get("transactionId") == transaction.transaction_id
+    if Enrollment.is_active_item(enrollment) and paid_for_this:
         return "enrolled by this payment"
     refunded = refund_payment(
         table,
