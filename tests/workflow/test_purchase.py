@@ -536,3 +536,40 @@ def test_a_payment_confirmed_before_the_cancel_is_refunded(
     )
     refund = stripe_client(local_stripe).v1.refunds.retrieve(refunded.refund_id)
     assert refund.amount == 4900
+
+
+@pytest.mark.parametrize(
+    ("error_type", "status", "end", "reason"),
+    [
+        ("OrderNotValidError", "SUCCEEDED", "OrderRejected", "The course was withdrawn."),
+        ("KeyError", "FAILED", "PurchaseFailed", "internal error (KeyError)"),
+    ],
+    ids=["a refused order is an outcome", "a fault in validation is a fault"],
+)
+def test_validation_ends_in_an_outcome_or_a_fault(
+    new_user, demo, local_cloud, error_type, status, end, reason
+) -> None:
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    transaction_id = transaction_id_for(student.user_id, course, "validate")
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-validate-order",
+        error_type,
+        "The course was withdrawn.",
+        count=1,
+        match={"transactionId": transaction_id},
+    )
+    started = buy(student.client, course, **{"Idempotency-Key": "validate"})
+    described, events = execution(started["executionArn"])
+    assert described["status"] == status and states_entered(events)[-1] == end
+    if status == "FAILED":
+        assert described["error"] == "PurchaseFailed"
+    else:
+        assert outcome(described) == "OrderRejected"
+    failed = wait_for(transaction_id, TransactionStatus.FAILED)
+    assert (
+        reason in (failed.reason or "") and "withdrawn" not in failed.reason if status == "FAILED" else True
+    )
+    assert buy(student.client, course)["transactionId"] != transaction_id, "the lock was released"
