@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from lms import keys
 from lms.clock import utcnow
-from lms.entities import Category, Course, CourseStatus, EnrollmentStatus, Lesson, Role
+from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError
 from lms.identity import Principal
 from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
@@ -257,7 +257,7 @@ def course_outline(
     """The course's lessons in order; full content for enrolled students, the owner and admins."""
     course, lessons = _read_course(table, course_id)
     course = visible_course(principal, course, course_id)
-    enrolled = enrollment is not None and enrollment.get("status") == EnrollmentStatus.ACTIVE.value
+    enrolled = Enrollment.is_active_item(enrollment)
     return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
 
 
