@@ -10,6 +10,7 @@ import base64
 import binascii
 import heapq
 import json
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +18,7 @@ from lms import keys
 from lms.clock import isoformat, utcnow
 from lms.entities import Transaction, TransactionStatus
 from lms.errors import ConflictError, NotFoundError, ValidationError
-from lms.table import Item, Table, serialize, serialize_key
+from lms.table import Item, Table, encode_cursor, serialize, serialize_key
 
 
 class AlreadyEnrolledError(ConflictError):
@@ -75,7 +76,7 @@ def list_all_transactions(
             partition=(keys.GSI2PK, partition),
             index=keys.GSI2,
             limit=limit,
-            cursor=positions[partition],
+            cursor=_start_key(partition, positions[partition]) if positions[partition] else None,
             newest_first=True,
         )
         return partition, page.items, page.next_cursor
@@ -89,48 +90,53 @@ def list_all_transactions(
         reverse=True,
     )
     taken = [entry for _, entry in zip(range(limit), merged, strict=False)]
-    last_taken: dict[str, Item] = {partition: item for _, partition, item in taken}
+    last_taken: dict[str, str] = {partition: sort_key for sort_key, partition, _ in taken}
     next_positions: dict[str, Any] = {p: _DONE for p in partitions}
     for partition, items, next_cursor in fetched:
         if partition in last_taken:
-            used_all = last_taken[partition] is items[-1]
-            next_positions[partition] = (
-                _DONE if used_all and not next_cursor else _position_after(last_taken[partition])
-            )
+            used_all = last_taken[partition] == items[-1][keys.GSI2SK]
+            next_positions[partition] = _DONE if used_all and not next_cursor else last_taken[partition]
         else:
             next_positions[partition] = positions[partition] if items else _DONE
     more = any(position is not _DONE for position in next_positions.values())
     return [Transaction.from_item(item) for _, _, item in taken], (
-        _encode_merge_cursor(next_positions) if more else None
+        _encode_merge_cursor([next_positions[p] for p in partitions]) if more else None
     )
 
 
-_DONE: Any = object()  # a partition with nothing left to read
+# A merge cursor holds, per partition in order, the GSI2SK of the last item given (null: from the
+# top, 0: exhausted). Compressed, because 24 partitions must fit the API's 2 KB cursor.
+_DONE: Any = object()
 
 
-def _position_after(item: Item) -> str:
-    start = {name: item[name] for name in (keys.PK, keys.SK, keys.GSI2PK, keys.GSI2SK)}
-    return base64.urlsafe_b64encode(json.dumps(start, separators=(",", ":")).encode()).decode()
+def _start_key(partition: str, sort_key: str) -> str:
+    """The table cursor just after ``sort_key`` in ``partition`` (GSI2SK ends with the transaction id)."""
+    transaction_id = sort_key.rpartition("#")[2]
+    start = {**keys.transaction(transaction_id).as_item(), keys.GSI2PK: partition, keys.GSI2SK: sort_key}
+    return str(encode_cursor(serialize(start)))
 
 
-def _encode_merge_cursor(positions: dict[str, Any]) -> str:
-    # Only partitions still open are listed; each maps to its table cursor ("" = from the top).
-    state = {p: position or "" for p, position in positions.items() if position is not _DONE}
-    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+def _encode_merge_cursor(positions: list[Any]) -> str:
+    state = [0 if position is _DONE else position for position in positions]
+    packed = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 9)
+    return base64.urlsafe_b64encode(packed).decode()
 
 
 def _decode_merge_cursor(cursor: str | None, partitions: list[str]) -> dict[str, Any]:
     if not cursor:
         return dict.fromkeys(partitions)
     try:
-        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(state, dict) or not set(state) <= set(partitions):
+        state = json.loads(zlib.decompress(base64.urlsafe_b64decode(cursor.encode())))
+        if not isinstance(state, list) or len(state) != len(partitions):
             raise ValueError("not a cursor of this list")
-        if not all(isinstance(v, str) for v in state.values()):
+        if not all(v is None or v == 0 or isinstance(v, str) for v in state):
             raise ValueError("not a cursor of this list")
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError) as error:
         raise ValidationError("The cursor does not belong to this list.") from error
-    return {p: (state[p] or None) if p in state else _DONE for p in partitions}
+    return {
+        partition: _DONE if sort_key == 0 else sort_key
+        for partition, sort_key in zip(partitions, state, strict=True)
+    }
 
 
 # --- write operations shared by the steps, refunds and webhooks ---------------------------------

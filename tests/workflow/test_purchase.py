@@ -580,6 +580,7 @@ def test_a_dead_task_token_is_reported_not_raised(new_user, demo, local_stripe) 
 
     started = buy_within(new_user().client, course_id(demo, PAID), 2)
     token = until(lambda: transaction(started["transactionId"]).task_token)  # AwaitPayment stored it
-    wait_for(started["transactionId"], TransactionStatus.EXPIRED, timeout=30)
+    described, _ = execution(started["executionArn"], timeout=30)
+    assert outcome(described) == "PaymentExpired"
     late = StepFunctionsCallbacks().succeed(token, {"paymentIntentId": "pi_late"})
     assert not late.delivered and late.dead_reason in DEAD_TOKEN_CODES
