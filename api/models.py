@@ -17,6 +17,7 @@ from lms.entities import (
     Difficulty,
     Lesson,
     LessonType,
+    PaymentMethod,
     Role,
     Transaction,
     TransactionStatus,
@@ -310,7 +311,9 @@ class TransactionView(View):
     status: TransactionStatus
     reason: str | None = None
     execution_name: str | None = None
+    payment_method: PaymentMethod | None = Field(default=None, description="card, or free for a free course")
     payment_intent_id: str | None = None
+    stripe_payment_id: str | None = Field(default=None, description="the Stripe PaymentIntent id")
     client_secret: str | None = Field(default=None, description="present while PENDING, for Stripe.js")
     created_at: datetime
     updated_at: datetime
@@ -318,7 +321,12 @@ class TransactionView(View):
 
     @classmethod
     def of(cls, transaction: Transaction) -> TransactionView:
-        view = cls.model_validate(transaction.model_dump(exclude={"task_token"}))
+        view = cls.model_validate(
+            {
+                **transaction.model_dump(exclude={"task_token"}),
+                "stripe_payment_id": transaction.payment_intent_id,
+            }
+        )
         if transaction.status != TransactionStatus.PENDING:
             view.client_secret = None
         return view

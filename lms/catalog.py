@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lms import keys
-from lms.entities import Category, Course, CourseStatus, EnrollmentStatus, Lesson, Role
+from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.identity import Principal
 from lms.table import (
@@ -117,15 +117,19 @@ def create_category(table: Table, *, name: str, description: str, parent_categor
 # --- courses -----------------------------------------------------------------------------------
 
 
+COUNTER_FIELDS = ("enrollmentCount", "revenueCents")
+
+
 def course_item(course: Course) -> Item:
     created = course.created_at.isoformat()
+    attributes = {k: v for k, v in course.attributes().items() if k not in COUNTER_FIELDS}
     return {
         **keys.course(course.course_id).as_item(),
         keys.GSI1PK: keys.category_index(course.category_id),
         keys.GSI1SK: keys.course_in_category_sort(course.status, created, course.course_id),
         keys.GSI2PK: keys.course_status_index(course.status),
         keys.GSI2SK: f"{created}#{course.course_id}",
-        **course.attributes(),
+        **attributes,
     }
 
 
@@ -156,11 +160,30 @@ def _require_manager(principal: Principal, course: Course) -> None:
         raise ForbiddenError("Only the course's instructor or an administrator may change it.")
 
 
+def with_counters(course_item: Item | None, counters_item: Item | None) -> Course | None:
+    """A course as read, with its counters (their own item, kept off the course item and its indexes)."""
+    if course_item is None:
+        return None
+    counters = {
+        name: counters_item[name] for name in COUNTER_FIELDS if counters_item and name in counters_item
+    }
+    return Course.from_item({**course_item, **counters})
+
+
+def read_course_with_counters(found: dict[keys.Key, Item], course_id: str) -> Course | None:
+    """From a batch read of ``course_keys(course_id)``."""
+    return with_counters(found.get(keys.course(course_id)), found.get(keys.course_counters(course_id)))
+
+
+def course_keys(course_id: str) -> list[keys.Key]:
+    return [keys.course(course_id), keys.course_counters(course_id)]
+
+
 def get_course(table: Table, course_id: str) -> Course:
-    item = table.get(keys.course(course_id))
-    if item is None:
+    course = read_course_with_counters(table.batch_get(course_keys(course_id)), course_id)
+    if course is None:
         raise NotFoundError(f"No course with id {course_id}.")
-    return Course.from_item(item)
+    return course
 
 
 def visible_course(principal: Principal | None, course: Course | None, course_id: str) -> Course:
@@ -191,7 +214,9 @@ def list_published_courses(
             cursor=cursor,
             newest_first=True,
         )
-    return [Course.from_item(i) for i in page.items], page.next_cursor
+    counters = table.batch_get([keys.course_counters(i["courseId"]) for i in page.items])
+    courses = [with_counters(i, counters.get(keys.course_counters(i["courseId"]))) for i in page.items]
+    return [c for c in courses if c is not None], page.next_cursor
 
 
 def create_course(table: Table, principal: Principal, fields: dict[str, Any]) -> Course:
@@ -214,16 +239,15 @@ def update_course(table: Table, principal: Principal, course_id: str, changes: d
         check_price(updated.price_cents, updated.currency)
     if changes.get("duration") is not None and course.lesson_seconds:
         raise BusinessRuleError("This course's duration is derived from its lessons' durations.")
-    # The condition keeps fields others own (status, counters, the lessons' total) from being
+    # The condition keeps fields others own (status, the lessons' total; the counters live on their own item) from being
     # overwritten by a stale copy.
     try:
         table.put(
             course_item(updated),
-            condition="#status = :status AND enrollmentCount = :count AND lessonSeconds = :seconds",
+            condition="#status = :status AND lessonSeconds = :seconds",
             names={"#status": "status"},
             values={
                 ":status": course.status.value,
-                ":count": course.enrollment_count,
                 ":seconds": course.lesson_seconds,
             },
         )
@@ -240,16 +264,24 @@ def delete_course(table: Table, principal: Principal, course_id: str) -> None:
     if course.enrollment_count > 0:
         raise ConflictError("Students are enrolled in this course; it cannot be deleted.")
     lesson_keys = [keys.lesson(course_id, lesson.lesson_id) for lesson in lessons]
-    guard = {
-        "Delete": {
-            "Key": serialize_key(keys.course(course_id)),
-            "ConditionExpression": "attribute_exists(PK) AND enrollmentCount = :zero",
-            "ExpressionAttributeValues": serialize({":zero": 0}),
-        }
-    }
-    first, rest = lesson_keys[: _TRANSACTION_LIMIT - 1], lesson_keys[_TRANSACTION_LIMIT - 1 :]
+    guard = [
+        {
+            "Delete": {
+                "Key": serialize_key(keys.course(course_id)),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        },
+        {
+            "Delete": {
+                "Key": serialize_key(keys.course_counters(course_id)),
+                "ConditionExpression": "attribute_not_exists(PK) OR enrollmentCount = :zero",
+                "ExpressionAttributeValues": serialize({":zero": 0}),
+            }
+        },
+    ]
+    first, rest = lesson_keys[: _TRANSACTION_LIMIT - 2], lesson_keys[_TRANSACTION_LIMIT - 2 :]
     try:
-        table.transact_write([guard, *({"Delete": {"Key": serialize_key(k)}} for k in first)])
+        table.transact_write([*guard, *({"Delete": {"Key": serialize_key(k)}} for k in first)])
     except ClientError as error:
         if is_conditional_failure(error):
             raise ConflictError("Students enrolled in this course meanwhile; it was not deleted.") from error
@@ -272,7 +304,7 @@ class CourseOutline:
 def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
     """A course and its lessons (ordered) in one Query of the course's partition."""
     items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
-    course = next((Course.from_item(i) for i in items if i[keys.SK] == keys.COURSE), None)
+    course = read_course_with_counters({keys.Key(i[keys.PK], i[keys.SK]): i for i in items}, course_id)
     lessons = [Lesson.from_item(i) for i in items if i[keys.SK].startswith(keys.LESSON_PREFIX)]
     return course, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
 
@@ -283,7 +315,7 @@ def course_outline(
     """The course's lessons in order; full content for enrolled students, the owner and admins."""
     course, lessons = _read_course(table, course_id)
     course = visible_course(principal, course, course_id)
-    enrolled = enrollment is not None and enrollment.get("status") == EnrollmentStatus.ACTIVE.value
+    enrolled = Enrollment.is_active_item(enrollment)
     return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
 
 

@@ -146,6 +146,14 @@ class TransactionStatus(StrEnum):
     FAILED = "FAILED"
     EXPIRED = "EXPIRED"
     REFUNDED = "REFUNDED"
+    # A fault left money in an unknown state (a refund or a cancel that could not be done): an
+    # operator must look. The alarm on the execution's NeedsReconciliation error says so too.
+    NEEDS_RECONCILIATION = "NEEDS_RECONCILIATION"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    FREE = "free"
 
 
 class Transaction(Entity):
@@ -156,6 +164,7 @@ class Transaction(Entity):
     status: TransactionStatus = TransactionStatus.PENDING
     reason: str | None = None
     execution_name: str | None = None
+    payment_method: PaymentMethod | None = None
     payment_intent_id: str | None = None
     # Held only while PENDING: the browser needs the client secret to pay, the webhook the task token.
     client_secret: str | None = Field(default=None, repr=False)
@@ -178,6 +187,25 @@ class Enrollment(Entity):
     status: EnrollmentStatus = EnrollmentStatus.ACTIVE
     progress_percentage: int = Field(default=0, ge=0, le=100)
     enrolled_at: UtcDatetime = Field(default_factory=utcnow)
+    last_accessed: UtcDatetime | None = None  # set to enrolled_at when the enrollment is made
+    is_completed: bool = False
+    completed_at: UtcDatetime | None = None
+
+    @classmethod
+    def new(cls, *, user_id: str, course_id: str, transaction_id: str | None) -> Enrollment:
+        enrolled_at = utcnow()
+        return cls(
+            user_id=user_id,
+            course_id=course_id,
+            transaction_id=transaction_id,
+            enrolled_at=enrolled_at,
+            last_accessed=enrolled_at,
+        )
+
+    @staticmethod
+    def is_active_item(item: dict[str, Any] | None) -> bool:
+        """The one "enrollment is active" check, on a raw item (API batch reads, workflow steps)."""
+        return item is not None and item.get("status") == EnrollmentStatus.ACTIVE.value
 
 
 class LessonProgress(Entity):

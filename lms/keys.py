@@ -15,7 +15,9 @@ lesson by id                   Query     GSI1PK=LESSON#<id>
 published courses by category  Query     GSI1PK=CATEGORY#<id>  GSI1SK begins_with PUBLISHED#
 courses by status              Query     GSI2PK=COURSES#<STATUS>
 a user's transactions          Query     GSI1PK=USER#<id>      GSI1SK begins_with TRANSACTION#
-all transactions (admin)       Query     GSI2PK=TRANSACTIONS           (?status= filters)
+transactions by status (admin) Query x4  GSI2PK=TRANSACTIONS#<STATUS>#<shard 0..3>, merged newest first
+all transactions (admin)       Query x24 every status x shard above, merged newest first
+course counters                Get/Update PK=COURSE#<id>       SK=COUNTERS (not in any GSI)
 purchase in flight (lock)      Put/Get   PK=USER#<id>          SK=PURCHASE#<courseId>
 Stripe event seen (dedup)      Put       PK=STRIPE_EVENT#<id>  SK=EVENT (TTL)
 revoked token (logout)         GetItem   PK=REVOKED_TOKEN#<jti> (expires through TTL)
@@ -24,10 +26,20 @@ login failure counter          Update    PK=THROTTLE#<scope>#<subject> SK=WINDOW
 
 GSI2 exists because the catalog and the admin screens list by status or type without a
 category or owner to partition on; both GSIs project ALL attributes.
+
+Write rates (worst case, AWS): an index partition takes about 1,000 writes/s. A purchase writes the
+transaction's GSI2 entry 3 times (PENDING, then a move to its final status = delete + put), so one
+unsharded status partition would cap the shop near 300-500 purchases/s. Transactions are spread
+over :data:`TRANSACTION_STATUS_SHARDS` shards per status (a stable hash of the id), so the cap is
+that many times higher; a status listing queries every shard and merges, so pages stay full.
+Enrollment counters live in their own item (``SK=COUNTERS``) outside both GSIs, so a popular
+course's enrollments (one counter update each, ~1,000/s per course) never rewrite the course item
+or its index entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 PK, SK = "PK", "SK"
@@ -118,6 +130,14 @@ def course_in_category_sort(status: str, created_at: str, course_id: str) -> str
     return f"{status}#{created_at}#{course_id}"
 
 
+COUNTERS = "COUNTERS"
+
+
+def course_counters(course_id: str) -> Key:
+    """enrollmentCount and revenueCents, kept off the course item (and out of its index entries)."""
+    return Key(f"{COURSE_PREFIX}{course_id}", COUNTERS)
+
+
 def lesson(course_id: str, lesson_id: str) -> Key:
     return Key(f"{COURSE_PREFIX}{course_id}", f"{LESSON_PREFIX}{lesson_id}")
 
@@ -135,8 +155,26 @@ def transaction(transaction_id: str) -> Key:
     return Key(f"{TRANSACTION_PREFIX}{transaction_id}", "TRANSACTION")
 
 
-ALL_TRANSACTIONS = "TRANSACTIONS"
 PURCHASE_PREFIX = "PURCHASE#"
+TRANSACTION_STATUS_SHARDS = 4
+
+
+def transaction_shard(transaction_id: str) -> int:
+    # A stable hash (not hash()): the shard must be the same in every process and after a restart.
+    return int(hashlib.sha256(transaction_id.encode()).hexdigest()[:8], 16) % TRANSACTION_STATUS_SHARDS
+
+
+def transaction_status_index(status: str, transaction_id: str) -> str:
+    """GSI2PK of a transaction: it moves whenever the transaction's status changes."""
+    return f"TRANSACTIONS#{status}#{transaction_shard(transaction_id)}"
+
+
+def transaction_status_partitions(status: str) -> list[str]:
+    return [f"TRANSACTIONS#{status}#{shard}" for shard in range(TRANSACTION_STATUS_SHARDS)]
+
+
+def transaction_status_sort(created_at: str, transaction_id: str) -> str:
+    return f"{created_at}#{transaction_id}"
 
 
 def transaction_in_user_sort(created_at: str, transaction_id: str) -> str:

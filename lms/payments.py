@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lms import aws
+from lms.clock import epoch_seconds
 from lms.errors import ConfigurationError
 from lms.settings import get_settings
 
@@ -151,9 +151,9 @@ class StripeGateway:
         return _to_intent(self._call(self._client.v1.payment_intents.retrieve, payment_intent_id))
 
     def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
-        current = self.retrieve_payment_intent(payment_intent_id)
-        if current.status in ("canceled", "succeeded"):
-            return current  # nothing to cancel; the caller decides what a success means
+        # No look first: a look would only narrow the race with a confirmation, not close it. Stripe
+        # refuses to cancel a succeeded or canceled PaymentIntent (PaymentRejectedError), and the
+        # caller re-reads it and acts on what it finds.
         raw = self._call(
             self._client.v1.payment_intents.cancel,
             payment_intent_id,
@@ -192,7 +192,7 @@ def _reject_future_timestamp(signature_header: str | None) -> None:
         if name.strip() == "t":
             if not value.strip().isdigit():
                 raise WebhookSignatureError("The signature timestamp is not a number.")
-            if int(value) > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+            if int(value) > epoch_seconds() + WEBHOOK_TOLERANCE_SECONDS:
                 raise WebhookSignatureError("The signature timestamp is in the future.")
             return
     raise WebhookSignatureError("No timestamp in the Stripe-Signature header.")

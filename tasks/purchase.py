@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from lms import payments, purchases
+from lms import callbacks, payments, purchases
 from lms.clock import isoformat
 from lms.entities import TransactionStatus
 from lms.table import Table
@@ -41,6 +41,7 @@ class AwaitInput(TaskInput):
 
 class CloseInput(OrderInput):
     status: TransactionStatus
+    outcome: str
     error: dict[str, Any] | None = None
 
 
@@ -72,7 +73,7 @@ def create_payment_intent(event: dict[str, Any], context: LambdaContext) -> dict
 def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = AwaitInput.model_validate(event)
     resolution = purchases.await_payment(
-        Table(), payments.gateway(), request.transaction_id, request.task_token
+        Table(), payments.gateway(), callbacks.callbacks(), request.transaction_id, request.task_token
     )
     logger.info("awaiting payment", extra={"outcome": resolution.outcome})
     return {"outcome": resolution.outcome}
@@ -111,5 +112,7 @@ def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str
         status=request.status,
         error=request.error,
     )
-    logger.info("transaction closed", extra={"status": transaction.status, "reason": transaction.reason})
-    return {"status": transaction.status.value, "reason": transaction.reason}
+    # A payment that arrived after all was refunded: that, not the planned closing, is the outcome.
+    outcome = "PaymentRefunded" if transaction.status == TransactionStatus.REFUNDED else request.outcome
+    logger.info("transaction closed", extra={"status": transaction.status, "outcome": outcome})
+    return {"status": transaction.status.value, "reason": transaction.reason, "outcome": outcome}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from lms import purchases
+from lms import keys, purchases
+from lms.clock import epoch_seconds
 from lms.entities import Transaction, TransactionStatus
 from lms.settings import get_settings
-from lms.table import Item, Table
+from lms.table import Item, Table, serialize_key
 from workflows import executions
 from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
 from workflows.executions import StartedExecution
@@ -48,6 +50,9 @@ class PurchaseInput(BaseModel):
     transaction_id: str
     user_id: str
     course_id: str
+    # What RecordNeedsReconciliation (a direct updateItem) writes, formatted by lms.keys, not the ASL.
+    transaction_key: dict[str, Any]
+    needs_reconciliation_index: str
     payment_window_seconds: int = Field(default_factory=lambda: get_settings().payment_window_seconds)
 
 
@@ -59,11 +64,11 @@ def begin_purchase(
     Concurrent or repeated requests converge on one transaction id, hence one execution name
     (``purchase-<transactionId>``), hence at most one PaymentIntent and one charge.
     """
-    in_flight = lock is not None and int(lock.get("expiresAt", 0)) > time.time() and not idempotency_key
+    in_flight = lock is not None and int(lock.get("expiresAt", 0)) > epoch_seconds() and not idempotency_key
     candidate = (
         str(lock["transactionId"])
         if lock is not None and in_flight
-        else purchases.transaction_id_for(user_id, idempotency_key)
+        else purchases.transaction_id_for(user_id, course_id, idempotency_key)
     )
     transaction_id = purchases.claim_purchase(
         table,
@@ -72,7 +77,15 @@ def begin_purchase(
         transaction_id=candidate,
         window_seconds=get_settings().payment_window_seconds,
     )
-    payload = PurchaseInput(transaction_id=transaction_id, user_id=user_id, course_id=course_id)
+    payload = PurchaseInput(
+        transaction_id=transaction_id,
+        user_id=user_id,
+        course_id=course_id,
+        transaction_key=serialize_key(keys.transaction(transaction_id)),
+        needs_reconciliation_index=keys.transaction_status_index(
+            TransactionStatus.NEEDS_RECONCILIATION, transaction_id
+        ),
+    )
     started = executions.start(PURCHASE, transaction_id, payload.model_dump(by_alias=True))
     if started.already_started:
         existing = purchases.get_transaction(table, transaction_id)

@@ -25,7 +25,7 @@ from api.models import (
 from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
 from lms import catalog, keys
-from lms.entities import Course, Role
+from lms.entities import Role
 from lms.table import Table
 
 router = APIGatewayRouter()
@@ -77,10 +77,9 @@ def create_course(body: CourseCreate) -> Response[CourseView]:
 @security.public
 def get_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
-    course_key = keys.course(courseId)
-    caller = security.optional(router, table, [course_key])
-    item = caller.extras.get(course_key) if caller else table.get(course_key)
-    course = Course.from_item(item) if item else None
+    wanted = catalog.course_keys(courseId)
+    caller = security.optional(router, table, wanted)
+    course = catalog.read_course_with_counters(caller.extras if caller else table.batch_get(wanted), courseId)
     return CourseView.of(catalog.visible_course(caller.principal if caller else None, course, courseId))
 
 

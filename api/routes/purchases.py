@@ -20,8 +20,8 @@ from api.models import (
 )
 from api.params import Cursor, Limit, PathId
 from api.responses import accepted, page_limit
-from lms import catalog, keys, purchases
-from lms.entities import Course, EnrollmentStatus, Role, Transaction, TransactionStatus
+from lms import callbacks, catalog, keys, purchases
+from lms.entities import Course, Enrollment, Role, Transaction, TransactionStatus
 from lms.errors import ConfigurationError, ForbiddenError, LmsError, NotFoundError
 from lms.identity import Principal
 from lms.table import Table
@@ -65,8 +65,7 @@ def create_transaction(
     principal = security.require_role(caller.principal, Role.STUDENT)
     course_item = caller.extras.get(keys.course(course_id))
     catalog.visible_course(None, Course.from_item(course_item) if course_item else None, course_id)
-    enrollment = caller.extras.get(keys.enrollment(principal.user_id, course_id))
-    if enrollment and enrollment.get("status") == EnrollmentStatus.ACTIVE.value:
+    if Enrollment.is_active_item(caller.extras.get(keys.enrollment(principal.user_id, course_id))):
         raise purchases.AlreadyEnrolledError("You are already enrolled in this course.")
     transaction_id, execution = workflow.begin_purchase(
         table,
@@ -140,12 +139,13 @@ def get_transaction(userId: PathId, transactionId: PathId) -> TransactionView:  
     summary="Refund in Stripe, revoke the enrollment (admin)",
 )
 @security.allow(Role.ADMIN)
-def refund_transaction(transactionId: PathId, body: RefundRequest) -> TransactionView:  # noqa: N803
+def refund_transaction(transactionId: PathId, body: RefundRequest | None = None) -> TransactionView:  # noqa: N803
     from lms import payments
 
     table = Table()
     security.require_role(security.authenticated(router, table).principal, Role.ADMIN)
-    refunded = purchases.admin_refund(table, payments.gateway(), transactionId, reason=body.reason)
+    reason = (body or RefundRequest()).reason  # the body, and the reason in it, are optional
+    refunded = purchases.admin_refund(table, payments.gateway(), transactionId, reason=reason)
     return TransactionView.of(refunded)
 
 
@@ -167,16 +167,7 @@ def stripe_webhook() -> WebhookReceipt:
     except payments.WebhookSignatureError as error:
         logger.warning("webhook refused", extra={"reason": str(error)})
         raise InvalidSignatureError("The webhook signature is not valid.") from error
-    table = Table()
-    if not purchases.record_event_once(table, event.id):
-        return WebhookReceipt(received=True, outcome="duplicate")
-    try:
-        outcome = purchases.handle_payment_event(
-            table, gateway, event_type=event.type, object_id=event.object_id
-        )
-    except Exception:
-        purchases.forget_event(table, event.id)  # so Stripe's retry is processed, not dropped as a duplicate
-        raise
+    outcome = purchases.process_event(Table(), gateway, callbacks.callbacks(), event)
     logger.info(
         "webhook processed", extra={"event_id": event.id, "event_type": event.type, "outcome": outcome}
     )

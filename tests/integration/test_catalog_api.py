@@ -219,7 +219,7 @@ def test_course_with_enrollments_cannot_be_deleted(admin, instructor, local_clou
     course = _course(instructor, _category(admin)["categoryId"])
     # Enrollment counters are written by the purchase workflow; set one directly here.
     Table().update(
-        keys.course(course["courseId"]), expression="SET enrollmentCount = :one", values={":one": 1}
+        keys.course_counters(course["courseId"]), expression="SET enrollmentCount = :one", values={":one": 1}
     )
     refused = instructor.delete(f"/courses/{course['courseId']}")
     assert refused.status_code == 409

@@ -68,9 +68,10 @@ def test_failure_reasons_show_business_messages_and_hide_internal_ones() -> None
 
 
 def test_idempotency_keys_map_to_one_transaction_per_user() -> None:
-    assert purchases.transaction_id_for("u1", "k") == purchases.transaction_id_for("u1", "k")
-    assert purchases.transaction_id_for("u1", "k") != purchases.transaction_id_for("u2", "k")
-    assert purchases.transaction_id_for("u1", None) != purchases.transaction_id_for("u1", None)
+    assert purchases.transaction_id_for("u1", "c1", "k") == purchases.transaction_id_for("u1", "c1", "k")
+    assert purchases.transaction_id_for("u1", "c1", "k") != purchases.transaction_id_for("u2", "c1", "k")
+    assert purchases.transaction_id_for("u1", "c1", "k") != purchases.transaction_id_for("u1", "c2", "k")
+    assert purchases.transaction_id_for("u1", "c1", None) != purchases.transaction_id_for("u1", "c1", None)
 
 
 def test_losing_a_transaction_race_is_transient_but_a_failed_condition_is_not() -> None:

@@ -37,13 +37,52 @@ def course_id(demo, title: str) -> str:
 
 
 def enrollment_count(course: str) -> int:
-    return int(Table().get(keys.course(course), consistent=True)["enrollmentCount"])
+    counters = Table().get(keys.course_counters(course), consistent=True) or {}
+    return int(counters.get("enrollmentCount", 0))
+
+
+def outcome(described: dict[str, Any]) -> str:
+    """The business outcome a finished execution reports in its output."""
+    return str(json.loads(described["output"])["result"]["outcome"])
+
+
+def until(check: Any, *, timeout: float = 20) -> Any:
+    """Poll ``check`` until it returns something truthy (a positive signal, never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "the signal never came"
+        time.sleep(0.1)
+    return found
 
 
 def stripe_client(local_stripe) -> Any:
     import stripe
 
     return stripe.StripeClient(local_stripe.secret_key, base_addresses={"api": local_stripe.url})
+
+
+def buy_within(client: ApiClient, course: str, window_seconds: int, **headers: str) -> dict[str, Any]:
+    """Buy with a short payment window (the API reads it when it starts the execution)."""
+    from lms.settings import reset_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMS_PAYMENT_WINDOW_SECONDS", str(window_seconds))
+        reset_settings()
+        try:
+            return buy(client, course, **headers)
+        finally:
+            patch.delenv("LMS_PAYMENT_WINDOW_SECONDS")
+            reset_settings()
+
+
+@pytest.fixture
+def webhooks_lost(local_stripe, api_url: str) -> Any:
+    """Stripe's deliveries go nowhere during the test, as when they are late or the endpoint is down."""
+    from tests.conftest import free_port
+
+    local_stripe.register_webhook(f"http://127.0.0.1:{free_port()}/webhooks/stripe")
+    yield
+    local_stripe.register_webhook(f"{api_url}/webhooks/stripe")
 
 
 @pytest.fixture
@@ -86,6 +125,17 @@ def test_paid_purchase_ends_enrolled_with_a_completed_transaction(new_user, demo
     assert [(t["transactionId"], t["status"]) for t in history] == [(started["transactionId"], "COMPLETED")]
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
     assert enrollment_count(course) == before + 1
+    assert student.client.get(f"/courses/{course}").json()["enrollmentCount"] == before + 1
+    assert "enrollmentCount" not in Table().get(keys.course(course), consistent=True), (
+        "counters have their own item"
+    )
+    view = student.client.get(f"/transactions/{student.user_id}/{started['transactionId']}").json()
+    assert view["paymentMethod"] == "card" and view["stripePaymentId"] == done.payment_intent_id
+    enrollment = Table().get(keys.enrollment(student.user_id, course), consistent=True)
+    assert enrollment is not None
+    assert enrollment["lastAccessed"] == enrollment["enrolledAt"]
+    assert enrollment["progressPercentage"] == 0 and enrollment["isCompleted"] is False
+    assert "completedAt" not in enrollment
 
     described, events = execution(started["executionArn"])
     assert described["status"] == "SUCCEEDED"
@@ -113,6 +163,8 @@ def test_free_course_enrolls_without_payment(new_user, demo) -> None:
     started = buy(student.client, course_id(demo, FREE))
     done = wait_for(started["transactionId"], TransactionStatus.COMPLETED)
     assert done.amount and done.amount.amount == 0 and done.payment_intent_id is None
+    view = student.client.get(f"/transactions/{student.user_id}/{started['transactionId']}").json()
+    assert view["paymentMethod"] == "free" and view["stripePaymentId"] is None
     assert student.client.get(f"/lessons/{course_id(demo, FREE)}").json()["fullContent"] is True
     _, events = execution(started["executionArn"])
     assert "CreatePaymentIntent" not in states_entered(events)
@@ -127,7 +179,7 @@ def test_declined_card_ends_failed_with_the_reason_and_can_be_retried(new_user, 
     failed = wait_for(started["transactionId"], TransactionStatus.FAILED)
     assert failed.reason == "Your card was declined."
     described, _ = execution(started["executionArn"])
-    assert described["status"] == "FAILED" and described["error"] == "PaymentDeclined"
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentDeclined"
     intent = stripe_client(local_stripe).v1.payment_intents.retrieve(failed.payment_intent_id)
     assert intent.status == "canceled", "a failed purchase can never be charged later"
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
@@ -153,7 +205,7 @@ def test_no_payment_in_the_window_expires_and_cancels_the_payment_intent(
     intent = stripe_client(local_stripe).v1.payment_intents.retrieve(expired.payment_intent_id)
     assert intent.status == "canceled"
     described, _ = execution(started["executionArn"])
-    assert described["error"] == "PaymentExpired"
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentExpired"
 
 
 def test_the_same_webhook_three_times_makes_one_enrollment(
@@ -174,7 +226,19 @@ def test_the_same_webhook_three_times_makes_one_enrollment(
     assert [r.json()["outcome"] for r in outcomes][1:] == ["duplicate", "duplicate"]
 
     wait_for(started["transactionId"], TransactionStatus.COMPLETED)
-    time.sleep(1.5)  # localstripe's own webhook for this payment arrives too
+    # localstripe's own event for this payment arrives too: wait until it has been handled.
+    stripe_events = stripe_client(local_stripe).v1.events
+    own_event = until(
+        lambda: next(
+            (
+                e.id
+                for e in stripe_events.list(params={"type": "payment_intent.succeeded"}).auto_paging_iter()
+                if e.data.object.id == intent_id
+            ),
+            None,
+        )
+    )
+    until(lambda: Table().get(keys.stripe_event(own_event), consistent=True))
     assert enrollment_count(course) == before + 1
     enrollments = Table().query_all(
         partition=(keys.PK, keys.user_index(student.user_id)), sort_prefix=(keys.SK, keys.ENROLLMENT_PREFIX)
@@ -242,7 +306,7 @@ def test_ten_concurrent_purchases_make_one_transaction_and_one_charge(new_user, 
     assert pay(transaction_id) == "succeeded"
     wait_for(transaction_id, TransactionStatus.COMPLETED)
 
-    intents = stripe_client(local_stripe).v1.payment_intents.list(params={"limit": 100}).data
+    intents = stripe_client(local_stripe).v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
     ours = [i for i in intents if (i.metadata.to_dict() or {}).get("userId") == student.user_id]
     assert len(ours) == 1 and ours[0].status == "succeeded"
     history = student.client.get(f"/transactions/{student.user_id}").json()["items"]
@@ -276,7 +340,7 @@ def test_enrollment_failing_after_payment_is_refunded(new_user, demo, local_clou
     assert refund.status == "succeeded" and refund.amount == 4900
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
     described, _ = execution(started["executionArn"])
-    assert described["error"] == "PaymentRefunded"
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentRefunded"
 
 
 def test_stripe_outage_is_retried_with_backoff(new_user, demo, local_cloud) -> None:
@@ -284,7 +348,7 @@ def test_stripe_outage_is_retried_with_backoff(new_user, demo, local_cloud) -> N
 
     student = new_user()
     # An Idempotency-Key makes the transaction id known in advance, so the fault targets this purchase only.
-    expected_id = transaction_id_for(student.user_id, "outage-test")
+    expected_id = transaction_id_for(student.user_id, course_id(demo, PAID), "outage-test")
     local_cloud.runtime.inject_fault(
         "lms-purchase-create-payment-intent",
         "PaymentProviderUnavailableError",
@@ -353,3 +417,170 @@ def test_a_refund_stripe_refuses_is_422_and_changes_nothing(new_user, demo, admi
     assert response.status_code == 422 and response.json()["error"]["code"] == "PAYMENT_REJECTED"
     assert transaction(started["transactionId"]).status == TransactionStatus.COMPLETED
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
+
+
+def test_an_idempotency_key_reused_for_another_course_starts_that_course(new_user, demo) -> None:
+    student = new_user()
+    paid = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "cart-7"})
+    free = buy(student.client, course_id(demo, FREE), **{"Idempotency-Key": "cart-7"})
+    assert free["transactionId"] != paid["transactionId"]
+    assert wait_for(free["transactionId"], TransactionStatus.COMPLETED).course_id == course_id(demo, FREE)
+    assert student.client.get(f"/lessons/{course_id(demo, FREE)}").json()["fullContent"] is True
+    # The first course's purchase is untouched, still payable with its own client secret.
+    again = buy(student.client, course_id(demo, PAID), **{"Idempotency-Key": "cart-7"})
+    assert again["transactionId"] == paid["transactionId"] and again["clientSecret"] == paid["clientSecret"]
+
+
+def test_a_close_that_cannot_be_done_needs_reconciliation_and_a_late_payment_is_refunded(
+    new_user, demo, local_cloud, local_stripe, admin: ApiClient
+) -> None:
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    transaction_id = transaction_id_for(student.user_id, course, "close-fault")
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-close-transaction",
+        "KeyError",  # an internal fault, not retried
+        "'paymentIntentId'",
+        count=1,
+        match={"transactionId": transaction_id},
+    )
+    started = buy_within(student.client, course, 2, **{"Idempotency-Key": "close-fault"})
+
+    described, events = execution(started["executionArn"], timeout=30)
+    assert described["status"] == "FAILED" and described["error"] == "NeedsReconciliation"
+    assert states_entered(events)[-3:] == [
+        "CloseTransaction",
+        "RecordNeedsReconciliation",
+        "NeedsReconciliation",
+    ]
+    stuck = transaction(transaction_id)
+    assert stuck.status == TransactionStatus.NEEDS_RECONCILIATION and stuck.reason
+    assert stuck.client_secret is None and stuck.task_token is None
+    view = student.client.get(f"/transactions/{student.user_id}/{transaction_id}").json()
+    assert view["status"] == "NEEDS_RECONCILIATION" and view["clientSecret"] is None
+    queue = admin.get("/transactions", params={"status": "NEEDS_RECONCILIATION", "limit": 100}).json()[
+        "items"
+    ]
+    assert transaction_id in {t["transactionId"] for t in queue}
+
+    # The PaymentIntent was never canceled and the customer pays anyway: Stripe's webhook finds no
+    # execution waiting, and the payment goes back.
+    assert pay(transaction_id) == "succeeded"
+    refunded = wait_for(transaction_id, TransactionStatus.REFUNDED)
+    refund = stripe_client(local_stripe).v1.refunds.retrieve(refunded.refund_id)
+    assert refund.status == "succeeded" and refund.amount == 4900
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+
+
+def test_a_refund_that_cannot_be_done_needs_reconciliation(new_user, demo, local_cloud) -> None:
+    student = new_user()
+    started = buy(student.client, course_id(demo, PAID))
+    only_this = {"transactionId": started["transactionId"]}
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-enroll-student", "EnrollmentFailedError", "no", count=1, match=only_this
+    )
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-refund-payment", "KeyError", "'refundId'", count=1, match=only_this
+    )
+    assert pay(started["transactionId"]) == "succeeded"
+
+    described, events = execution(started["executionArn"])
+    assert described["status"] == "FAILED" and described["error"] == "NeedsReconciliation"
+    assert states_entered(events)[-3:] == [
+        "RefundPayment",
+        "RecordNeedsReconciliation",
+        "NeedsReconciliation",
+    ]
+    stuck = transaction(started["transactionId"])
+    assert stuck.status == TransactionStatus.NEEDS_RECONCILIATION and stuck.refund_id is None
+    assert stuck.client_secret is None and stuck.task_token is None
+
+
+def test_a_payment_confirmed_before_the_cancel_is_refunded(
+    new_user, demo, local_cloud, local_stripe, webhooks_lost
+) -> None:
+    """Stripe refuses to cancel a PaymentIntent that succeeded meanwhile: the close re-reads it, refunds."""
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    transaction_id = transaction_id_for(student.user_id, course, "cancel-race")
+    # The close is held up (Stripe briefly unreachable) while the customer confirms.
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-close-transaction",
+        "PaymentProviderUnavailableError",
+        "Stripe answered 503",
+        count=2,
+        match={"transactionId": transaction_id},
+    )
+    started = buy_within(student.client, course, 2, **{"Idempotency-Key": "cancel-race"})
+    sfn = aws.client("stepfunctions")
+    until(
+        lambda: any(
+            e["type"] == "TaskFailed"
+            for e in sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)[
+                "events"
+            ]
+        ),
+        timeout=30,
+    )
+    assert pay(transaction_id) == "succeeded"
+
+    described, _ = execution(started["executionArn"], timeout=30)
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentRefunded"
+    refunded = transaction(transaction_id)
+    assert refunded.status == TransactionStatus.REFUNDED and "after the purchase ended" in (
+        refunded.reason or ""
+    )
+    refund = stripe_client(local_stripe).v1.refunds.retrieve(refunded.refund_id)
+    assert refund.amount == 4900
+
+
+@pytest.mark.parametrize(
+    ("error_type", "status", "end", "reason"),
+    [
+        ("OrderNotValidError", "SUCCEEDED", "OrderRejected", "The course was withdrawn."),
+        ("KeyError", "FAILED", "PurchaseFailed", "internal error (KeyError)"),
+    ],
+    ids=["a refused order is an outcome", "a fault in validation is a fault"],
+)
+def test_validation_ends_in_an_outcome_or_a_fault(
+    new_user, demo, local_cloud, error_type, status, end, reason
+) -> None:
+    from lms.purchases import transaction_id_for
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    transaction_id = transaction_id_for(student.user_id, course, "validate")
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-validate-order",
+        error_type,
+        "The course was withdrawn.",
+        count=1,
+        match={"transactionId": transaction_id},
+    )
+    started = buy(student.client, course, **{"Idempotency-Key": "validate"})
+    described, events = execution(started["executionArn"])
+    assert described["status"] == status and states_entered(events)[-1] == end
+    if status == "FAILED":
+        assert described["error"] == "PurchaseFailed"
+    else:
+        assert outcome(described) == "OrderRejected"
+    failed = wait_for(transaction_id, TransactionStatus.FAILED)
+    assert (
+        reason in (failed.reason or "") and "withdrawn" not in failed.reason if status == "FAILED" else True
+    )
+    assert buy(student.client, course)["transactionId"] != transaction_id, "the lock was released"
+
+
+def test_a_dead_task_token_is_reported_not_raised(new_user, demo, local_stripe) -> None:
+    from lms.callbacks import DEAD_TOKEN_CODES, StepFunctionsCallbacks
+
+    started = buy_within(new_user().client, course_id(demo, PAID), 2)
+    token = until(lambda: transaction(started["transactionId"]).task_token)  # AwaitPayment stored it
+    described, _ = execution(started["executionArn"], timeout=30)
+    assert outcome(described) == "PaymentExpired"
+    late = StepFunctionsCallbacks().succeed(token, {"paymentIntentId": "pi_late"})
+    assert not late.delivered and late.dead_reason in DEAD_TOKEN_CODES

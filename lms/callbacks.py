@@ -1,0 +1,127 @@
+"""The ``WorkflowCallbacks`` port: a paused workflow step waits on a task token kept with a business
+record; whoever completes the business step later resumes it (success with output) or fails it.
+
+Generic on purpose: purchase payments use it, publishing approvals will. A token the orchestrator no
+longer accepts (the step timed out, the execution ended, the token is garbage) is a *result*
+(:attr:`CallbackResult.delivered` is False), not an exception: the caller decides what a late
+completion means for its record (a purchase refunds a late payment, an approval is discarded).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from lms import aws, keys
+from lms.clock import isoformat, utcnow
+from lms.table import Table, is_conditional_failure
+
+TASK_TOKEN_ATTRIBUTE = "taskToken"
+# What Step Functions answers for a token it will never accept again.
+DEAD_TOKEN_CODES = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    delivered: bool
+    dead_reason: str | None = None  # why the orchestrator refused the token, when it did
+
+    @classmethod
+    def dead(cls, reason: str) -> CallbackResult:
+        return cls(delivered=False, dead_reason=reason)
+
+
+DELIVERED = CallbackResult(delivered=True)
+
+
+class WorkflowCallbacks(Protocol):
+    def succeed(self, token: str, output: dict[str, Any]) -> CallbackResult: ...
+
+    def fail(self, token: str, *, error: str, cause: str) -> CallbackResult: ...
+
+
+def store_token(
+    table: Table,
+    record: keys.Key,
+    token: str,
+    *,
+    condition: str,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> bool:
+    """Keep ``token`` on ``record`` if ``condition`` holds (the record still awaits this step).
+
+    Returns False when the condition failed, so the caller can say which business rule refused it.
+    """
+    try:
+        table.update(
+            record,
+            expression=f"SET {TASK_TOKEN_ATTRIBUTE} = :token, updatedAt = :now",
+            names=names,
+            values={**(values or {}), ":token": token, ":now": isoformat(utcnow())},
+            condition=condition,
+        )
+    except ClientError as error:
+        if is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+class StepFunctionsCallbacks:
+    """``SendTaskSuccess`` / ``SendTaskFailure``; dead tokens come back as results."""
+
+    def _send(self, operation: str, **kwargs: Any) -> CallbackResult:
+        try:
+            getattr(aws.client("stepfunctions"), operation)(**kwargs)
+        except ClientError as error:
+            code = str(error.response["Error"]["Code"])
+            if code in DEAD_TOKEN_CODES:
+                return CallbackResult.dead(code)
+            raise
+        return DELIVERED
+
+    def succeed(self, token: str, output: dict[str, Any]) -> CallbackResult:
+        return self._send("send_task_success", taskToken=token, output=json.dumps(output))
+
+    def fail(self, token: str, *, error: str, cause: str) -> CallbackResult:
+        return self._send("send_task_failure", taskToken=token, error=error, cause=cause)
+
+
+@dataclass
+class FakeCallbacks:
+    """In-memory callbacks for unit tests: records what was sent; ``kill(token)`` makes it dead."""
+
+    succeeded: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    dead: dict[str, str] = field(default_factory=dict)
+
+    def kill(self, token: str, reason: str = "TaskTimedOut") -> None:
+        self.dead[token] = reason
+
+    def _deliver(self, token: str) -> CallbackResult:
+        if token in self.dead:
+            return CallbackResult.dead(self.dead[token])
+        if token in self.succeeded or token in self.failed:
+            return CallbackResult.dead("TaskDoesNotExist")  # a token is good for one answer only
+        return DELIVERED
+
+    def succeed(self, token: str, output: dict[str, Any]) -> CallbackResult:
+        result = self._deliver(token)
+        if result.delivered:
+            self.succeeded[token] = output
+        return result
+
+    def fail(self, token: str, *, error: str, cause: str) -> CallbackResult:
+        result = self._deliver(token)
+        if result.delivered:
+            self.failed[token] = (error, cause)
+        return result
+
+
+def callbacks() -> WorkflowCallbacks:
+    """The production implementation (Step Functions)."""
+    return StepFunctionsCallbacks()

@@ -1,0 +1,62 @@
+"""Purchases: the rules of the purchase-to-enrollment workflow, of refunds and of Stripe webhooks.
+
+By responsibility: :mod:`.records` (transaction items, reads, listings, shared writes),
+:mod:`.checkout` (the API starting a purchase), :mod:`.steps` (the workflow's steps),
+:mod:`.refunds` and :mod:`.webhooks`. The names callers use are re-exported here.
+"""
+
+from lms.purchases.checkout import claim_purchase, release_lock, transaction_id_for
+from lms.purchases.records import (
+    AlreadyEnrolledError,
+    get_transaction,
+    list_all_transactions,
+    list_user_transactions,
+    require_transaction,
+    transaction_item,
+)
+from lms.purchases.refunds import TransactionNotRefundableError, admin_refund, refund_payment
+from lms.purchases.steps import (
+    PAYMENT_FAILED_ERROR,
+    EnrollmentFailedError,
+    Order,
+    OrderNotValidError,
+    PaymentResolution,
+    await_payment,
+    close_transaction,
+    create_payment_intent,
+    describe_error,
+    enroll_student,
+    pending_transaction_item,
+    resolve_payment,
+    validate_order,
+)
+from lms.purchases.webhooks import process_event
+
+__all__ = [
+    "PAYMENT_FAILED_ERROR",
+    "AlreadyEnrolledError",
+    "EnrollmentFailedError",
+    "Order",
+    "OrderNotValidError",
+    "PaymentResolution",
+    "TransactionNotRefundableError",
+    "admin_refund",
+    "await_payment",
+    "claim_purchase",
+    "close_transaction",
+    "create_payment_intent",
+    "describe_error",
+    "enroll_student",
+    "get_transaction",
+    "list_all_transactions",
+    "list_user_transactions",
+    "pending_transaction_item",
+    "process_event",
+    "refund_payment",
+    "release_lock",
+    "require_transaction",
+    "resolve_payment",
+    "transaction_id_for",
+    "transaction_item",
+    "validate_order",
+]

@@ -1,0 +1,176 @@
+"""Purchase rules with fakes: a fake payment gateway, fake workflow callbacks, a fake clock.
+
+No network and no table service: the few records a rule reads live in a dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from lms import keys
+from lms.callbacks import FakeCallbacks
+from lms.clock import FakeClock, use_clock
+from lms.entities import Money, Transaction
+from lms.payments import PaymentIntent, PaymentRejectedError, WebhookEvent
+from lms.purchases import steps, webhooks
+from lms.purchases.records import transaction_item
+
+
+class ProcessKilledError(BaseException):
+    """What a Lambda timeout or an out-of-memory kill looks like to the code: nothing runs after it."""
+
+
+@dataclass
+class FakeGateway:
+    intents: dict[str, PaymentIntent] = field(default_factory=dict)
+    confirm_before_cancel: bool = False  # the customer confirms between our last look and the cancel
+    die_on_next_read: bool = False
+    refunds: list[str] = field(default_factory=list)
+
+    def add(self, intent: PaymentIntent) -> PaymentIntent:
+        self.intents[intent.id] = intent
+        return intent
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        if self.die_on_next_read:
+            self.die_on_next_read = False
+            raise ProcessKilledError
+        return self.intents[payment_intent_id]
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        intent = self.intents[payment_intent_id]
+        if self.confirm_before_cancel:
+            intent = self.add(replace(intent, status="succeeded"))
+        if intent.status in ("succeeded", "canceled"):
+            raise PaymentRejectedError(
+                f"You cannot cancel this PaymentIntent because it has a status of {intent.status}."
+            )
+        return self.add(replace(intent, status="canceled"))
+
+    def refund(self, payment_intent_id: str, *, idempotency_key: str) -> str:
+        self.refunds.append(idempotency_key)
+        return f"re_{len(self.refunds)}"
+
+    def create_payment_intent(self, **_: Any) -> PaymentIntent:
+        raise NotImplementedError
+
+
+class FakeTable:
+    """The reads and unconditional puts these rules make, on a dict."""
+
+    def __init__(self) -> None:
+        self.items: dict[keys.Key, dict[str, Any]] = {}
+
+    def get(self, key: keys.Key, *, consistent: bool = False) -> dict[str, Any] | None:
+        return self.items.get(key)
+
+    def put(self, item: dict[str, Any], **_: Any) -> None:
+        self.items[keys.Key(item[keys.PK], item[keys.SK])] = item
+
+
+def open_intent(status: str = "requires_payment_method") -> PaymentIntent:
+    return PaymentIntent(
+        id="pi_1",
+        status=status,
+        amount=4900,
+        currency="usd",
+        client_secret="secret",
+        metadata={"transactionId": "t1"},
+    )
+
+
+def pending(task_token: str | None = "token-1") -> Transaction:
+    return Transaction(
+        transaction_id="t1",
+        user_id="u1",
+        course_id="c1",
+        amount=Money(amount=4900),
+        payment_intent_id="pi_1",
+        task_token=task_token,
+    )
+
+
+def test_a_payment_confirmed_just_before_the_cancel_is_found_by_reading_it_again() -> None:
+    gateway = FakeGateway(confirm_before_cancel=True)
+    gateway.add(open_intent())
+    found = steps.cancel_or_reread(gateway, pending())
+    assert found.succeeded, "the caller sees the payment and refunds it"
+
+
+def test_a_cancel_of_an_already_canceled_payment_intent_is_done() -> None:
+    gateway = FakeGateway()
+    gateway.add(open_intent("canceled"))
+    assert steps.cancel_or_reread(gateway, pending()).status == "canceled"
+
+
+def test_a_cancel_refused_for_another_reason_is_not_hidden() -> None:
+    class Refusing(FakeGateway):
+        def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+            raise PaymentRejectedError("No such payment_intent")
+
+    gateway = Refusing()
+    gateway.add(open_intent())
+    with pytest.raises(PaymentRejectedError):
+        steps.cancel_or_reread(gateway, pending())
+
+
+def test_a_paid_intent_resumes_the_waiting_execution_with_what_was_paid() -> None:
+    port = FakeCallbacks()
+    resolution = steps.resolve_payment(FakeTable(), port, pending(), open_intent("succeeded"))  # type: ignore[arg-type]
+    assert resolution.outcome == "succeeded"
+    assert port.succeeded["token-1"] == {"paymentIntentId": "pi_1", "amount": 4900, "currency": "usd"}
+
+
+def test_a_dead_task_token_is_an_outcome_not_an_error() -> None:
+    port = FakeCallbacks()
+    port.kill("token-1", "TaskTimedOut")
+    resolution = steps.resolve_payment(FakeTable(), port, pending(), open_intent("succeeded"))  # type: ignore[arg-type]
+    assert (resolution.outcome, resolution.detail) == ("closed", "TaskTimedOut")
+
+
+def test_a_task_token_answers_once() -> None:
+    port = FakeCallbacks()
+    assert port.succeed("t", {}).delivered
+    again = port.fail("t", error="PaymentFailed", cause="late")
+    assert not again.delivered and again.dead_reason == "TaskDoesNotExist"
+
+
+def test_a_webhook_whose_handler_died_is_handled_on_stripes_retry() -> None:
+    table, port, clock = FakeTable(), FakeCallbacks(), FakeClock()
+    table.put(transaction_item(pending()))
+    gateway = FakeGateway(die_on_next_read=True)
+    gateway.add(open_intent("succeeded"))
+    event = WebhookEvent(id="evt_1", type="payment_intent.succeeded", object_id="pi_1", created=0)
+
+    with use_clock(clock):
+        with pytest.raises(ProcessKilledError):
+            webhooks.process_event(table, gateway, port, event)  # type: ignore[arg-type]
+        assert not port.succeeded
+        retried = webhooks.process_event(table, gateway, port, event)  # type: ignore[arg-type]
+
+    assert retried == "transaction t1: succeeded" and "token-1" in port.succeeded
+    recorded = table.get(keys.stripe_event("evt_1"))
+    assert recorded is not None
+    expected_expiry = int(clock.now().timestamp()) + webhooks.STRIPE_EVENT_RETENTION_SECONDS
+    assert recorded[keys.TTL_ATTRIBUTE] == expected_expiry
+    assert webhooks.process_event(table, gateway, port, event) == webhooks.DUPLICATE  # type: ignore[arg-type]
+
+
+def test_a_cursor_over_every_status_partition_fits_the_apis_limit_and_round_trips() -> None:
+    import uuid
+
+    from lms.entities import TransactionStatus
+    from lms.purchases import records
+
+    partitions = [p for s in TransactionStatus for p in keys.transaction_status_partitions(s.value)]
+    positions = [
+        f"2026-11-29T03:04:{i:02d}.{i:06d}+00:00#{uuid.uuid4().hex}" if i % 5 else (None if i % 2 else 0)
+        for i in range(len(partitions))
+    ]
+    cursor = records._encode_merge_cursor(positions)
+    assert len(cursor) <= 2048
+    decoded = records._decode_merge_cursor(cursor, partitions)
+    assert list(decoded.values()) == [records._DONE if p == 0 else p for p in positions]
