@@ -1,4 +1,4 @@
-"""Read routes make at most two DynamoDB calls (or one parallel round, for a sharded list) and never Scan (the guard is in conftest)."""
+"""Read routes make at most two DynamoDB calls (a sharded list: one parallel round), never a Scan."""
 
 from __future__ import annotations
 
