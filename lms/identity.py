@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +25,16 @@ from lms.errors import (
     ValidationError,
 )
 from lms.settings import get_settings
-from lms.table import Item, Page, Table, encode_cursor, is_conditional_failure, serialize
+from lms.table import (
+    Item,
+    Page,
+    Table,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    is_conditional_failure,
+    serialize,
+)
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
@@ -163,26 +169,23 @@ def list_users(table: Table, *, limit: int, cursor: str | None) -> tuple[list[Us
 _DONE = ""  # a shard's position once it has nothing left
 
 
-def _encode_user_cursor(positions: dict[int, str]) -> str:
-    plain = {str(shard): sort for shard, sort in sorted(positions.items())}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+def _encode_user_cursor(positions: dict[int, str]) -> str | None:
+    return encode_cursor(serialize({str(shard): sort for shard, sort in sorted(positions.items())}))
 
 
 def _decode_user_cursor(cursor: str | None) -> dict[int, str]:
-    if not cursor:
-        return {}
+    """The position in each shard; anything but a cursor :func:`list_users` issued is a 400."""
+    plain = deserialize(decode_cursor(cursor) or {})
     try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(plain, dict):
-            raise ValueError("not a map")
-        positions = {int(shard): sort for shard, sort in plain.items()}
-        if not all(0 <= s < keys.USER_LIST_SHARDS and isinstance(v, str) for s, v in positions.items()):
-            raise ValueError("not a user-list position")
-        if any(sort and "#" not in sort for sort in positions.values()):
-            raise ValueError("not a user-list sort key")
-        return positions
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        positions = {int(shard): str(sort) for shard, sort in plain.items()}
+    except ValueError as error:
         raise ValidationError("The cursor is not one this API issued.") from error
+    for shard, sort in positions.items():
+        if not 0 <= shard < keys.USER_LIST_SHARDS or not (
+            sort == _DONE or keys.is_user_list_sort(shard, sort)
+        ):
+            raise ValidationError("The cursor is not one this API issued.")
+    return positions
 
 
 # --- authentication ----------------------------------------------------------------------------

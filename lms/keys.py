@@ -94,6 +94,12 @@ def user_list_sort(created_at: str, user_id: str) -> str:
     return f"{created_at}#{user_id}"
 
 
+def is_user_list_sort(shard: int, sort: str) -> bool:
+    """Whether ``sort`` is a user-list sort key that can live in ``shard`` (cursors are untrusted)."""
+    created_at, _, user_id = sort.rpartition("#")
+    return bool(created_at and user_id) and user_list_shard(user_id) == shard
+
+
 def user_list_position(shard: int, sort: str) -> dict[str, str]:
     """The index key of the user at ``sort`` in ``shard`` (an ExclusiveStartKey on GSI2)."""
     user_id = sort.rpartition("#")[2]

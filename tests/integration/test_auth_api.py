@@ -322,7 +322,7 @@ def test_admin_user_list_pages_across_shards_without_gaps_or_repeats(
     from lms.table import Table
 
     created = {_register(anonymous, _email()).json()["userId"] for _ in range(12)}
-    partitions = {Table().get(keys.user(user_id))[keys.GSI2PK] for user_id in created}  # type: ignore[index]
+    partitions = {Table().get(keys.user(user_id))[keys.GSI2PK] for user_id in created}
     assert len(partitions) > 1, "the new users all landed in one index partition"
 
     seen: list[dict[str, Any]] = []
@@ -343,10 +343,32 @@ def test_admin_user_list_pages_across_shards_without_gaps_or_repeats(
     assert created_at == sorted(created_at), "not oldest first"
 
 
-@pytest.mark.parametrize("cursor", ["not-a-cursor", base64.urlsafe_b64encode(b'{"99":"x#y"}').decode()])
+def _cursor(plain: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        _cursor({"99": "2020-01-01T00:00:00+00:00#abc"}),
+        _cursor({"one": "2020-01-01T00:00:00+00:00#abc"}),
+        _cursor({"0": "no sort key"}),
+        _cursor({"0": "#"}),
+    ],
+)
 def test_a_forged_user_list_cursor_is_400(admin: ApiClient, cursor: str) -> None:
     response = admin.get("/admin/users", params={"cursor": cursor})
     assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_a_user_list_cursor_from_a_shard_it_cannot_belong_to_is_400(admin: ApiClient) -> None:
+    user_id = next(f"u{n}" for n in range(1000) if keys.user_list_shard(f"u{n}") == 3)
+    elsewhere = _cursor({"4": f"2020-01-01T00:00:00+00:00#{user_id}"})
+    assert admin.get("/admin/users", params={"cursor": elsewhere}).status_code == 400
+    # A well-formed position is a place in the list, even if no user sits exactly there.
+    position = _cursor({"3": f"2020-01-01T00:00:00+00:00#{user_id}"})
+    assert admin.get("/admin/users", params={"cursor": position}).status_code == 200
 
 
 def test_deactivated_user_cannot_log_in_and_existing_token_dies(
