@@ -32,7 +32,7 @@ class TokenClaims:
     role: Role
     jti: str
     expires_at: int
-    issued_at_ms: int  # epoch milliseconds
+    issued_at_ms: int = 0  # epoch milliseconds; 0 (the epoch) fails any tokensValidAfter check
 
 
 @functools.cache
