@@ -21,7 +21,7 @@ all transactions (admin)       Query     GSI2PK=TRANSACTIONS           (?status=
 purchase in flight (lock)      Put/Get   PK=USER#<id>          SK=PURCHASE#<courseId>
 Stripe event seen (dedup)      Put       PK=STRIPE_EVENT#<id>  SK=EVENT (TTL)
 revoked token (logout)         GetItem   PK=REVOKED_TOKEN#<jti> (expires through TTL)
-login failure counter          Update    PK=THROTTLE#<scope>#<subject> SK=WINDOW#<start> (TTL)
+login attempt counter          conditional ADD PK=THROTTLE#<scope>#<subject> SK=WINDOW#<start> (TTL)
 =============================  ==========================================================
 
 Write rates (DynamoDB caps one partition at 1,000 WCU/s; both GSIs project ALL attributes, so
@@ -31,8 +31,9 @@ every write of an item rewrites its index entries):
   in one of ``USER_LIST_SHARDS`` partitions chosen by a hash of the user id, so the worst case is
   about ``USER_LIST_SHARDS`` x 1,000 user writes/s before the index throttles.
 * ``EMAIL#<email>`` and ``USER#<id>``: one user each, a handful of writes per login at most.
-* ``THROTTLE#<scope>#<subject>``: one ADD per login attempt on the account and on the source
-  address; a single source hammering logins is the hot key, which is the point of the counter.
+* ``THROTTLE#<scope>#<subject>``: two ADDs per login (the attempt, given back on success) on the
+  account and on the source address, so one address is capped near 500 logins/s (a large NAT
+  could meet that); a single source hammering logins is the hot key, which is what it counts.
 
 GSI2 exists because the catalog and the admin screens list by status or type without a
 category or owner to partition on; both GSIs project ALL attributes.
