@@ -136,6 +136,20 @@ class LoginResponse(View):
     user: UserView
 
 
+class ProfileUpdated(UserView):
+    """The updated account; after a password change, also the token that replaces the caller's."""
+
+    access_token: str | None = Field(
+        default=None,
+        description=(
+            "Only when the password changed: every token issued before the change, the one that"
+            " made this request included, is refused from now on; use this one instead."
+        ),
+    )
+    token_type: str | None = None
+    expires_in: int | None = None
+
+
 class UserPage(Page[UserView]):
     pass
 

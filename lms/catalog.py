@@ -239,8 +239,8 @@ def update_course(table: Table, principal: Principal, course_id: str, changes: d
         check_price(updated.price_cents, updated.currency)
     if changes.get("duration") is not None and course.lesson_seconds:
         raise BusinessRuleError("This course's duration is derived from its lessons' durations.")
-    # The condition keeps fields others own (status, the lessons' total; the counters live on their own item) from being
-    # overwritten by a stale copy.
+    # The condition keeps fields others own (status, the lessons' total) from being overwritten by a
+    # stale copy; the counters live on their own item, so a put cannot undo them.
     try:
         table.put(
             course_item(updated),

@@ -69,6 +69,8 @@ class User(Entity):
     password_hash: str = Field(repr=False)
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
+    # Access tokens issued before this moment are refused (set by a password change or reactivation).
+    tokens_valid_after: UtcDatetime | None = Field(default=None, repr=False)
 
 
 class Category(Entity):

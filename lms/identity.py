@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic_core import to_jsonable_python
 
 from lms import keys, passwords, tokens
 from lms.clock import utcnow
@@ -19,9 +22,19 @@ from lms.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
+    ValidationError,
 )
 from lms.settings import get_settings
-from lms.table import Item, Page, Table, is_conditional_failure, serialize
+from lms.table import (
+    Item,
+    Page,
+    Table,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    is_conditional_failure,
+    serialize,
+)
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
@@ -33,21 +46,23 @@ def user_item(user: User) -> Item:
     user_key = keys.user(user.user_id)
     return {
         **user_key.as_item(),
-        keys.GSI1PK: keys.email_index(user.email),
-        keys.GSI1SK: keys.PROFILE,
-        keys.GSI2PK: keys.ALL_USERS,
-        keys.GSI2SK: f"{user.created_at.isoformat()}#{user.user_id}",
+        keys.GSI2PK: keys.user_list_index(keys.user_list_shard(user.user_id)),
+        keys.GSI2SK: keys.user_list_sort(user.created_at.isoformat(), user.user_id),
         **user.attributes(),
     }
 
 
 def find_user_by_email(table: Table, email: str) -> User | None:
-    page = table.query(partition=(keys.GSI1PK, keys.email_index(email)), index=keys.GSI1, limit=1)
-    return User.from_item(page.items[0]) if page.items else None
+    """Through the email claim, read strongly consistently: a user who just registered is found."""
+    claim = table.get(keys.email_claim(email), consistent=True)
+    if claim is None:
+        return None
+    item = table.get(keys.user(str(claim["userId"])), consistent=True)
+    return User.from_item(item) if item else None
 
 
 def get_user(table: Table, user_id: str) -> User:
-    item = table.get(keys.user(user_id))
+    item = table.get(keys.user(user_id), consistent=True)
     if item is None:
         raise NotFoundError(f"No user with id {user_id}.")
     return User.from_item(item)
@@ -72,16 +87,105 @@ def create_user(table: Table, user: User) -> User:
     return user
 
 
-def save_user(table: Table, user: User) -> None:
-    """Overwrite an existing user (the email never changes, so its claim stays valid)."""
-    table.put(user_item(user), condition="attribute_exists(PK)")
+def _alias(field_name: str) -> str:
+    return User.model_fields[field_name].alias or field_name
+
+
+def update_user_attributes(
+    table: Table,
+    user_id: str,
+    changes: dict[str, Any],
+    *,
+    expected: dict[str, Any] | None = None,
+) -> User:
+    """SET only ``changes`` (entity field names) on an existing user, if it still has ``expected``.
+
+    Writing back a whole item read earlier would undo whatever changed in between (an admin's
+    deactivation undone by a profile update); this touches nothing but the changed attributes.
+    Raises the ``ConditionalCheckFailed`` ClientError when the user is gone or ``expected`` no
+    longer holds.
+    """
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    assignments = []
+    for position, (name, value) in enumerate(changes.items()):
+        names[f"#s{position}"] = _alias(name)
+        values[f":s{position}"] = to_jsonable_python(value)
+        assignments.append(f"#s{position} = :s{position}")
+    condition = ["attribute_exists(PK)"]
+    for position, (name, value) in enumerate((expected or {}).items()):
+        names[f"#c{position}"] = _alias(name)
+        values[f":c{position}"] = to_jsonable_python(value)
+        condition.append(f"#c{position} = :c{position}")
+    item = table.update(
+        keys.user(user_id),
+        expression="SET " + ", ".join(assignments),
+        names=names,
+        values=values,
+        condition=" AND ".join(condition),
+    )
+    return User.from_item(item)
 
 
 def list_users(table: Table, *, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    page: Page = table.query(
-        partition=(keys.GSI2PK, keys.ALL_USERS), index=keys.GSI2, limit=limit, cursor=cursor
+    """Oldest first across every ``USERS#<shard>``: each shard is read in parallel and merged.
+
+    The cursor records the last sort key handed out from each shard (or that a shard is done), so
+    a page never repeats or skips a user whichever shard it lives in.
+    """
+    positions = _decode_user_cursor(cursor)
+    live = [shard for shard in range(keys.USER_LIST_SHARDS) if positions.get(shard) != _DONE]
+
+    def read(shard: int) -> tuple[int, Page]:
+        after = positions.get(shard)
+        start = encode_cursor(serialize(keys.user_list_position(shard, after))) if after else None
+        page = table.query(
+            partition=(keys.GSI2PK, keys.user_list_index(shard)),
+            index=keys.GSI2,
+            limit=limit,
+            cursor=start,
+        )
+        return shard, page
+
+    with ThreadPoolExecutor(max_workers=max(1, len(live))) as pool:
+        pages = dict(pool.map(read, live))
+    merged = sorted(
+        ((str(item[keys.GSI2SK]), shard, item) for shard, page in pages.items() for item in page.items),
+        key=lambda entry: entry[0],
     )
-    return [User.from_item(item) for item in page.items], page.next_cursor
+    taken = merged[:limit]
+    for sort, shard, _ in taken:
+        positions[shard] = sort
+    for shard, page in pages.items():
+        left_in_page = any(entry_shard == shard for _, entry_shard, _ in merged[limit:])
+        if not page.next_cursor and not left_in_page:
+            positions[shard] = _DONE
+    users = [User.from_item(item) for _, _, item in taken]
+    if all(positions.get(shard) == _DONE for shard in range(keys.USER_LIST_SHARDS)):
+        return users, None
+    return users, _encode_user_cursor(positions)
+
+
+_DONE = ""  # a shard's position once it has nothing left
+
+
+def _encode_user_cursor(positions: dict[int, str]) -> str | None:
+    return encode_cursor(serialize({str(shard): sort for shard, sort in sorted(positions.items())}))
+
+
+def _decode_user_cursor(cursor: str | None) -> dict[int, str]:
+    """The position in each shard; anything but a cursor :func:`list_users` issued is a 400."""
+    plain = deserialize(decode_cursor(cursor) or {})
+    try:
+        positions = {int(shard): str(sort) for shard, sort in plain.items()}
+    except ValueError as error:
+        raise ValidationError("The cursor is not one this API issued.") from error
+    for shard, sort in positions.items():
+        if not 0 <= shard < keys.USER_LIST_SHARDS or not (
+            sort == _DONE or keys.is_user_list_sort(shard, sort)
+        ):
+            raise ValidationError("The cursor is not one this API issued.")
+    return positions
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -131,6 +235,8 @@ def authenticate(table: Table, bearer_token: str, extra_keys: ExtraKeys = ()) ->
     user = User.from_item(found[user_key])
     if not user.is_active:
         raise AuthenticationError("This account is deactivated.")
+    if user.tokens_valid_after and claims.issued_at_ms < _epoch_ms(user.tokens_valid_after):
+        raise AuthenticationError("The account's credentials changed after this token; log in again.")
     extras = {k: v for k, v in found.items() if k not in (user_key, revoked_key)}
     return Authenticated(Principal(user=user, token=claims), extras)
 
@@ -148,6 +254,16 @@ class LoginResult:
     access_token: str
     expires_in: int
     user: User
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def _now_to_the_millisecond() -> datetime:
+    """Token ``iat`` has millisecond precision, so ``tokensValidAfter`` is kept to the same."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _window() -> tuple[int, int]:
@@ -168,39 +284,75 @@ def _throttle_keys(email: str, source: str, start: int) -> list[tuple[keys.Key, 
     ]
 
 
-def _record_failure(table: Table, counters: list[tuple[keys.Key, int]], start: int) -> None:
+def _count(table: Table, key: keys.Key, delta: int, *, limit: int | None, expires: int) -> None:
+    table.update(
+        key,
+        expression="ADD failures :delta SET #ttl = :ttl",
+        names={"#ttl": keys.TTL_ATTRIBUTE},
+        values={":delta": delta, ":ttl": expires, **({":limit": limit} if limit is not None else {})},
+        condition="attribute_not_exists(failures) OR failures < :limit" if limit is not None else None,
+    )
+
+
+def _take_attempt(table: Table, counters: list[tuple[keys.Key, int]], start: int, retry_after: int) -> int:
+    """Count the attempt as a failure up front, atomically and only while under every limit.
+
+    Checking first and counting after the (slow) password check let parallel guesses all pass the
+    check; a conditional ADD lets at most ``limit`` attempts per window through. A successful login
+    gives its attempt back (:func:`_give_back`). Returns the counters' expiry.
+    """
     expires = start + 2 * get_settings().login_window_seconds
-    for key, _ in counters:
-        table.update(
-            key,
-            expression="ADD failures :one SET #ttl = :ttl",
-            names={"#ttl": keys.TTL_ATTRIBUTE},
-            values={":one": 1, ":ttl": expires},
-        )
+    taken: list[keys.Key] = []
+    for key, limit in counters:
+        try:
+            _count(table, key, 1, limit=limit, expires=expires)
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+            _give_back(table, taken, expires)
+            raise RateLimitedError(
+                "Too many failed logins; try again later.", retry_after_seconds=retry_after
+            ) from error
+        taken.append(key)
+    return expires
+
+
+def _give_back(table: Table, counted: Sequence[keys.Key], expires: int) -> None:
+    for key in counted:
+        _count(table, key, -1, limit=None, expires=expires)
 
 
 def login(table: Table, *, email: str, password: str, source: str) -> LoginResult:
     start, retry_after = _window()
     counters = _throttle_keys(email, source, start)
-    seen = table.batch_get([key for key, _ in counters])
-    for key, limit in counters:
-        if int(seen.get(key, {}).get("failures", 0)) >= limit:
-            raise RateLimitedError(
-                "Too many failed logins; try again later.", retry_after_seconds=retry_after
-            )
+    expires = _take_attempt(table, counters, start, retry_after)
     user = find_user_by_email(table, email)
     # Verify even for an unknown email, so both failures cost the same time.
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok:
-        _record_failure(table, counters, start)
         raise AuthenticationError(INVALID_CREDENTIALS)
+    _give_back(table, [key for key, _ in counters], expires)
     if not user.is_active:
         raise ForbiddenError("This account is deactivated; contact an administrator.")
     if passwords.needs_rehash(user.password_hash):
-        user = user.model_copy(update={"password_hash": passwords.hash_password(password)})
-        save_user(table, user)
+        user = _rehash(table, user, password)
     token, expires_in = tokens.issue_access_token(user.user_id, user.role)
     return LoginResult(access_token=token, expires_in=expires_in, user=user)
+
+
+def _rehash(table: Table, user: User, password: str) -> User:
+    """Upgrade the stored hash, unless the password changed meanwhile (then keep the new one)."""
+    try:
+        return update_user_attributes(
+            table,
+            user.user_id,
+            {"password_hash": passwords.hash_password(password)},
+            expected={"password_hash": user.password_hash},
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        return user
 
 
 # --- profile and administration ----------------------------------------------------------------
@@ -217,29 +369,60 @@ def register(table: Table, *, email: str, password: str, first_name: str, last_n
     return create_user(table, user)
 
 
-def update_profile(table: Table, user: User, changes: dict[str, Any]) -> User:
-    update: dict[str, Any] = {"updated_at": utcnow()}
+@dataclass(frozen=True)
+class ProfileChange:
+    user: User
+    # A password change revokes every earlier token, the caller's too: this one replaces it.
+    access_token: str | None = None
+    expires_in: int | None = None
+
+
+def update_profile(table: Table, user: User, changes: dict[str, Any]) -> ProfileChange:
+    update: dict[str, Any] = {}
     for name in ("first_name", "last_name"):
         if changes.get(name) is not None:
             update[name] = changes[name]
     if changes.get("password") is not None:
         update["password_hash"] = passwords.hash_password(changes["password"])
-    updated = user.model_copy(update=update)
-    save_user(table, updated)
-    return updated
+        update["tokens_valid_after"] = _now_to_the_millisecond()
+    update["updated_at"] = utcnow()
+    try:
+        # Only an active account may change itself: a deactivation during the hash above wins.
+        updated = update_user_attributes(table, user.user_id, update, expected={"is_active": True})
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise AuthenticationError("This account is deactivated.") from error
+        raise
+    if "password_hash" not in update:
+        return ProfileChange(updated)
+    token, expires_in = tokens.issue_access_token(updated.user_id, updated.role)
+    return ProfileChange(updated, token, expires_in)
+
+
+_ADMIN_UPDATE_ATTEMPTS = 3
 
 
 def admin_update_user(table: Table, admin: Principal, user_id: str, changes: dict[str, Any]) -> User:
-    target = get_user(table, user_id)
     if user_id == admin.user_id and (
         changes.get("is_active") is False or changes.get("role") not in (None, Role.ADMIN)
     ):
         raise BusinessRuleError("Administrators cannot deactivate or demote themselves.")
-    update: dict[str, Any] = {"updated_at": utcnow()}
-    if changes.get("role") is not None:
-        update["role"] = Role(changes["role"])
-    if changes.get("is_active") is not None:
-        update["is_active"] = changes["is_active"]
-    updated = target.model_copy(update=update)
-    save_user(table, updated)
-    return updated
+    for _ in range(_ADMIN_UPDATE_ATTEMPTS):
+        target = get_user(table, user_id)
+        update: dict[str, Any] = {"updated_at": utcnow()}
+        expected: dict[str, Any] = {}
+        if changes.get("role") is not None:
+            update["role"] = Role(changes["role"])
+        if changes.get("is_active") is not None:
+            update["is_active"] = changes["is_active"]
+            # The active flag decides whether this is a reactivation, so it must not move under us.
+            expected["is_active"] = target.is_active
+            if changes["is_active"] and not target.is_active:
+                # Tokens from before the deactivation must not come back to life with the account.
+                update["tokens_valid_after"] = _now_to_the_millisecond()
+        try:
+            return update_user_attributes(table, user_id, update, expected=expected)
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+    raise ConflictError("The user changed while this update was applied; try again.")

@@ -4,9 +4,11 @@ Access patterns (none of them a Scan):
 
 =============================  ==========================================================
 user by id                     GetItem   PK=USER#<id>          SK=PROFILE
-user by email                  Query     GSI1PK=EMAIL#<email>
+user by email (login)          GetItem   PK=EMAIL#<email>      SK=EMAIL -> userId, then the user
+                                         (both strongly consistent: login right after register works)
 email uniqueness               conditional Put PK=EMAIL#<email> SK=EMAIL (with the user)
-all users (admin)              Query     GSI2PK=USERS
+all users (admin)              Query x N GSI2PK=USERS#<shard>   GSI2SK=<createdAt>#<id>, shard 0..N-1
+                                         (N=USER_LIST_SHARDS queried in parallel, merged by GSI2SK)
 a user's enrollments           Query     PK=USER#<id>          SK begins_with ENROLLMENT#
 a user's lesson progress       Query     PK=USER#<id>          SK begins_with PROGRESS#<courseId>#
 categories                     Query     PK=CATALOG            SK begins_with CATEGORY#
@@ -21,8 +23,19 @@ course counters                Get/Update PK=COURSE#<id>       SK=COUNTERS (not 
 purchase in flight (lock)      Put/Get   PK=USER#<id>          SK=PURCHASE#<courseId>
 Stripe event seen (dedup)      Put       PK=STRIPE_EVENT#<id>  SK=EVENT (TTL)
 revoked token (logout)         GetItem   PK=REVOKED_TOKEN#<jti> (expires through TTL)
-login failure counter          Update    PK=THROTTLE#<scope>#<subject> SK=WINDOW#<start> (TTL)
+login attempt counter          conditional ADD PK=THROTTLE#<scope>#<subject> SK=WINDOW#<start> (TTL)
 =============================  ==========================================================
+
+Write rates (DynamoDB caps one partition at 1,000 WCU/s; both GSIs project ALL attributes, so
+every write of an item rewrites its index entries):
+
+* ``USERS#<shard>``: every user write (register, profile change, admin change, login rehash) lands
+  in one of ``USER_LIST_SHARDS`` partitions chosen by a hash of the user id, so the worst case is
+  about ``USER_LIST_SHARDS`` x 1,000 user writes/s before the index throttles.
+* ``EMAIL#<email>`` and ``USER#<id>``: one user each, a handful of writes per login at most.
+* ``THROTTLE#<scope>#<subject>``: two ADDs per login (the attempt, given back on success) on the
+  account and on the source address, so one address is capped near 500 logins/s (a large NAT
+  could meet that); a single source hammering logins is the hot key, which is what it counts.
 
 GSI2 exists because the catalog and the admin screens list by status or type without a
 category or owner to partition on; both GSIs project ALL attributes.
@@ -40,6 +53,7 @@ or its index entries.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from typing import NamedTuple
 
 PK, SK = "PK", "SK"
@@ -60,7 +74,8 @@ class Key(NamedTuple):
 
 USER_PREFIX = "USER#"
 PROFILE = "PROFILE"
-ALL_USERS = "USERS"
+USER_LIST_SHARDS = 8  # write shards of the admin user list (see the write rates above)
+USERS_PREFIX = "USERS#"
 
 
 def user(user_id: str) -> Key:
@@ -77,6 +92,31 @@ def email_index(email: str) -> str:
 
 def email_claim(email: str) -> Key:
     return Key(email_index(email), "EMAIL")
+
+
+def user_list_shard(user_id: str) -> int:
+    """A stable shard for the user: the same id always lands in the same ``USERS#<shard>``."""
+    return zlib.crc32(user_id.encode()) % USER_LIST_SHARDS
+
+
+def user_list_index(shard: int) -> str:
+    return f"{USERS_PREFIX}{shard}"
+
+
+def user_list_sort(created_at: str, user_id: str) -> str:
+    return f"{created_at}#{user_id}"
+
+
+def is_user_list_sort(shard: int, sort: str) -> bool:
+    """Whether ``sort`` is a user-list sort key that can live in ``shard`` (cursors are untrusted)."""
+    created_at, _, user_id = sort.rpartition("#")
+    return bool(created_at and user_id) and user_list_shard(user_id) == shard
+
+
+def user_list_position(shard: int, sort: str) -> dict[str, str]:
+    """The index key of the user at ``sort`` in ``shard`` (an ExclusiveStartKey on GSI2)."""
+    user_id = sort.rpartition("#")[2]
+    return {**user(user_id).as_item(), GSI2PK: user_list_index(shard), GSI2SK: sort}
 
 
 def user_index(user_id: str) -> str:

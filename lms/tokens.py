@@ -2,11 +2,16 @@
 
 The signing secret comes from configuration: ``LMS_JWT_SECRET`` (the local cloud generates one per
 process) or ``LMS_JWT_SECRET_ARN`` (Secrets Manager, in AWS). There is no default.
+
+``iat`` carries milliseconds (a NumericDate may be fractional, RFC 7519 section 2): a user's
+``tokensValidAfter`` is compared with it, and whole seconds could not tell a token issued just
+before a password change from one issued just after it.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +32,7 @@ class TokenClaims:
     role: Role
     jti: str
     expires_at: int
+    issued_at_ms: int = 0  # epoch milliseconds; 0 (the epoch) fails any tokensValidAfter check
 
 
 @functools.cache
@@ -52,7 +58,7 @@ def issue_access_token(user_id: str, role: Role) -> tuple[str, int]:
         "sub": user_id,
         "role": role.value,
         "jti": new_id(),
-        "iat": now,
+        "iat": math.floor(now.timestamp() * 1000) / 1000,
         "nbf": now,
         "exp": now + timedelta(seconds=ttl),
         "iss": settings.jwt_issuer,
@@ -77,8 +83,9 @@ def decode_access_token(token: str) -> TokenClaims:
             role=Role(claims.get("role", Role.STUDENT)),
             jti=str(claims["jti"]),
             expires_at=int(claims["exp"]),
+            issued_at_ms=round(float(claims["iat"]) * 1000),
         )
     except jwt.ExpiredSignatureError as error:
         raise AuthenticationError("The access token has expired; log in again.") from error
-    except (jwt.InvalidTokenError, ValueError) as error:
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError) as error:
         raise AuthenticationError("The access token is not valid.") from error

@@ -11,6 +11,7 @@ from api.models import (
     LoginRequest,
     LoginResponse,
     ProfileUpdate,
+    ProfileUpdated,
     RegisterRequest,
     UserPage,
     UserView,
@@ -63,12 +64,26 @@ def get_profile() -> UserView:
     return UserView.of(security.authenticated(router, Table()).principal.user)
 
 
-@router.patch("/auth/profile", tags=["auth"], summary="Change name or password")
+@router.patch(
+    "/auth/profile",
+    tags=["auth"],
+    summary="Change name or password",
+    description=(
+        "A password change revokes every access token issued before it, the caller's too; the"
+        " response then carries a fresh `accessToken` (`expiresIn` seconds) to continue with."
+    ),
+)
 @security.signed_in
-def update_profile(body: ProfileUpdate) -> UserView:
+def update_profile(body: ProfileUpdate) -> ProfileUpdated:
     table = Table()
     caller = security.authenticated(router, table)
-    return UserView.of(identity.update_profile(table, caller.principal.user, body.model_dump()))
+    change = identity.update_profile(table, caller.principal.user, body.model_dump())
+    user = UserView.of(change.user).model_dump()
+    if change.access_token is None:
+        return ProfileUpdated.model_validate(user)
+    return ProfileUpdated.model_validate(
+        {**user, "access_token": change.access_token, "token_type": "Bearer", "expires_in": change.expires_in}
+    )
 
 
 @router.get("/admin/users", tags=["admin"], summary="List users (admin)")
