@@ -36,18 +36,17 @@ every write of an item rewrites its index entries):
 * ``THROTTLE#<scope>#<subject>``: two ADDs per login (the attempt, given back on success) on the
   account and on the source address, so one address is capped near 500 logins/s (a large NAT
   could meet that); a single source hammering logins is the hot key, which is what it counts.
+* ``TRANSACTIONS#<STATUS>#<shard>``: a purchase writes its GSI2 entry 3 times (PENDING, then a
+  move to its final status = delete + put), so one unsharded status partition would cap the shop
+  near 300-500 purchases/s. Transactions spread over ``TRANSACTION_STATUS_SHARDS`` shards per status
+  (a stable hash of the id), so the cap is that many times higher; a status listing queries every
+  shard and merges, so pages stay full.
+* ``COURSE#<id>`` / ``COUNTERS``: enrollment counters live in their own item outside both GSIs, so a
+  popular course's enrollments (one counter update each, ~1,000/s per course) never rewrite the
+  course item or its index entries.
 
 GSI2 exists because the catalog and the admin screens list by status or type without a
 category or owner to partition on; both GSIs project ALL attributes.
-
-Write rates (worst case, AWS): an index partition takes about 1,000 writes/s. A purchase writes the
-transaction's GSI2 entry 3 times (PENDING, then a move to its final status = delete + put), so one
-unsharded status partition would cap the shop near 300-500 purchases/s. Transactions are spread
-over :data:`TRANSACTION_STATUS_SHARDS` shards per status (a stable hash of the id), so the cap is
-that many times higher; a status listing queries every shard and merges, so pages stay full.
-Enrollment counters live in their own item (``SK=COUNTERS``) outside both GSIs, so a popular
-course's enrollments (one counter update each, ~1,000/s per course) never rewrite the course item
-or its index entries.
 """
 
 from __future__ import annotations
