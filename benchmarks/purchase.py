@@ -97,6 +97,42 @@ def use_dev_instance(ports: dict[str, str]) -> str:
     return f"http://127.0.0.1:{ports['LMS_API_PORT']}"
 
 
+def rate(call: Any, *, requests_total: int, concurrency: int) -> float:
+    """Calls per second of ``call()`` with ``concurrency`` callers, after a short warm-up."""
+    for _ in range(concurrency):
+        call()
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(lambda _: call(), range(requests_total)))
+    return requests_total / (time.perf_counter() - started)
+
+
+def api_cost(api: str, course_id: str, concurrency: int = 8, requests_total: int = 400) -> None:
+    """GET /courses served per second, against a bare DynamoDB Query of one course partition on the
+    same local cloud at the same concurrency (target: >= 0.4x)."""
+    from lms import keys
+    from lms.table import Table
+
+    sessions = threading.local()
+
+    def get_courses() -> None:
+        if not hasattr(sessions, "session"):
+            sessions.session = requests.Session()
+        assert sessions.session.get(f"{api}/courses", timeout=30).status_code == 200
+
+    table = Table()
+
+    def bare_query() -> None:
+        table.query(partition=(keys.PK, keys.course_partition(course_id)))
+
+    api_rate = rate(get_courses, requests_total=requests_total, concurrency=concurrency)
+    query_rate = rate(bare_query, requests_total=requests_total, concurrency=concurrency)
+    print(f"\nPer-request cost of the API, {concurrency} concurrent clients:")
+    print(f"  GET /courses                      {api_rate:7.1f} requests/s")
+    print(f"  bare Query of a course partition  {query_rate:7.1f} requests/s")
+    print(f"  ratio                             {api_rate / query_rate:7.2f}x (target >= 0.4x)")
+
+
 def register(api: str, count: int) -> list[Student]:
     students = []
     for _ in range(count):
@@ -110,6 +146,12 @@ def register(api: str, count: int) -> list[Student]:
     return students
 
 
+def read(url: str, headers: dict[str, str]) -> Any:
+    response = requests.get(url, headers=headers, timeout=30)
+    assert response.status_code == 200, f"{url}: {response.status_code} {response.text}"
+    return response.json()
+
+
 def one_purchase(api: str, student: Student, course_id: str) -> Sample:
     from infra.local.stripe import pay
 
@@ -119,9 +161,16 @@ def one_purchase(api: str, student: Student, course_id: str) -> Sample:
     response.raise_for_status()
     body = response.json()
     status_url = f"{api}/transactions/{student.user_id}/{body['transactionId']}"
-    transaction = requests.get(status_url, headers=headers, timeout=30).json()
+    transaction = read(status_url, headers)
+    # Under load the PaymentIntent may not exist yet when POST /transactions answers (it waits a few
+    # seconds for the client secret, then answers without it): the checkout page polls, so do we.
+    while not transaction.get("stripePaymentId"):
+        if time.time() - started > 120:
+            raise TimeoutError(f"{body['transactionId']}: no PaymentIntent")
+        time.sleep(0.5)
+        transaction = read(status_url, headers)
     confirmed = time.time()  # the customer presses "Pay"
-    status, _ = pay(transaction["paymentIntentId"], "4242424242424242")
+    status, _ = pay(transaction["stripePaymentId"], "4242424242424242")
     assert status == "succeeded", status
     while transaction["status"] == "PENDING":
         if time.time() - started > 120:
@@ -129,7 +178,7 @@ def one_purchase(api: str, student: Student, course_id: str) -> Sample:
         # Polling is load on the server being measured, so poll slowly and take the completion time
         # from the record (same machine, same clock) rather than from when the poll noticed it.
         time.sleep(0.5)
-        transaction = requests.get(status_url, headers=headers, timeout=30).json()
+        transaction = read(status_url, headers)
     assert transaction["status"] == "COMPLETED", transaction
     done = datetime.fromisoformat(transaction["completedAt"]).timestamp()
     return Sample(body["transactionId"], body["executionArn"], done - started, done - confirmed)
@@ -202,6 +251,7 @@ def main() -> int:
             for c in requests.get(f"{api}/courses?limit=100", timeout=30).json()["items"]
             if c["title"] == COURSE
         )["courseId"]
+        api_cost(api, course_id)
         students = register(api, args.purchases + 1)
         one_purchase(api, students.pop(), course_id)  # warm-up, not counted
         before = enrollment_count(api, course_id)

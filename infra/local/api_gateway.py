@@ -68,6 +68,11 @@ class ApiGatewayApp:
     def __init__(self, max_body_bytes: int = 10 * 1024 * 1024, access_log: bool = False) -> None:
         self._max_body = max_body_bytes  # API Gateway's own hard limit (10 MB)
         self._access_log = access_log
+        # One request at a time, like one Lambda execution environment: Powertools' resolver keeps
+        # the current event and the matched route in class and instance state shared by every
+        # request of the process, so two requests handled at once would see each other's (a caller
+        # authenticated with another request's token, or a 500 when one clears the other's route).
+        self._environment = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         from api.app import handler  # imported on first request, like a Lambda cold start
@@ -87,7 +92,8 @@ class ApiGatewayApp:
             deadline=time.monotonic() + 29,
         )
         started = time.perf_counter()
-        result = handler(event, context)  # type: ignore[arg-type]  # duck-typed like a Lambda context
+        with self._environment:
+            result = handler(event, context)  # type: ignore[arg-type]  # duck-typed like a Lambda context
         if self._access_log:
             elapsed_ms = (time.perf_counter() - started) * 1000
             target = request.full_path.rstrip("?")
