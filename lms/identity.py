@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,19 +21,9 @@ from lms.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
-    ValidationError,
 )
 from lms.settings import get_settings
-from lms.table import (
-    Item,
-    Page,
-    Table,
-    decode_cursor,
-    deserialize,
-    encode_cursor,
-    is_conditional_failure,
-    serialize,
-)
+from lms.table import Item, Table, is_conditional_failure, query_merged, serialize
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
@@ -128,64 +117,20 @@ def update_user_attributes(
 
 
 def list_users(table: Table, *, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    """Oldest first across every ``USERS#<shard>``: each shard is read in parallel and merged.
-
-    The cursor records the last sort key handed out from each shard (or that a shard is done), so
-    a page never repeats or skips a user whichever shard it lives in.
-    """
-    positions = _decode_user_cursor(cursor)
-    live = [shard for shard in range(keys.USER_LIST_SHARDS) if positions.get(shard) != _DONE]
-
-    def read(shard: int) -> tuple[int, Page]:
-        after = positions.get(shard)
-        start = encode_cursor(serialize(keys.user_list_position(shard, after))) if after else None
-        page = table.query(
-            partition=(keys.GSI2PK, keys.user_list_index(shard)),
-            index=keys.GSI2,
-            limit=limit,
-            cursor=start,
-        )
-        return shard, page
-
-    with ThreadPoolExecutor(max_workers=max(1, len(live))) as pool:
-        pages = dict(pool.map(read, live))
-    merged = sorted(
-        ((str(item[keys.GSI2SK]), shard, item) for shard, page in pages.items() for item in page.items),
-        key=lambda entry: entry[0],
+    """Oldest first across every ``USERS#<shard>``: each shard is read in parallel and merged."""
+    shards = {keys.user_list_index(shard): shard for shard in range(keys.USER_LIST_SHARDS)}
+    page = query_merged(
+        table,
+        index=keys.GSI2,
+        partition_attribute=keys.GSI2PK,
+        sort_attribute=keys.GSI2SK,
+        partitions=list(shards),
+        start_key=lambda partition, sort: keys.user_list_position(shards[partition], sort),
+        accepts=lambda partition, sort: keys.is_user_list_sort(shards[partition], sort),
+        limit=limit,
+        cursor=cursor,
     )
-    taken = merged[:limit]
-    for sort, shard, _ in taken:
-        positions[shard] = sort
-    for shard, page in pages.items():
-        left_in_page = any(entry_shard == shard for _, entry_shard, _ in merged[limit:])
-        if not page.next_cursor and not left_in_page:
-            positions[shard] = _DONE
-    users = [User.from_item(item) for _, _, item in taken]
-    if all(positions.get(shard) == _DONE for shard in range(keys.USER_LIST_SHARDS)):
-        return users, None
-    return users, _encode_user_cursor(positions)
-
-
-_DONE = ""  # a shard's position once it has nothing left
-
-
-def _encode_user_cursor(positions: dict[int, str]) -> str | None:
-    return encode_cursor(serialize({str(shard): sort for shard, sort in sorted(positions.items())}))
-
-
-def _decode_user_cursor(cursor: str | None) -> dict[int, str]:
-    """The position in each shard; anything but a cursor :func:`list_users` issued is a 400."""
-    plain = deserialize(decode_cursor(cursor) or {})
-    try:
-        positions = {int(shard): str(sort) for shard, sort in plain.items()}
-    except ValueError as error:
-        raise ValidationError("The cursor is not one this API issued.") from error
-    for shard, sort in positions.items():
-        if not 0 <= shard < keys.USER_LIST_SHARDS or not (
-            sort == _DONE or keys.is_user_list_sort(shard, sort)
-        ):
-            raise ValidationError("The cursor is not one this API issued.")
-    return positions
+    return [User.from_item(item) for item in page.items], page.next_cursor
 
 
 # --- authentication ----------------------------------------------------------------------------

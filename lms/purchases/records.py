@@ -6,19 +6,13 @@ that changes the status also moves the index key; :func:`finish_operation` is th
 
 from __future__ import annotations
 
-import base64
-import binascii
-import heapq
-import json
-import zlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lms import keys
 from lms.clock import isoformat, utcnow
 from lms.entities import Transaction, TransactionStatus
-from lms.errors import ConflictError, NotFoundError, ValidationError
-from lms.table import Item, Table, encode_cursor, serialize, serialize_key
+from lms.errors import ConflictError, NotFoundError
+from lms.table import Item, Table, query_merged, serialize, serialize_key
 
 
 class AlreadyEnrolledError(ConflictError):
@@ -68,75 +62,24 @@ def list_all_transactions(
 ) -> tuple[list[Transaction], str | None]:
     """Newest first, merged over the status partitions; a page is short only at the very end."""
     statuses = [status] if status else list(TransactionStatus)
-    partitions = [p for s in statuses for p in keys.transaction_status_partitions(s.value)]
-    positions = _decode_merge_cursor(cursor, partitions)
-
-    def fetch(partition: str) -> tuple[str, list[Item], str | None]:
-        page = table.query(
-            partition=(keys.GSI2PK, partition),
-            index=keys.GSI2,
-            limit=limit,
-            cursor=_start_key(partition, positions[partition]) if positions[partition] else None,
-            newest_first=True,
-        )
-        return partition, page.items, page.next_cursor
-
-    live = [p for p in partitions if positions[p] is not _DONE]
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(live)))) as pool:
-        fetched = list(pool.map(fetch, live))
-    merged = heapq.merge(
-        *([(item[keys.GSI2SK], partition, item) for item in items] for partition, items, _ in fetched),
-        key=lambda entry: entry[0],
-        reverse=True,
+    page = query_merged(
+        table,
+        index=keys.GSI2,
+        partition_attribute=keys.GSI2PK,
+        sort_attribute=keys.GSI2SK,
+        partitions=[p for s in statuses for p in keys.transaction_status_partitions(s.value)],
+        start_key=_start_key,
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
     )
-    taken = [entry for _, entry in zip(range(limit), merged, strict=False)]
-    last_taken: dict[str, str] = {partition: sort_key for sort_key, partition, _ in taken}
-    next_positions: dict[str, Any] = {p: _DONE for p in partitions}
-    for partition, items, next_cursor in fetched:
-        if partition in last_taken:
-            used_all = last_taken[partition] == items[-1][keys.GSI2SK]
-            next_positions[partition] = _DONE if used_all and not next_cursor else last_taken[partition]
-        else:
-            next_positions[partition] = positions[partition] if items else _DONE
-    more = any(position is not _DONE for position in next_positions.values())
-    return [Transaction.from_item(item) for _, _, item in taken], (
-        _encode_merge_cursor([next_positions[p] for p in partitions]) if more else None
-    )
+    return [Transaction.from_item(item) for item in page.items], page.next_cursor
 
 
-# A merge cursor holds, per partition in order, the GSI2SK of the last item given (null: from the
-# top, 0: exhausted). Compressed, because 24 partitions must fit the API's 2 KB cursor.
-_DONE: Any = object()
-
-
-def _start_key(partition: str, sort_key: str) -> str:
-    """The table cursor just after ``sort_key`` in ``partition`` (GSI2SK ends with the transaction id)."""
+def _start_key(partition: str, sort_key: str) -> Item:
+    """The index key of the transaction at ``sort_key`` (GSI2SK ends with the transaction id)."""
     transaction_id = sort_key.rpartition("#")[2]
-    start = {**keys.transaction(transaction_id).as_item(), keys.GSI2PK: partition, keys.GSI2SK: sort_key}
-    return str(encode_cursor(serialize(start)))
-
-
-def _encode_merge_cursor(positions: list[Any]) -> str:
-    state = [0 if position is _DONE else position for position in positions]
-    packed = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 9)
-    return base64.urlsafe_b64encode(packed).decode()
-
-
-def _decode_merge_cursor(cursor: str | None, partitions: list[str]) -> dict[str, Any]:
-    if not cursor:
-        return dict.fromkeys(partitions)
-    try:
-        state = json.loads(zlib.decompress(base64.urlsafe_b64decode(cursor.encode())))
-        if not isinstance(state, list) or len(state) != len(partitions):
-            raise ValueError("not a cursor of this list")
-        if not all(v is None or v == 0 or isinstance(v, str) for v in state):
-            raise ValueError("not a cursor of this list")
-    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError) as error:
-        raise ValidationError("The cursor does not belong to this list.") from error
-    return {
-        partition: _DONE if sort_key == 0 else sort_key
-        for partition, sort_key in zip(partitions, state, strict=True)
-    }
+    return {**keys.transaction(transaction_id).as_item(), keys.GSI2PK: partition, keys.GSI2SK: sort_key}
 
 
 # --- write operations shared by the steps, refunds and webhooks ---------------------------------

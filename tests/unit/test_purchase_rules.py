@@ -55,7 +55,7 @@ class FakeGateway:
         return f"re_{len(self.refunds)}"
 
     def create_payment_intent(self, **_: Any) -> PaymentIntent:
-        raise NotImplementedError
+        raise NotImplementedError("the rules under test never create a PaymentIntent")
 
 
 class FakeTable:
@@ -162,15 +162,15 @@ def test_a_webhook_whose_handler_died_is_handled_on_stripes_retry() -> None:
 def test_a_cursor_over_every_status_partition_fits_the_apis_limit_and_round_trips() -> None:
     import uuid
 
+    from lms import table
     from lms.entities import TransactionStatus
-    from lms.purchases import records
 
     partitions = [p for s in TransactionStatus for p in keys.transaction_status_partitions(s.value)]
     positions = [
         f"2026-11-29T03:04:{i:02d}.{i:06d}+00:00#{uuid.uuid4().hex}" if i % 5 else (None if i % 2 else 0)
         for i in range(len(partitions))
     ]
-    cursor = records._encode_merge_cursor(positions)
+    cursor = table.encode_merge_cursor(positions)
     assert len(cursor) <= 2048
-    decoded = records._decode_merge_cursor(cursor, partitions)
-    assert list(decoded.values()) == [records._DONE if p == 0 else p for p in positions]
+    decoded = table.decode_merge_cursor(cursor, partitions)
+    assert list(decoded.values()) == [table._DONE if p == 0 else p for p in positions]
