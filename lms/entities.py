@@ -123,6 +123,15 @@ class LessonType(StrEnum):
     QUIZ = "quiz"
 
 
+class VideoStatus(StrEnum):
+    """A video lesson's media as video processing drives it: UPLOADING -> PROCESSING -> READY or FAILED."""
+
+    UPLOADING = "UPLOADING"
+    PROCESSING = "PROCESSING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
 class Lesson(Entity):
     lesson_id: str = Field(default_factory=new_id)
     course_id: str
@@ -133,6 +142,9 @@ class Lesson(Entity):
     duration: int | None = Field(default=None, ge=0, description="seconds")
     # Set by video processing once the lesson's video is READY (not built yet: always None today).
     video_url: str | None = None
+    # None until a video is uploaded; publishing requires READY for every video lesson.
+    video_status: VideoStatus | None = None
+    video_error: str | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
 
