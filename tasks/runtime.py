@@ -1,4 +1,4 @@
-"""What every task handler shares: the execution name in its logs, and transient errors by name.
+"""What every task handler shares: the execution name in its logs, business metrics, transient errors by name.
 
 Step Functions retries by error *name*, so throttling and transaction conflicts are re-raised as
 :class:`StoreThrottledError`, which the ASL's Retry clauses list.
@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
 
 THROTTLING_CODES = frozenset(
@@ -42,6 +42,11 @@ def is_transient(error: ClientError) -> bool:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# One namespace for every workflow's business metrics (PurchasesCompleted, VideoSecondsProcessed, ...):
+# handlers call ``metrics.add_metric(...)``; :func:`task_handler` flushes them as EMF log lines.
+METRICS_NAMESPACE = "LMS"
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+
 
 class StoreThrottledError(Exception):
     """DynamoDB throttled or briefly failed: transient, retried with backoff by the state machine."""
@@ -66,11 +71,11 @@ def translate_transient_errors(handler: F) -> F:
 
 
 def task_handler(logger: Logger) -> Callable[[F], F]:
-    """Decorate a task handler: logs correlated by execution name, transient errors translated."""
+    """Decorate a task handler: logs by execution name, metrics flushed, transient errors translated."""
 
     def decorate(handler: F) -> F:
         wrapped = logger.inject_lambda_context(correlation_id_path="executionName")(
-            translate_transient_errors(handler)
+            metrics.log_metrics(translate_transient_errors(handler))
         )
         return functools.wraps(handler)(wrapped)  # type: ignore[return-value]
 
