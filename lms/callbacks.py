@@ -9,25 +9,23 @@ completion means for its record (a purchase refunds a late payment, an approval 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from lms import aws, keys
+from lms import keys
 from lms.clock import isoformat, utcnow
 from lms.table import Table, is_conditional_failure
 
 TASK_TOKEN_ATTRIBUTE = "taskToken"
-# What Step Functions answers for a token it will never accept again.
-DEAD_TOKEN_CODES = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 
 
 @dataclass(frozen=True)
 class CallbackResult:
     delivered: bool
-    dead_reason: str | None = None  # why the orchestrator refused the token, when it did
+    # Why the orchestrator refused the token, in its own words (the adapter's error code).
+    dead_reason: str | None = None
 
     @classmethod
     def dead(cls, reason: str) -> CallbackResult:
@@ -71,26 +69,6 @@ def store_token(
     return True
 
 
-class StepFunctionsCallbacks:
-    """``SendTaskSuccess`` / ``SendTaskFailure``; dead tokens come back as results."""
-
-    def _send(self, operation: str, **kwargs: Any) -> CallbackResult:
-        try:
-            getattr(aws.client("stepfunctions"), operation)(**kwargs)
-        except ClientError as error:
-            code = str(error.response["Error"]["Code"])
-            if code in DEAD_TOKEN_CODES:
-                return CallbackResult.dead(code)
-            raise
-        return DELIVERED
-
-    def succeed(self, token: str, output: dict[str, Any]) -> CallbackResult:
-        return self._send("send_task_success", taskToken=token, output=json.dumps(output))
-
-    def fail(self, token: str, *, error: str, cause: str) -> CallbackResult:
-        return self._send("send_task_failure", taskToken=token, error=error, cause=cause)
-
-
 @dataclass
 class FakeCallbacks:
     """In-memory callbacks for unit tests: records what was sent; ``kill(token)`` makes it dead."""
@@ -99,14 +77,14 @@ class FakeCallbacks:
     failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     dead: dict[str, str] = field(default_factory=dict)
 
-    def kill(self, token: str, reason: str = "TaskTimedOut") -> None:
+    def kill(self, token: str, reason: str = "expired") -> None:
         self.dead[token] = reason
 
     def _deliver(self, token: str) -> CallbackResult:
         if token in self.dead:
             return CallbackResult.dead(self.dead[token])
         if token in self.succeeded or token in self.failed:
-            return CallbackResult.dead("TaskDoesNotExist")  # a token is good for one answer only
+            return CallbackResult.dead("already answered")  # a token is good for one answer only
         return DELIVERED
 
     def succeed(self, token: str, output: dict[str, Any]) -> CallbackResult:
@@ -120,8 +98,3 @@ class FakeCallbacks:
         if result.delivered:
             self.failed[token] = (error, cause)
         return result
-
-
-def callbacks() -> WorkflowCallbacks:
-    """The production implementation (Step Functions)."""
-    return StepFunctionsCallbacks()

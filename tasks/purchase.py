@@ -14,11 +14,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from lms import callbacks, payments, purchases
+from lms import payments, purchases
 from lms.clock import isoformat
 from lms.entities import TransactionStatus
 from lms.table import Table
 from tasks.runtime import task_handler
+from workflows import callbacks
 
 logger = Logger(service="lms-purchase")
 

@@ -20,11 +20,12 @@ from api.models import (
 )
 from api.params import Cursor, Limit, PathId
 from api.responses import accepted, page_limit
-from lms import callbacks, catalog, keys, purchases
+from lms import catalog, keys, purchases
 from lms.entities import Course, Enrollment, Role, Transaction, TransactionStatus
 from lms.errors import ConfigurationError, ForbiddenError, LmsError, NotFoundError
 from lms.identity import Principal
 from lms.table import Table
+from workflows import callbacks
 
 router = APIGatewayRouter()
 logger = Logger(service="lms-api")

@@ -126,16 +126,16 @@ def test_a_paid_intent_resumes_the_waiting_execution_with_what_was_paid() -> Non
 
 def test_a_dead_task_token_is_an_outcome_not_an_error() -> None:
     port = FakeCallbacks()
-    port.kill("token-1", "TaskTimedOut")
+    port.kill("token-1", "expired")
     resolution = steps.resolve_payment(FakeTable(), port, pending(), open_intent("succeeded"))  # type: ignore[arg-type]
-    assert (resolution.outcome, resolution.detail) == ("closed", "TaskTimedOut")
+    assert (resolution.outcome, resolution.detail) == ("closed", "expired")
 
 
 def test_a_task_token_answers_once() -> None:
     port = FakeCallbacks()
     assert port.succeed("t", {}).delivered
     again = port.fail("t", error="PaymentFailed", cause="late")
-    assert not again.delivered and again.dead_reason == "TaskDoesNotExist"
+    assert not again.delivered and again.dead_reason == "already answered"
 
 
 def test_a_webhook_whose_handler_died_is_handled_on_stripes_retry() -> None:

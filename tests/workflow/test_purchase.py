@@ -576,7 +576,7 @@ def test_validation_ends_in_an_outcome_or_a_fault(
 
 
 def test_a_dead_task_token_is_reported_not_raised(new_user, demo, local_stripe) -> None:
-    from lms.callbacks import DEAD_TOKEN_CODES, StepFunctionsCallbacks
+    from workflows.callbacks import DEAD_TOKEN_CODES, StepFunctionsCallbacks
 
     started = buy_within(new_user().client, course_id(demo, PAID), 2)
     token = until(lambda: transaction(started["transactionId"]).task_token)  # AwaitPayment stored it
