@@ -9,7 +9,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.data import Data
-from infra.task_function import python_function
+from infra.task_function import invoke_target, python_function
 
 
 class Api(Construct):
@@ -51,7 +51,7 @@ class Api(Construct):
         self.rest_api = apigateway.LambdaRestApi(
             self,
             "RestApi",
-            handler=self.function,
+            handler=invoke_target(self.function),
             proxy=True,
             cloud_watch_role=True,
             deploy_options=apigateway.StageOptions(

@@ -1,4 +1,12 @@
-"""One factory for "a function with our defaults", used by the API and every task of the catalog."""
+"""One factory for "a function with our defaults", used by the API and every task of the catalog.
+
+SnapStart: a zip function on a runtime that supports it (Python 3.12 and later) resumes from a
+snapshot of its initialised environment, taken when a version is published. Only published versions
+are restored from the snapshot, so such a function gets a ``live`` alias on its current version and
+every caller (API Gateway, the state machines, EventBridge rules) invokes :func:`invoke_target`, never
+the unqualified function. Container images and ephemeral storage above 512 MB are not supported by
+SnapStart; those functions are invoked unqualified.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,22 @@ from constructs import Construct
 from infra.constants import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS, SERVICE_NAME
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+LIVE_ALIAS = "live"
+SNAPSTART_MAX_EPHEMERAL_STORAGE_MB = 512
+
+
+def snap_start_applies(code: lambda_.Code | lambda_.DockerImageCode, ephemeral_storage_mb: int) -> bool:
+    return (
+        not isinstance(code, lambda_.DockerImageCode)
+        and bool(RUNTIME.supports_snap_start)
+        and ephemeral_storage_mb <= SNAPSTART_MAX_EPHEMERAL_STORAGE_MB
+    )
+
+
+def invoke_target(function: lambda_.Function) -> lambda_.IFunction:
+    """What callers invoke: the ``live`` alias of a SnapStart function, else the function itself."""
+    alias = function.node.try_find_child(f"Alias{LIVE_ALIAS}")
+    return alias if isinstance(alias, lambda_.Alias) else function
 
 
 def python_function(
@@ -52,11 +76,16 @@ def python_function(
     }
     if isinstance(code, lambda_.DockerImageCode):
         return lambda_.DockerImageFunction(scope, construct_id, code=code, **options)  # type: ignore[arg-type]
-    return lambda_.Function(
+    snap_start = snap_start_applies(code, ephemeral_storage_mb)
+    function = lambda_.Function(
         scope,
         construct_id,
         runtime=RUNTIME,
         code=code,
         handler=handler,
+        snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
         **options,  # type: ignore[arg-type]
     )
+    if snap_start:
+        function.add_alias(LIVE_ALIAS)
+    return function

@@ -25,7 +25,7 @@ from constructs import Construct
 
 from infra.bundling import Packages
 from infra.data import Data
-from infra.task_function import python_function
+from infra.task_function import invoke_target, python_function
 from workflows import catalog
 from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow
 
@@ -115,7 +115,7 @@ class WorkflowConstruct(Construct):
             definition_body=sfn.DefinitionBody.from_string(catalog.definition(workflow)),
             definition_substitutions=catalog.substitutions(
                 workflow,
-                function_arn={name: fn.function_arn for name, fn in self.functions.items()},
+                function_arn={name: invoke_target(fn).function_arn for name, fn in self.functions.items()},
                 resources=platform.resources(),
             ),
             state_machine_type=sfn.StateMachineType.STANDARD,
@@ -126,11 +126,12 @@ class WorkflowConstruct(Construct):
         )
         platform.state_machines[workflow.name] = self.state_machine
         if self.functions:
-            # The ASL invokes unqualified function ARNs: exactly those, no versions or aliases (`:*`).
+            # The ASL invokes exactly what it names (the SnapStart alias, or the unqualified function),
+            # never `:*`.
             self.state_machine.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["lambda:InvokeFunction"],
-                    resources=[fn.function_arn for fn in self.functions.values()],
+                    resources=[invoke_target(fn).function_arn for fn in self.functions.values()],
                 )
             )
         integrations = catalog.integrations(workflow)
@@ -175,7 +176,11 @@ class WorkflowConstruct(Construct):
             "Trigger",
             event_bus=bus,
             event_pattern=pattern,
-            targets=[targets.LambdaFunction(starter, retry_attempts=4, max_event_age=Duration.hours(2))],
+            targets=[
+                targets.LambdaFunction(
+                    invoke_target(starter), retry_attempts=4, max_event_age=Duration.hours(2)
+                )
+            ],
         )
 
     def _alarms(self) -> None:

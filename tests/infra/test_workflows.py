@@ -171,7 +171,7 @@ def test_an_event_trigger_is_a_rule_with_the_declared_pattern_targeting_the_star
     assert rule["EventBusName"] == "default"  # where S3 sends "Object Created"
     assert rule["EventPattern"] == UPLOAD.trigger.pattern  # type: ignore[union-attr]
     (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [logical_id(stack, construct.starter), "Arn"]}
+    assert target["Arn"] == {"Ref": live_alias(template_json, stack, construct.starter)}
 
 
 def test_declared_error_names_raise_their_own_alarm(template_json) -> None:
@@ -230,6 +230,105 @@ def test_functions_share_a_package_only_when_they_declare_the_same_one(
     }
     api = template_json["Resources"][logical_id(stack, stack.api.function)]["Properties"]["Code"]["S3Key"]
     assert len({*code.values(), api}) == len(declared)  # one asset per declared package, none shared
+
+
+def live_alias(template_json: dict[str, Any], stack: Any, function: Any) -> str:
+    """The logical id of the function's ``live`` alias, on a published version of that function."""
+    function_id = logical_id(stack, function)
+    resources = template_json["Resources"]
+    (alias,) = [
+        name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Alias" and r["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    version = resources[alias]["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+    assert resources[version]["Type"] == "AWS::Lambda::Version"
+    assert resources[version]["Properties"]["FunctionName"] == {"Ref": function_id}
+    assert resources[alias]["Properties"]["Name"] == "live"
+    return alias
+
+
+def supports_snap_start(properties: dict[str, Any]) -> bool:
+    """Lambda SnapStart: managed Python 3.12 and later, zip packages, ephemeral storage up to 512 MB."""
+    runtime = properties.get("Runtime", "")
+    return (
+        runtime.startswith("python3.")
+        and int(runtime.removeprefix("python3.")) >= 12
+        and properties["EphemeralStorage"]["Size"] <= 512
+    )
+
+
+def test_snapstart_is_on_for_every_function_whose_runtime_supports_it(
+    synthesized_with_throwaway, template_json
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    # Ours: the API and every catalog function (CDK's own custom-resource handlers are invoked by
+    # CloudFormation through their unqualified ARN, so SnapStart could not apply to them).
+    functions = {name: fn for w in stack.workflows.values() for name, fn in w.functions.items()}
+    snapped = set()
+    for who, function in {**functions, "api": stack.api.function}.items():
+        properties = template_json["Resources"][logical_id(stack, function)]["Properties"]
+        if supports_snap_start(properties):
+            assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}, who
+            live_alias(template_json, stack, function)
+            snapped.add(who)
+        else:
+            assert "SnapStart" not in properties, who
+    assert {"api", "lms-purchase-validate-order", "lms-throwaway-upload-starter"} <= snapped
+    assert "lms-throwaway-upload-inspect" not in snapped  # a container image
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
+def test_each_state_machine_invokes_the_snapstart_alias_and_nothing_else(
+    synthesized_with_throwaway, template_json, workflow: Workflow
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    construct = stack.workflows[workflow.name]
+    resources = template_json["Resources"]
+    expected = {}
+    for fn in workflow.functions:
+        function = construct.functions[fn.name]
+        properties = resources[logical_id(stack, function)]["Properties"]
+        expected[fn.placeholder] = (
+            {"Ref": live_alias(template_json, stack, function)}
+            if supports_snap_start(properties)
+            else {"Fn::GetAtt": [logical_id(stack, function), "Arn"]}
+        )
+    machine = resources[logical_id(stack, construct.state_machine)]["Properties"]
+    substituted = {k: v for k, v in machine["DefinitionSubstitutions"].items() if k in expected}
+    assert substituted == expected
+    role = machine["RoleArn"]["Fn::GetAtt"][0]
+    invoked = [
+        statement["Resource"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "lambda:InvokeFunction"
+    ]
+    if not expected:
+        assert invoked == []
+        return
+    (resource,) = invoked
+    resource = resource if isinstance(resource, list) else [resource]
+    assert sorted(map(json.dumps, resource)) == sorted(map(json.dumps, expected.values()))
+
+
+def test_the_api_gateway_invokes_the_api_functions_alias(synthesized_with_throwaway, template_json) -> None:
+    _, _, stack = synthesized_with_throwaway
+    alias = live_alias(template_json, stack, stack.api.function)
+    resources = template_json["Resources"]
+    integrations = [
+        json.dumps(r["Properties"]["Integration"]["Uri"])
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::Method" and "Integration" in r["Properties"]
+    ]
+    assert integrations and all(alias in uri for uri in integrations)
+    permitted = {
+        json.dumps(r["Properties"]["FunctionName"])
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission" and "apigateway" in r["Properties"]["Principal"]
+    }
+    assert permitted == {json.dumps({"Ref": alias})}
 
 
 ZIPS = {
