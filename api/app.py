@@ -10,23 +10,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api import front_door, security
-from api.models import Health
-from api.routes import auth, catalog, purchases
-from lms.errors import LmsError, RateLimitedError
-from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
-from lms.settings import get_settings
-from workflows.catalog import WORKFLOWS
+from lms.snapstart import before_snapshot, preload
 
 logger = Logger(service="lms-api")
 
 API_TITLE = "LMS API"
 _BEARER = "bearerAuth"
 API_VERSION = "1.0.0"
-_OPENAPI: dict[str, Any] = {
+_OPENAPI_INFO: dict[str, Any] = {
     "title": API_TITLE,
     "version": API_VERSION,
     "description": (
@@ -40,8 +33,16 @@ _OPENAPI: dict[str, Any] = {
         "the seed's entities: a course has `difficulty` and `duration` (minutes), a lesson `duration` "
         "(seconds) and `videoUrl` (null until its video is READY; video processing is not built yet)."
     ),
-    "security_schemes": {_BEARER: HTTPBearer(bearerFormat="JWT")},
 }
+
+
+def _openapi() -> dict[str, Any]:
+    """What the OpenAPI document says about the API as a whole."""
+    # Powertools' OpenAPI models (a large pydantic tree) serve the document only, so they load when
+    # the app is built, not with this module.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {**_OPENAPI_INFO, "security_schemes": {_BEARER: HTTPBearer(bearerFormat="JWT")}}
 
 
 _SERVER_SIDE = "Something went wrong on our side; it has been logged."
@@ -71,6 +72,14 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _build() -> APIGatewayRestResolver:
+    # The routes, their models and the domain load here, when the app is built (before the SnapStart
+    # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
+    from api import front_door, security
+    from api.routes import auth, catalog, health, purchases
+    from lms.errors import LmsError, RateLimitedError
+    from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
+    from lms.settings import get_settings
+
     settings = get_settings()
     origins = settings.cors_origins or ["*"]
     cors = CORSConfig(
@@ -83,7 +92,8 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(auth.router)
     app.include_router(catalog.router)
     app.include_router(purchases.router)
-    app.enable_swagger(path="/docs", **_OPENAPI)
+    app.include_router(health.router)
+    app.enable_swagger(path="/docs", **_openapi())
     for route in app._static_routes:
         if route.path == "/docs":
             security.public(route.func)
@@ -92,11 +102,6 @@ def _build() -> APIGatewayRestResolver:
     @security.public
     def openapi_document() -> Response[str]:
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_json())
-
-    @app.get("/health", tags=["operations"], summary="Liveness and the workflow versions deployed")
-    @security.public
-    def health() -> Health:
-        return Health(status="ok", version=API_VERSION, workflows={w.name: w.version for w in WORKFLOWS})
 
     @app.exception_handler(LmsError)
     def handle_domain_error(error: LmsError) -> Response[Any]:
@@ -147,16 +152,26 @@ def _build() -> APIGatewayRestResolver:
 
 @functools.cache
 def get_app() -> APIGatewayRestResolver:
-    """Built on first use, so settings are read after tests and the local cloud set the environment."""
+    """Built on first use, so settings are read after tests and the local cloud set the environment.
+
+    With SnapStart it is built before the snapshot (the environment is Lambda's by then), together
+    with what the first requests would load: restored environments answer without that work.
+    """
     return _build()
+
+
+before_snapshot(get_app)
+preload("jwt", "email_validator", "stripe")
 
 
 def openapi_json() -> str:
     """The OpenAPI document served at /openapi.json."""
-    return get_app().get_openapi_json_schema(**_OPENAPI)
+    return get_app().get_openapi_json_schema(**_openapi())
 
 
 def _body_too_large(event: dict[str, Any]) -> bool:
+    from lms.settings import get_settings
+
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
     return size > get_settings().max_body_bytes
@@ -166,6 +181,8 @@ def _body_too_large(event: dict[str, Any]) -> bool:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _body_too_large(event):
         # Refused before routing, so an oversized body is never parsed.
+        from lms.settings import get_settings
+
         limit = get_settings().max_body_bytes
         error = {"code": "PAYLOAD_TOO_LARGE", "message": f"Request bodies are limited to {limit} bytes."}
         return {

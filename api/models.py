@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from lms.catalog import SUPPORTED_CURRENCIES, CourseOutline
@@ -15,6 +15,7 @@ from lms.entities import (
     Course,
     CourseStatus,
     Difficulty,
+    Email,
     Lesson,
     LessonType,
     PaymentMethod,
@@ -92,14 +93,14 @@ class AtLeastOneField(RequestBody):
 
 
 class RegisterRequest(RequestBody):
-    email: EmailStr
+    email: Email
     password: Password
     first_name: Name
     last_name: Name
 
 
 class LoginRequest(RequestBody):
-    email: EmailStr
+    email: Email
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
 

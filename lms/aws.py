@@ -7,19 +7,27 @@ same code talks to AWS or to the embedded local cloud.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from lms.settings import get_settings
-
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+
+
+def region() -> str:
+    """``LMS_REGION``, else the region Lambda runs in (``AWS_REGION``), else us-east-1.
+
+    Read here rather than from :mod:`lms.settings` so that a function that only calls AWS (the
+    starter) never loads pydantic.
+    """
+    return os.environ.get("LMS_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
 
 
 @functools.cache
 def _session() -> boto3.session.Session:
-    return boto3.session.Session(region_name=get_settings().region)
+    return boto3.session.Session(region_name=region())
 
 
 @functools.cache

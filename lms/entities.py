@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from lms.clock import new_id, utcnow
@@ -26,6 +26,18 @@ def _utc(moment: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def _email(value: str) -> str:
+    # pydantic's EmailStr imports email-validator when a model using it is defined, i.e. in every
+    # function that imports the entities; this loads it on the first address actually checked.
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+# What EmailStr is (the same check, normalisation and JSON schema), with email-validator loaded lazily.
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
 Currency = Annotated[str, Field(pattern=r"^[a-z]{3}$", examples=["usd"])]
 Cents = Annotated[int, Field(ge=0, le=100_000_000, description="integer minor units")]
 
@@ -61,7 +73,7 @@ class Role(StrEnum):
 
 class User(Entity):
     user_id: str = Field(default_factory=new_id)
-    email: EmailStr
+    email: Email
     first_name: str
     last_name: str
     role: Role = Role.STUDENT

@@ -13,7 +13,6 @@ class Settings(BaseModel):
 
     table_name: str = "lms"
     bucket_name: str = "lms-media"
-    region: str = "us-east-1"
     # The JWT signing secret: inline (local dev, generated per process) or a Secrets Manager ARN (AWS).
     jwt_secret: str | None = Field(default=None, repr=False)
     jwt_secret_arn: str | None = None
@@ -56,8 +55,6 @@ def get_settings() -> Settings:
     for name in ("stripe_secret_key", "stripe_webhook_secret"):
         if name not in values and os.environ.get(name.upper()):
             values[name] = os.environ[name.upper()]
-    if "region" not in values and os.environ.get("AWS_REGION"):
-        values["region"] = os.environ["AWS_REGION"]
     return Settings.model_validate(values)
 
 

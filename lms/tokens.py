@@ -15,8 +15,6 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-import jwt
-
 from lms import aws
 from lms.clock import new_id, utcnow
 from lms.entities import Role
@@ -51,6 +49,8 @@ def signing_secret() -> str:
 
 def issue_access_token(user_id: str, role: Role) -> tuple[str, int]:
     """Return ``(token, expires_in_seconds)``."""
+    import jwt  # loaded by the first request that signs or checks a token, not by public routes
+
     settings = get_settings()
     now = utcnow()
     ttl = settings.access_token_ttl_seconds
@@ -68,6 +68,8 @@ def issue_access_token(user_id: str, role: Role) -> tuple[str, int]:
 
 
 def decode_access_token(token: str) -> TokenClaims:
+    import jwt
+
     settings = get_settings()
     try:
         claims = jwt.decode(

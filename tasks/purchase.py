@@ -3,6 +3,11 @@
 Thin: parse the input, call :mod:`lms.purchases`, return a small result. Exceptions reach Step
 Functions by class name (``OrderNotValidError``, ``PaymentProviderUnavailableError``, ...), which is
 what the ASL's Retry and Catch clauses match.
+
+Cold start: importing this module loads only Powertools and :mod:`tasks.runtime`. Each handler
+imports the domain (pydantic models, :mod:`lms.purchases`, the Stripe SDK when it pays) inside its
+body, so each function loads what its own step uses on its first call; on SnapStart that happens
+before the snapshot (:func:`lms.snapstart.preload`), so a restored environment has it all.
 """
 
 from __future__ import annotations
@@ -11,47 +16,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-from lms import payments, purchases
-from lms.clock import isoformat
-from lms.entities import TransactionStatus
-from lms.table import Table
+from lms.snapstart import preload
 from tasks.runtime import task_handler
-from workflows import callbacks
 
 logger = Logger(service="lms-purchase")
-
-
-class TaskInput(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    transaction_id: str
-    execution_name: str = ""
-
-
-class OrderInput(TaskInput):
-    user_id: str
-    course_id: str
-
-
-class AwaitInput(TaskInput):
-    task_token: str
-
-
-class CloseInput(OrderInput):
-    status: TransactionStatus
-    outcome: str
-    error: dict[str, Any] | None = None
-
-
-class RefundInput(TaskInput):
-    error: dict[str, Any] | None = None
+preload("lms.purchases", "lms.payments", "stripe", "workflows.callbacks", "workflows.purchase")
 
 
 @task_handler(logger)
 def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import purchases
+    from lms.table import Table
+    from workflows.purchase import OrderInput
+
     request = OrderInput.model_validate(event)
     order = purchases.validate_order(
         Table(), transaction_id=request.transaction_id, user_id=request.user_id, course_id=request.course_id
@@ -64,6 +42,10 @@ def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @task_handler(logger)
 def create_payment_intent(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import payments, purchases
+    from lms.table import Table
+    from workflows.purchase import TaskInput
+
     request = TaskInput.model_validate(event)
     intent = purchases.create_payment_intent(Table(), payments.gateway(), request.transaction_id)
     logger.info("payment intent ready", extra={"payment_intent_id": intent.id})
@@ -72,6 +54,11 @@ def create_payment_intent(event: dict[str, Any], context: LambdaContext) -> dict
 
 @task_handler(logger)
 def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import payments, purchases
+    from lms.table import Table
+    from workflows import callbacks
+    from workflows.purchase import AwaitInput
+
     request = AwaitInput.model_validate(event)
     resolution = purchases.await_payment(
         Table(), payments.gateway(), callbacks.callbacks(), request.transaction_id, request.task_token
@@ -82,6 +69,11 @@ def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 
 @task_handler(logger)
 def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import purchases
+    from lms.clock import isoformat
+    from lms.table import Table
+    from workflows.purchase import TaskInput
+
     request = TaskInput.model_validate(event)
     enrollment = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
     return {"enrolledAt": isoformat(enrollment.enrolled_at)}
@@ -89,6 +81,10 @@ def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @task_handler(logger)
 def refund_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import payments, purchases
+    from lms.table import Table
+    from workflows.purchase import RefundInput
+
     request = RefundInput.model_validate(event)
     cause = purchases.describe_error(request.error)
     transaction = purchases.refund_payment(
@@ -103,6 +99,11 @@ def refund_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @task_handler(logger)
 def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import payments, purchases
+    from lms.entities import TransactionStatus
+    from lms.table import Table
+    from workflows.purchase import CloseInput
+
     request = CloseInput.model_validate(event)
     transaction = purchases.close_transaction(
         Table(),

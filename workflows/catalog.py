@@ -45,6 +45,7 @@ __all__ = [
     "arn_variable",
     "definition",
     "environment",
+    "handler_modules",
     "integrations",
     "placeholders",
     "render",
@@ -71,6 +72,11 @@ class Resources:
 
 def all_functions(workflows: tuple[Workflow, ...] = WORKFLOWS) -> dict[str, TaskFunction]:
     return {fn.name: fn for workflow in workflows for fn in workflow.all_functions}
+
+
+def handler_modules(workflows: tuple[Workflow, ...] = WORKFLOWS) -> list[str]:
+    """The modules Lambda imports for the workflows' functions (task modules and the starter)."""
+    return sorted({fn.handler.rpartition(".")[0] for fn in all_functions(workflows).values()})
 
 
 def placeholders(workflow: Workflow) -> set[str]:

@@ -1,4 +1,4 @@
-"""The purchase-to-enrollment workflow: its definition, task functions and input."""
+"""The purchase-to-enrollment workflow: definition, task functions, their inputs, the execution input."""
 
 from __future__ import annotations
 
@@ -40,6 +40,33 @@ PURCHASE = Workflow(
     timeout_seconds=25 * 3600,
     error_alarms=("NeedsReconciliation",),
 )
+
+
+# The inputs of its task functions (the ASL's Parameters), parsed by tasks.purchase.
+class TaskInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    transaction_id: str
+    execution_name: str = ""
+
+
+class OrderInput(TaskInput):
+    user_id: str
+    course_id: str
+
+
+class AwaitInput(TaskInput):
+    task_token: str
+
+
+class CloseInput(OrderInput):
+    status: TransactionStatus
+    outcome: str
+    error: dict[str, Any] | None = None
+
+
+class RefundInput(TaskInput):
+    error: dict[str, Any] | None = None
 
 
 class PurchaseInput(BaseModel):
