@@ -78,33 +78,34 @@ print(imported, time.perf_counter() - started)
 """
 
 
-def import_seconds(module: str, runs: int = 5) -> tuple[float, float]:
-    """Median wall time of ``import module`` in a fresh interpreter, without and with its
-    before-snapshot preparation."""
-    timings = [
-        tuple(
-            float(value)
-            for value in subprocess.run(
-                [sys.executable, "-c", _IMPORT_SCRIPT.format(module=module)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()
-        )
-        for _ in range(runs)
-    ]
-    return statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)
+def import_seconds(module: str) -> tuple[float, float]:
+    """Wall time of ``import module`` in a fresh interpreter, without and with its before-snapshot
+    preparation."""
+    output = subprocess.run(
+        [sys.executable, "-c", _IMPORT_SCRIPT.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(output[0]), float(output[1])
 
 
 def import_figures(runs: int) -> None:
     """A cold-start proxy as a ratio: absolute import times drift on a shared machine, so each module
-    is compared with a bare ``import boto3`` measured in the same run (targets: API <= 2x, tasks <= 1.5x)."""
-    reference, _ = import_seconds(REFERENCE_MODULE, runs)
+    is compared with a bare ``import boto3`` measured in the same run, interleaved with it (targets:
+    API <= 2x, tasks <= 1.5x)."""
+    modules = [REFERENCE_MODULE, *handler_modules()]
+    samples: dict[str, list[tuple[float, float]]] = {module: [] for module in modules}
+    for _ in range(runs):
+        for module in modules:
+            samples[module].append(import_seconds(module))
+    reference = statistics.median(imported for imported, _ in samples[REFERENCE_MODULE])
     print(f"Import time in a fresh interpreter (median of {runs}), against a bare `import boto3`:")
     print(f"  {'module':<16} {'import':>15}   {'+ before-snapshot preparation':>30}")
     print(f"  {REFERENCE_MODULE:<16} {reference * 1000:6.0f} ms 1.00x")
-    for module in handler_modules():
-        imported, prepared = import_seconds(module, runs)
+    for module in modules[1:]:
+        imported = statistics.median(i for i, _ in samples[module])
+        prepared = statistics.median(p for _, p in samples[module])
         print(
             f"  {module:<16} {imported * 1000:6.0f} ms {imported / reference:4.2f}x"
             f"   {prepared * 1000:17.0f} ms {prepared / reference:4.2f}x"
@@ -280,7 +281,7 @@ def main() -> int:
     )
     parser.add_argument("--purchases", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--import-runs", type=int, default=5)
+    parser.add_argument("--import-runs", type=int, default=7)
     parser.add_argument("--imports-only", action="store_true", help="only the import-time figures")
     args = parser.parse_args()
 
