@@ -358,7 +358,13 @@ class Block:
         if name.split(".")[0] in blocked:
             raise ImportError(f"{{name}} is not in this function's package")
 sys.meta_path.insert(0, Block())
+# Handlers import their domain on first call; the before-snapshot hooks import all of it.
+hooks = []
+sys.modules["snapshot_restore_py"] = type(sys)("snapshot_restore_py")
+sys.modules["snapshot_restore_py"].register_before_snapshot = lambda hook, *args: hooks.append((hook, args))
 importlib.import_module({handler.rpartition(".")[0]!r})
+for hook, args in hooks:
+    hook(*args)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path.cwd())
     assert result.returncode == 0, result.stderr[-2000:]
