@@ -4,10 +4,11 @@ Thin: parse the input, call :mod:`lms.purchases`, return a small result. Excepti
 Functions by class name (``OrderNotValidError``, ``PaymentProviderUnavailableError``, ...), which is
 what the ASL's Retry and Catch clauses match.
 
-Cold start: importing this module loads only Powertools and :mod:`tasks.runtime`. Each handler
-imports the domain (pydantic models, :mod:`lms.purchases`, the Stripe SDK when it pays) inside its
-body, so each function loads what its own step uses on its first call; on SnapStart that happens
-before the snapshot (:func:`lms.snapstart.preload`), so a restored environment has it all.
+Cold start: importing this module loads only Powertools, :mod:`tasks.runtime` and
+:mod:`lms.snapstart`. Each handler imports the domain (pydantic models, :mod:`lms.purchases`, the
+Stripe SDK when it pays) inside its body, so each function loads what its own step uses on its first
+call; with SnapStart that happens before the snapshot (:func:`lms.snapstart.preload`), so a restored
+environment has it all.
 """
 
 from __future__ import annotations

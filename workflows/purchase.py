@@ -18,7 +18,7 @@ from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
 from workflows.executions import StartedExecution
 
 _STRIPE = Needs(table=Access.READ_WRITE, stripe_secret=True)
-# One module (tasks.purchase) serves every step, and it imports the Stripe SDK.
+# One module (tasks.purchase) serves every step, and its paying steps import the Stripe SDK.
 _PACKAGE = Zip(dependencies=(*Zip().dependencies, "stripe"))
 
 PURCHASE = Workflow(
