@@ -6,9 +6,11 @@
 This process plays the customers (their HTTP calls and their card payments); `lms dev` runs in its
 own process, as a developer runs it. Printed: latency from ``POST /transactions`` and from the
 payment confirmation to COMPLETED (p50/p95), sustained purchases per second, state transitions per
-purchase (from the execution history), the largest state input/output, and the import time of each
-Lambda handler module in a fresh interpreter (a cold-start proxy). It checks that nothing was lost
-or duplicated, and asserts no timing: the figures are for people (README, "Performance").
+purchase (from the execution history), the largest state input/output, the import time of each
+Lambda handler module in a fresh interpreter (a cold-start proxy), alone and with what it prepares
+before a SnapStart snapshot, and GET /courses against a bare Query (``--imports-only``: just the
+import figures). It checks that nothing was lost or duplicated, and asserts no timing: the figures
+are for people (README, "Performance").
 """
 
 from __future__ import annotations
