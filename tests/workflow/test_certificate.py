@@ -83,7 +83,7 @@ def issued(student, course: Course) -> dict[str, Any]:
 
 
 def test_completing_every_lesson_issues_a_certificate_whose_pdf_downloads_and_whose_code_verifies(
-    new_user, demo, anonymous: ApiClient
+    new_user, demo, anonymous: ApiClient, admin: ApiClient
 ) -> None:
     course, lessons = published_course(demo, lessons=3)
     student = new_user()
@@ -116,6 +116,10 @@ def test_completing_every_lesson_issues_a_certificate_whose_pdf_downloads_and_wh
     code = detail["verificationCode"]
     assert len(code) >= 26 and detail["executionName"] == name and detail["expiresIn"] <= 900
     assert detail["instructorName"] == "Ivan Instructor" and detail["holderName"] == "Test student"
+
+    someone_else = new_user().client.get(f"/certificates/{listing['certificateId']}")
+    assert someone_else.status_code == 404, "another student's certificate is not even confirmed to exist"
+    assert admin.get(f"/certificates/{listing['certificateId']}").json()["verificationCode"] == code
 
     pdf = requests.get(detail["downloadUrl"], timeout=10)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
