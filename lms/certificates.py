@@ -206,7 +206,7 @@ class RevocationOutcome:
 
 
 def revoke_certificate(
-    table: Table, *, user_id: str, course_id: str, reason: str, execution_name: str
+    table: Table, *, user_id: str, course_id: str, reason: str, execution_name: str, execution_arn: str
 ) -> tuple[str, str | None]:
     """Mark the student's certificate of the course REVOKED on all three items, once.
 
@@ -240,8 +240,8 @@ def revoke_certificate(
             [
                 revoke(
                     keys.certificate(certificate_id),
-                    ", revokedReason = :reason, revokedByExecution = :execution",
-                    {":reason": reason, ":execution": execution_name},
+                    ", revokedReason = :reason, revokedByExecutionName = :name, revokedByExecutionArn = :arn",
+                    {":reason": reason, ":name": execution_name, ":arn": execution_arn},
                 ),
                 revoke(keys.user_certificate(user_id, course_id)),
                 revoke(keys.certificate_code(str(listing["verificationCode"]))),

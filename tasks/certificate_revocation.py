@@ -25,6 +25,7 @@ class RevokeInput(BaseModel):
     transaction_id: str
     reason: str = "The purchase was refunded."
     execution_name: str = ""
+    execution_arn: str = ""
 
 
 @task_handler(logger)
@@ -36,6 +37,7 @@ def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
         course_id=request.course_id,
         reason=f"Revoked: transaction {request.transaction_id} was refunded ({request.reason}).",
         execution_name=request.execution_name,
+        execution_arn=request.execution_arn,
     )
     if outcome == certificates.RevocationOutcome.REVOKED:
         metrics.add_metric(name="CertificatesRevoked", unit=MetricUnit.Count, value=1)

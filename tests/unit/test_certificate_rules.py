@@ -32,7 +32,9 @@ def test_percentage_counts_the_current_lessons_rounded_down() -> None:
     assert progress_percentage(set(), lessons) == 0
     assert progress_percentage({"a", "b"}, lessons) == 66, "100 only when every lesson is done"
     assert progress_percentage({"a", "b", "c"}, lessons) == 100
-    assert progress_percentage({"a", "deleted"}, {"a", "b"}) == 50, "completed lessons since deleted do not count"
+    assert progress_percentage({"a", "deleted"}, {"a", "b"}) == 50, (
+        "completed lessons since deleted do not count"
+    )
     assert progress_percentage({"a"}, set()) == 0, "a course without lessons cannot be completed"
 
 
@@ -50,7 +52,12 @@ def test_the_pdf_holds_the_certificate_with_embedded_fonts_and_stays_small() -> 
     assert len(pdf) < 200 * 1024
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     text = page.extract_text()
-    for printed in (DOCUMENT.holder_name, DOCUMENT.course_title, DOCUMENT.instructor_name, "29 November 2026"):
+    for printed in (
+        DOCUMENT.holder_name,
+        DOCUMENT.course_title,
+        DOCUMENT.instructor_name,
+        "29 November 2026",
+    ):
         assert printed in text, printed
     assert DOCUMENT.verification_code in text and DOCUMENT.certificate_id in text
     fonts = page["/Resources"]["/Font"]
@@ -84,7 +91,8 @@ def test_the_api_and_the_other_tasks_never_import_the_pdf_library() -> None:
 import sys
 import api.app, tasks.certificate, tasks.certificate_revocation, tasks.purchase, tasks.starter
 api.app.get_app()
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("reportlab", "PIL") or m == "lms.certificate_pdf")
+pdf = ("reportlab", "PIL")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in pdf or m == "lms.certificate_pdf")
 print(loaded)
 assert not loaded, loaded
 """

@@ -145,6 +145,9 @@ def test_completing_every_lesson_issues_a_certificate_whose_pdf_downloads_and_wh
     enrollments = student.client.get("/enrollments").json()["items"]
     (mine,) = [e for e in enrollments if e["courseId"] == course.course_id]
     assert mine["progressPercentage"] == 100 and mine["isCompleted"] and mine["completedAt"]
+    assert mine["status"] == "ACTIVE" and mine["lastAccessed"] > mine["enrolledAt"], (
+        "posts touch lastAccessed"
+    )
     record = Table().get(keys.enrollment(student.user_id, course.course_id), consistent=True)
     assert record is not None and record["certificateExecutionName"] == name
     assert record["certificateExecutionArn"] == described["executionArn"]
@@ -281,6 +284,8 @@ def test_a_refund_revokes_the_certificate(
     assert described["status"] == "SUCCEEDED" and outcome(described) == "Revoked"
     detail = student.client.get(f"/certificates/{listing['certificateId']}").json()
     assert detail["status"] == "REVOKED" and "refunded" in detail["revokedReason"]
+    stored = Table().get(keys.certificate(listing["certificateId"]), consistent=True)
+    assert stored is not None and stored["revokedByExecutionArn"] == described["executionArn"]
     assert student.client.post(f"/lessons/{lessons[0].lesson_id}/progress", json={}).status_code == 403
 
 
@@ -316,7 +321,39 @@ def test_a_fault_after_rendering_fails_the_run_and_says_so_on_the_enrollment(
     ] == []
 
 
-@pytest.mark.parametrize("code", ["A" * 32, "nope"])
-def test_an_unknown_code_is_a_404(anonymous: ApiClient, code: str) -> None:
-    response = anonymous.get(f"/certificates/verify/{code}")
-    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+def test_an_unknown_code_is_a_404_that_does_the_same_work_as_a_hit(
+    new_user, demo, anonymous: ApiClient, dynamodb_calls
+) -> None:
+    course, lessons = published_course(demo, lessons=1)
+    student = new_user()
+    enroll(student, course)
+    complete(student.client, lessons[0])
+    listing = issued(student, course)
+    code = student.client.get(f"/certificates/{listing['certificateId']}").json()["verificationCode"]
+
+    work = {}
+    for case, probe in (("hit", code), ("miss", "A" * len(code)), ("junk", "nope")):
+        dynamodb_calls.reset()
+        response = anonymous.get(f"/certificates/verify/{probe}")
+        assert response.status_code == (200 if case == "hit" else 404), response.text
+        work[case] = list(dynamodb_calls.operations)
+    assert work["hit"] == work["miss"] == work["junk"] == ["UpdateItem", "GetItem"]  # throttle, lookup
+    assert anonymous.get(f"/certificates/verify/{code}x").json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_the_public_verify_route_is_throttled_per_source(anonymous: ApiClient) -> None:
+    from lms.settings import reset_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        # A window length no other test uses, so this test's counter starts at zero.
+        patch.setenv("LMS_VERIFY_WINDOW_SECONDS", "7919")
+        patch.setenv("LMS_VERIFY_MAX_PER_SOURCE", "3")
+        reset_settings()
+        try:
+            answers = [anonymous.get(f"/certificates/verify/{'B' * 32}") for _ in range(4)]
+        finally:
+            patch.delenv("LMS_VERIFY_WINDOW_SECONDS")
+            patch.delenv("LMS_VERIFY_MAX_PER_SOURCE")
+            reset_settings()
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
