@@ -395,7 +395,7 @@ class ProgressRecorded(View):
     is_completed: bool = Field(description="the course is completed")
     completed_at: datetime | None = None
     certificate_execution_name: str | None = Field(
-        default=None, description="the certificate issuance started (or found) by this post"
+        default=None, description="the course's certificate issuance run, once the course is completed"
     )
 
 

@@ -51,7 +51,8 @@ def progress_percentage(completed: set[str], lesson_ids: set[str]) -> int:
 class ProgressUpdate:
     lesson: LessonProgress
     enrollment: Enrollment
-    execution_recorded: bool  # the certificate workflow already wrote its execution on the enrollment
+    # The certificate run the workflow wrote on the enrollment (None until one has started).
+    certificate_execution_name: str | None
 
 
 def course_lesson_ids(table: Table, course_id: str) -> set[str]:
@@ -101,7 +102,7 @@ def record_progress(
     return ProgressUpdate(
         lesson=LessonProgress.from_item(lesson_item),
         enrollment=Enrollment.from_item(enrollment_item),
-        execution_recorded=bool(enrollment_item.get("certificateExecutionName")),
+        certificate_execution_name=enrollment_item.get("certificateExecutionName"),
     )
 
 

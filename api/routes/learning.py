@@ -64,8 +64,8 @@ def record_progress(lessonId: PathId, body: ProgressRequest) -> ProgressRecorded
         time_spent=body.time_spent,
     )
     enrollment = update.enrollment
-    execution_name = None
-    if enrollment.is_completed and not update.execution_recorded:
+    execution_name = update.certificate_execution_name
+    if enrollment.is_completed and not execution_name:
         # Started on every post that finds the course completed and no run on the enrollment yet:
         # the name certificate-<userId>-<courseId> makes repeats find the first run.
         from workflows import certificate as workflow  # starts executions: only this route needs it
