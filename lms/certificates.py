@@ -113,11 +113,10 @@ def verify_completion(
 def _eligibility(
     found: dict[keys.Key, Item], enrollment: Item | None, listing: keys.Key
 ) -> Eligibility | None:
-    if not Enrollment.is_active_item(enrollment):
+    if enrollment is None or not Enrollment.is_active_item(enrollment):
         return _refusal(Outcome.ENROLLMENT_NOT_ACTIVE)
     if listing in found:
         return _refusal(Outcome.ALREADY_ISSUED)
-    assert enrollment is not None
     if not enrollment.get("isCompleted"):
         return _refusal(Outcome.NOT_COMPLETED)
     return None

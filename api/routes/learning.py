@@ -95,9 +95,8 @@ def course_progress(courseId: PathId) -> CourseProgress:  # noqa: N803
     caller = security.authenticated(router, table, lambda user_id: [keys.enrollment(user_id, courseId)])
     user_id = caller.principal.user_id
     item = caller.extras.get(keys.enrollment(user_id, courseId))
-    if not Enrollment.is_active_item(item):
+    if item is None or not Enrollment.is_active_item(item):
         raise learning.NotEnrolledError("Only students enrolled in this course see its progress.")
-    assert item is not None
     enrollment = Enrollment.from_item(item)
     _, lessons = catalog.read_course(table, courseId)
     done = learning.lesson_progress(table, user_id, courseId)

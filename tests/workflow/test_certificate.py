@@ -398,3 +398,38 @@ def test_a_revocation_event_lost_after_the_refund_is_published_by_the_admins_ret
     )
     again = admin.post(f"/transactions/{transaction_id}/refund", json={})
     assert again.status_code == 409, "once the event is out, a refund is a refund: no second one"
+
+
+def test_a_refund_between_verification_and_recording_wins(
+    new_user, demo, admin: ApiClient, anonymous: ApiClient, local_stripe
+) -> None:
+    """The steps' own rules against the local table: RecordCertificate after a refund issues nothing."""
+    from lms import certificates
+
+    course, _ = published_course(demo, lessons=1, price_cents=2500)
+    student = new_user()
+    transaction_id = enroll(student, course)
+    table = Table()
+    # Completed without a progress post, so no run starts: this test plays the steps itself.
+    table.update(
+        keys.enrollment(student.user_id, course.course_id),
+        expression="SET isCompleted = :t",
+        values={":t": True},
+    )
+    verified = certificates.verify_completion(
+        table,
+        user_id=student.user_id,
+        course_id=course.course_id,
+        execution_name="by-hand",
+        execution_arn="arn:by-hand",
+    )
+    assert verified.eligible and verified.certificate is not None
+
+    assert admin.post(f"/transactions/{transaction_id}/refund", json={}).status_code == 200
+    outcome_ = certificates.record_certificate(table, verified.certificate, pdf_bytes=1000)
+
+    assert outcome_ == certificates.Outcome.ENROLLMENT_NOT_ACTIVE
+    assert table.get(keys.user_certificate(student.user_id, course.course_id), consistent=True) is None
+    assert table.get(keys.certificate(verified.certificate.certificate_id), consistent=True) is None
+    code = verified.certificate.verification_code
+    assert anonymous.get(f"/certificates/verify/{code}").status_code == 404
