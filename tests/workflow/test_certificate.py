@@ -433,3 +433,34 @@ def test_a_refund_between_verification_and_recording_wins(
     assert table.get(keys.certificate(verified.certificate.certificate_id), consistent=True) is None
     code = verified.certificate.verification_code
     assert anonymous.get(f"/certificates/verify/{code}").status_code == 404
+
+
+def test_progress_posts_in_parallel_environments_lose_no_update(new_user, demo) -> None:
+    """The local API serves one request at a time (one Lambda environment); in AWS many environments
+    post at once, which these threads play against the same table."""
+    from lms import learning
+
+    course, lessons = published_course(demo, lessons=6)
+    student = new_user()
+    enroll(student, course)
+    posts = [lesson for lesson in lessons for _ in range(2)]
+
+    def post(lesson: Lesson) -> int:
+        update = learning.record_progress(
+            Table(), user_id=student.user_id, lesson=lesson, is_completed=True, time_spent=7
+        )
+        return update.enrollment.progress_percentage
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(post, posts))
+    enrollment = Table().get(keys.enrollment(student.user_id, course.course_id), consistent=True)
+    assert enrollment is not None
+    assert set(enrollment["completedLessons"]) == {lesson.lesson_id for lesson in lessons}
+    assert enrollment["progressPercentage"] == 100 and enrollment["isCompleted"] is True
+    times = [
+        Table().get(
+            keys.lesson_progress(student.user_id, course.course_id, lesson.lesson_id), consistent=True
+        )
+        for lesson in lessons
+    ]
+    assert [t and t["timeSpentSeconds"] for t in times] == [14] * 6
