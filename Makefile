@@ -10,7 +10,7 @@ STRIPE_VENV := .venv-localstripe
 STRIPE_STAMP := $(STRIPE_VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: dev test test-fast setup lock lint seed clean synth bench
+.PHONY: dev test test-fast setup lock lint seed clean synth bench bench-certificates
 
 dev: setup
 	$(BIN)/lms dev
@@ -61,3 +61,8 @@ synth: setup
 # The purchase benchmark (figures, not assertions; see README "Performance").
 bench: setup
 	$(BIN)/python -m benchmarks.purchase $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.certificates $(CERT_BENCH_ARGS)
+
+# The certificate benchmark alone (PDF render time and size, state transitions per issuance).
+bench-certificates: setup
+	$(BIN)/python -m benchmarks.certificates $(CERT_BENCH_ARGS)

@@ -12,17 +12,21 @@ from infra.bundling import Packages
 from infra.constants import API_PACKAGE
 from infra.data import Data
 from infra.workflow import Platform, WorkflowConstruct
+from lms.keys import CERTIFICATE_PDF_PREFIX
 from workflows import catalog
-from workflows.definition import Access, ApiTrigger, Needs, Workflow
+from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workflow
 
 
 def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
     """The API reads and writes the table, reads the Stripe keys, starts the API-triggered
-    workflows and resumes waiting executions (the Stripe webhook)."""
+    workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
+    refunds) and signs download URLs of certificates."""
     return Needs(
         table=Access.READ_WRITE,
+        bucket=BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
         stripe_secret=True,
         task_callbacks=True,
+        event_bus_put=True,
         start_workflows=tuple(w.name for w in workflows if isinstance(w.trigger, ApiTrigger)),
     )
 

@@ -44,6 +44,10 @@ class BlobStore(Protocol):
         """The object's size, type and version tag, or None if there is no such object."""
         ...
 
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store an object the product made itself (e.g. a certificate), encrypted at rest."""
+        ...
+
 
 class S3BlobStore:
     def __init__(self, bucket: str, client: Any = None) -> None:
@@ -68,6 +72,11 @@ class S3BlobStore:
             self.client.generate_presigned_url(
                 "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
             )
+        )
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self._bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
         )
 
     def metadata(self, key: str) -> BlobMetadata | None:
@@ -113,6 +122,9 @@ class InMemoryBlobStore:
         expected = self.expected_types.get(key)
         if expected is None or expected != content_type:
             raise PermissionError(f"no presigned PUT of {key} for {content_type}")
+        self.blobs[key] = _Blob(data, content_type, utcnow())
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
         self.blobs[key] = _Blob(data, content_type, utcnow())
 
     def metadata(self, key: str) -> BlobMetadata | None:

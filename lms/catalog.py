@@ -301,7 +301,7 @@ class CourseOutline:
     full_content: bool
 
 
-def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
+def read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
     """A course and its lessons (ordered) in one Query of the course's partition."""
     items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
     course = read_course_with_counters({keys.Key(i[keys.PK], i[keys.SK]): i for i in items}, course_id)
@@ -313,7 +313,7 @@ def course_outline(
     table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
 ) -> CourseOutline:
     """The course's lessons in order; full content for enrolled students, the owner and admins."""
-    course, lessons = _read_course(table, course_id)
+    course, lessons = read_course(table, course_id)
     course = visible_course(principal, course, course_id)
     enrolled = Enrollment.is_active_item(enrollment)
     return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
@@ -322,7 +322,7 @@ def course_outline(
 def _manageable_course_with_lessons(
     table: Table, principal: Principal, course_id: str
 ) -> tuple[Course, list[Lesson]]:
-    course, lessons = _read_course(table, course_id)
+    course, lessons = read_course(table, course_id)
     if course is None:
         raise NotFoundError(f"No course with id {course_id}.")
     _require_manager(principal, course)
@@ -361,7 +361,7 @@ def _write_lesson(table: Table, lesson: Lesson, write: dict[str, Any], seconds_d
         raise
 
 
-def _find_lesson(table: Table, lesson_id: str) -> Lesson:
+def find_lesson(table: Table, lesson_id: str) -> Lesson:
     page = table.query(partition=(keys.GSI1PK, keys.lesson_index(lesson_id)), index=keys.GSI1, limit=1)
     if not page.items:
         raise NotFoundError(f"No lesson with id {lesson_id}.")
@@ -369,7 +369,7 @@ def _find_lesson(table: Table, lesson_id: str) -> Lesson:
 
 
 def update_lesson(table: Table, principal: Principal, lesson_id: str, changes: dict[str, Any]) -> Lesson:
-    lesson = _find_lesson(table, lesson_id)
+    lesson = find_lesson(table, lesson_id)
     _require_manager(principal, get_course(table, lesson.course_id))
     updated = lesson.changed(changes)
     unchanged = {
@@ -382,7 +382,7 @@ def update_lesson(table: Table, principal: Principal, lesson_id: str, changes: d
 
 
 def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
-    lesson = _find_lesson(table, lesson_id)
+    lesson = find_lesson(table, lesson_id)
     _require_manager(principal, get_course(table, lesson.course_id))
     delete = {
         "Delete": {

@@ -199,6 +199,8 @@ class Transaction(Entity):
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     completed_at: UtcDatetime | None = None
+    # Set with the refund that revoked the enrollment, cleared once EnrollmentRevoked is on the bus.
+    revocation_event_pending: bool = False
 
 
 class EnrollmentStatus(StrEnum):
@@ -241,3 +243,29 @@ class LessonProgress(Entity):
     is_completed: bool = False
     time_spent_seconds: int = Field(default=0, ge=0)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+# --- certificates (issue 10) -----------------------------------------------------------------------
+
+
+class CertificateStatus(StrEnum):
+    VALID = "VALID"
+    REVOKED = "REVOKED"
+
+
+class Certificate(Entity):
+    certificate_id: str
+    user_id: str
+    course_id: str
+    holder_name: str
+    course_title: str
+    instructor_name: str
+    issued_at: UtcDatetime
+    verification_code: str = Field(repr=False)
+    status: CertificateStatus = CertificateStatus.VALID
+    pdf_key: str
+    pdf_bytes: int = Field(default=0, ge=0)
+    execution_name: str
+    execution_arn: str
+    revoked_at: UtcDatetime | None = None
+    revoked_reason: str | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic_core import to_jsonable_python
 
-from lms import keys, passwords, tokens
+from lms import keys, passwords, throttle, tokens
 from lms.clock import utcnow
 from lms.entities import Role, User
 from lms.errors import (
@@ -20,7 +19,6 @@ from lms.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    RateLimitedError,
 )
 from lms.settings import get_settings
 from lms.table import Item, Table, is_conditional_failure, query_merged, serialize
@@ -211,13 +209,6 @@ def _now_to_the_millisecond() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def _window() -> tuple[int, int]:
-    window = get_settings().login_window_seconds
-    now = utcnow().timestamp()
-    start = int(now // window * window)
-    return start, max(1, math.ceil(start + window - now))
-
-
 def _throttle_keys(email: str, source: str, start: int) -> list[tuple[keys.Key, int]]:
     settings = get_settings()
     return [
@@ -229,54 +220,24 @@ def _throttle_keys(email: str, source: str, start: int) -> list[tuple[keys.Key, 
     ]
 
 
-def _count(table: Table, key: keys.Key, delta: int, *, limit: int | None, expires: int) -> None:
-    table.update(
-        key,
-        expression="ADD failures :delta SET #ttl = :ttl",
-        names={"#ttl": keys.TTL_ATTRIBUTE},
-        values={":delta": delta, ":ttl": expires, **({":limit": limit} if limit is not None else {})},
-        condition="attribute_not_exists(failures) OR failures < :limit" if limit is not None else None,
-    )
-
-
-def _take_attempt(table: Table, counters: list[tuple[keys.Key, int]], start: int, retry_after: int) -> int:
-    """Count the attempt as a failure up front, atomically and only while under every limit.
-
-    Checking first and counting after the (slow) password check let parallel guesses all pass the
-    check; a conditional ADD lets at most ``limit`` attempts per window through. A successful login
-    gives its attempt back (:func:`_give_back`). Returns the counters' expiry.
-    """
-    expires = start + 2 * get_settings().login_window_seconds
-    taken: list[keys.Key] = []
-    for key, limit in counters:
-        try:
-            _count(table, key, 1, limit=limit, expires=expires)
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
-            _give_back(table, taken, expires)
-            raise RateLimitedError(
-                "Too many failed logins; try again later.", retry_after_seconds=retry_after
-            ) from error
-        taken.append(key)
-    return expires
-
-
-def _give_back(table: Table, counted: Sequence[keys.Key], expires: int) -> None:
-    for key in counted:
-        _count(table, key, -1, limit=None, expires=expires)
-
-
 def login(table: Table, *, email: str, password: str, source: str) -> LoginResult:
-    start, retry_after = _window()
+    start, retry_after = throttle.window(get_settings().login_window_seconds)
     counters = _throttle_keys(email, source, start)
-    expires = _take_attempt(table, counters, start, retry_after)
+    # Counted as a failure up front (given back on success), so parallel guesses cannot pass the limit.
+    expires = start + 2 * get_settings().login_window_seconds
+    throttle.take_attempt(
+        table,
+        counters,
+        expires=expires,
+        retry_after=retry_after,
+        message="Too many failed logins; try again later.",
+    )
     user = find_user_by_email(table, email)
     # Verify even for an unknown email, so both failures cost the same time.
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok:
         raise AuthenticationError(INVALID_CREDENTIALS)
-    _give_back(table, [key for key, _ in counters], expires)
+    throttle.give_back(table, [key for key, _ in counters], expires)
     if not user.is_active:
         raise ForbiddenError("This account is deactivated; contact an administrator.")
     if passwords.needs_rehash(user.password_hash):

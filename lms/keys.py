@@ -238,3 +238,51 @@ def revoked_token(jti: str) -> Key:
 
 def login_failures(scope: str, subject: str, window_start: int) -> Key:
     return Key(f"THROTTLE#{scope}#{subject}", f"WINDOW#{window_start}")
+
+
+# --- certificates (issue 10: progress and certificate issuance) ----------------------------------
+#
+# a user's certificates       Query     PK=USER#<id>             SK begins_with CERTIFICATE#
+#                                       (one item per course: the listing, and the "issued once" guard)
+# certificate by id           GetItem   PK=CERTIFICATE#<id>      SK=CERTIFICATE
+# certificate by code         GetItem   PK=CERTIFICATE_CODE#<code> SK=CODE (the public verify route:
+#                                       holder name, course, date and status on the item, so one read)
+# verification attempts       conditional ADD PK=THROTTLE#verify#<source> SK=WINDOW#<start> (TTL)
+# a course's lesson ids       Query     PK=COURSE#<id>           SK begins_with LESSON#
+#
+# Write rates: a certificate is written once and revoked at most once; the three items live in their
+# own partitions (the user's, the certificate's, the code's), so no partition is hot. Progress posts
+# write the student's own partition (USER#<id>): one student, a handful of writes per minute.
+
+CERTIFICATE_PREFIX = "CERTIFICATE#"
+
+
+def certificate(certificate_id: str) -> Key:
+    return Key(f"{CERTIFICATE_PREFIX}{certificate_id}", "CERTIFICATE")
+
+
+def user_certificate(user_id: str, course_id: str) -> Key:
+    """The user's listing entry for a course: at most one certificate per (student, course)."""
+    return Key(f"{USER_PREFIX}{user_id}", f"{CERTIFICATE_PREFIX}{course_id}")
+
+
+def certificate_code(code: str) -> Key:
+    return Key(f"CERTIFICATE_CODE#{code}", "CODE")
+
+
+def verification_attempts(source: str, window_start: int) -> Key:
+    """Counted like failed logins (same item shape), in their own scope."""
+    return login_failures("verify", source, window_start)
+
+
+def certificate_pdf(certificate_id: str) -> str:
+    """The media bucket object of a certificate's PDF (only the rendering function writes there)."""
+    return f"{CERTIFICATE_PDF_PREFIX}{certificate_id}.pdf"
+
+
+CERTIFICATE_PDF_PREFIX = "certificates/"
+
+
+def course_progress_prefix(course_id: str) -> str:
+    """SK prefix of a student's lesson progress items of one course (under PK=USER#<id>)."""
+    return f"{PROGRESS_PREFIX}{course_id}#"

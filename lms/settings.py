@@ -37,6 +37,11 @@ class Settings(BaseModel):
     login_window_seconds: int = 15 * 60
     login_max_failures_per_account: int = 5
     login_max_failures_per_source: int = 20
+    # Certificates: public verifications allowed per source address per window (then 429), and the
+    # base URL printed in a certificate's QR code (unset: the URL the API was called on).
+    verify_window_seconds: int = Field(default=60, ge=1)
+    verify_max_per_source: int = Field(default=30, ge=1)
+    public_url: str | None = None
 
 
 def _env_list(value: str) -> list[str]:

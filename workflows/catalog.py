@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflows.certificate import CERTIFICATE, CERTIFICATE_REVOCATION
 from workflows.definition import (
     STATE_MACHINES_DIR,
     Access,
@@ -53,7 +54,11 @@ __all__ = [
 ]
 
 # Workflows are added here as they are built (see the README's status table).
-WORKFLOWS: tuple[Workflow, ...] = (PURCHASE,)
+WORKFLOWS: tuple[Workflow, ...] = (
+    PURCHASE,
+    CERTIFICATE,
+    CERTIFICATE_REVOCATION,
+)
 
 # The names every ASL file may use besides its own function ARNs.
 SHARED_PLACEHOLDERS = ("TableName", "BucketName", "EventBusName")

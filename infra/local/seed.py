@@ -8,12 +8,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from lms import keys, passwords
 from lms.catalog import category_item, course_item, lesson_item
 from lms.clock import utcnow
-from lms.entities import Category, Course, CourseStatus, Difficulty, Lesson, LessonType, Role, User
+from lms.entities import (
+    Category,
+    Course,
+    CourseStatus,
+    Difficulty,
+    Enrollment,
+    Lesson,
+    LessonType,
+    Role,
+    User,
+)
 from lms.identity import user_item
-from lms.table import Table
+from lms.purchases.records import counters_operation
+from lms.table import Table, is_conditional_failure, serialize
 
 _NAMESPACE = uuid.UUID("6f1c2a52-6b39-4d53-9a55-2d1b7b8c0f11")
 
@@ -158,4 +171,26 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
                 duration=seconds,
             )
             table.put(lesson_item(lesson))
+    _enroll_demo_student(table, users[Role.STUDENT.value], courses[DEMO_ENROLLMENT])
     return DemoData(users=users, categories=categories, courses=courses)
+
+
+# The demo student is enrolled in this course (without a purchase), so on `make dev` they can
+# complete its lessons over HTTP and get a certificate (README, "Certificates").
+DEMO_ENROLLMENT = "UX Research Basics"
+
+
+def _enroll_demo_student(table: Table, student: User, course: Course) -> None:
+    """Once: a re-seed keeps the progress (and certificate) the demo student has made since."""
+    enrollment = Enrollment.new(user_id=student.user_id, course_id=course.course_id, transaction_id=None)
+    item = {**keys.enrollment(student.user_id, course.course_id).as_item(), **enrollment.attributes()}
+    try:
+        table.transact_write(
+            [
+                {"Put": {"Item": serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}},
+                counters_operation(course.course_id, enrollments=1, revenue_cents=0),
+            ]
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lms import keys
+from lms import events, keys
 from lms.entities import Enrollment, EnrollmentStatus, Transaction, TransactionStatus
 from lms.errors import BusinessRuleError, ConflictError
 from lms.payments import PaymentGateway
@@ -88,6 +88,8 @@ def refund_late_payment(table: Table, gateway: PaymentGateway, transaction: Tran
 def admin_refund(table: Table, gateway: PaymentGateway, transaction_id: str, *, reason: str) -> Transaction:
     """Refund a COMPLETED purchase in Stripe and revoke the enrollment, atomically on our side."""
     transaction = require_transaction(table, transaction_id)
+    if transaction.status == TransactionStatus.REFUNDED and transaction.revocation_event_pending:
+        return publish_enrollment_revoked(table, transaction)  # a retry after the event was lost
     if transaction.status == TransactionStatus.REFUNDED:
         raise TransactionNotRefundableError("This transaction is already refunded.")
     if transaction.status != TransactionStatus.COMPLETED:
@@ -95,7 +97,7 @@ def admin_refund(table: Table, gateway: PaymentGateway, transaction_id: str, *, 
             f"Only COMPLETED transactions can be refunded; this one is {transaction.status}."
         )
     amount = transaction.amount.amount if transaction.amount else 0
-    extra: dict[str, Any] = {"reason": reason}
+    extra: dict[str, Any] = {"reason": reason, "revocationEventPending": True}
     if transaction.payment_intent_id and amount > 0:
         extra["refundId"] = gateway.refund(
             transaction.payment_intent_id, idempotency_key=_refund_key(transaction_id)
@@ -129,4 +131,24 @@ def admin_refund(table: Table, gateway: PaymentGateway, transaction_id: str, *, 
                 "The transaction changed while it was being refunded."
             ) from error
         raise
-    return require_transaction(table, transaction_id)
+    return publish_enrollment_revoked(table, require_transaction(table, transaction_id))
+
+
+def publish_enrollment_revoked(table: Table, transaction: Transaction) -> Transaction:
+    """Tell the bus the enrollment is revoked (consumers, e.g. certificate revocation, act on it).
+
+    The refund commits first with ``revocationEventPending``; the flag goes once the event is on the
+    bus. If publishing fails the error reaches the admin, whose retry of the refund publishes it.
+    """
+    events.publish(
+        "lms.purchases",
+        "EnrollmentRevoked",
+        {
+            "transactionId": transaction.transaction_id,
+            "userId": transaction.user_id,
+            "courseId": transaction.course_id,
+            "reason": transaction.reason or "refunded",
+        },
+    )
+    table.update(keys.transaction(transaction.transaction_id), expression="REMOVE revocationEventPending")
+    return require_transaction(table, transaction.transaction_id)

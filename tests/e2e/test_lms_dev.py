@@ -141,6 +141,44 @@ def test_health_and_demo_login_work(running: dict[str, str]) -> None:
     assert len(courses) >= 4
 
 
+def test_the_demo_student_completes_a_seeded_course_and_gets_a_verifiable_certificate(
+    running: dict[str, str],
+) -> None:
+    """The issue's "Done when", over HTTP against `lms dev` (README, "Learning progress and certificates")."""
+    api = running["api"]
+    for password in ("demo-password-123", "another-password-456"):  # the re-seed test may have run
+        login = requests.post(
+            api + "/auth/login", json={"email": "student@example.com", "password": password}, timeout=10
+        )
+        if login.status_code == 200:
+            break
+    assert login.status_code == 200, login.text
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {login.json()['accessToken']}"
+    (enrollment,) = session.get(api + "/enrollments", timeout=10).json()["items"]
+    course = enrollment["courseId"]
+    lessons = session.get(f"{api}/lessons/{course}", timeout=10).json()["items"]
+    for lesson in lessons:
+        posted = session.post(
+            f"{api}/lessons/{lesson['lessonId']}/progress",
+            json={"isCompleted": True, "timeSpent": 60},
+            timeout=30,
+        )
+        assert posted.status_code == 200, posted.text
+    assert posted.json()["progressPercentage"] == 100
+
+    deadline = time.monotonic() + 30
+    while not (certificates := session.get(api + "/certificates", timeout=10).json()["items"]):
+        assert time.monotonic() < deadline, "no certificate"
+        time.sleep(0.2)
+    detail = session.get(f"{api}/certificates/{certificates[0]['certificateId']}", timeout=10).json()
+    pdf = requests.get(detail["downloadUrl"], timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    verified = requests.get(f"{api}/certificates/verify/{detail['verificationCode']}", timeout=10).json()
+    assert verified["valid"] is True and verified["holderName"] == "Sam Student"
+    assert verified["courseTitle"] == "UX Research Basics"
+
+
 def test_lms_seed_reseeds_with_a_new_password(running: dict[str, str]) -> None:
     env = {**running, "LMS_DEMO_PASSWORD": "another-password-456"}
     env = {k: v for k, v in env.items() if k not in ("output", "api")}

@@ -16,8 +16,7 @@ def _functions(template: Any) -> dict[str, dict[str, Any]]:
 def test_state_machine_is_the_asl_file_with_logging_all_and_tracing(synthesized) -> None:
     template, template_file = synthesized
     machines = template.find_resources("AWS::StepFunctions::StateMachine")
-    assert len(machines) == 1
-    (machine,) = machines.values()
+    (machine,) = [m for logical_id, m in machines.items() if logical_id.startswith("PurchaseStateMachine")]
     properties = machine["Properties"]
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
     assert properties["TracingConfiguration"] == {"Enabled": True}
@@ -58,7 +57,8 @@ def test_state_machine_may_invoke_exactly_its_functions(synthesized) -> None:
     policies = template.find_resources("AWS::IAM::Policy")
     invoke_resources = [
         statement["Resource"]
-        for policy in policies.values()
+        for logical_id, policy in policies.items()
+        if logical_id.startswith("PurchaseStateMachine")
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if statement.get("Action") == "lambda:InvokeFunction"
     ]
@@ -70,7 +70,7 @@ def test_state_machine_may_invoke_exactly_its_functions(synthesized) -> None:
 def test_failed_timed_out_and_unreconciled_executions_raise_alarms(synthesized) -> None:
     template, _ = synthesized
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    metrics = sorted(a["Properties"]["MetricName"] for a in alarms.values())
+    metrics = sorted(a["Properties"]["MetricName"] for i, a in alarms.items() if i.startswith("Purchase"))
     assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut", "purchase-NeedsReconciliation"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import ApiClient
+from workflows.catalog import WORKFLOWS
 
 
 def test_openapi_document_lists_every_route(anonymous: ApiClient) -> None:
@@ -48,7 +49,8 @@ def test_swagger_ui_is_served_at_docs(anonymous: ApiClient) -> None:
 def test_health_reports_workflow_versions(anonymous: ApiClient) -> None:
     body = anonymous.get("/health").json()
     assert body["status"] == "ok"
-    assert set(body["workflows"]) == {"purchase"} and len(body["workflows"]["purchase"]) == 12
+    assert set(body["workflows"]) == {w.name for w in WORKFLOWS}
+    assert all(len(version) == 12 for version in body["workflows"].values())
 
 
 def test_cors_allows_the_configured_origin_only(anonymous: ApiClient) -> None:

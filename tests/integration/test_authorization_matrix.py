@@ -19,6 +19,7 @@ PUBLIC = {
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/webhooks/stripe"),  # authenticated by Stripe's signature instead
+    ("GET", "/certificates/verify/{code}"),  # throttled per source address instead
 }
 ADMIN_ONLY = {
     ("GET", "/admin/users"),
@@ -41,6 +42,11 @@ AUTHENTICATED = {
     ("DELETE", "/lessons/{lessonId}"),
     ("GET", "/transactions/{userId}"),
     ("GET", "/transactions/{userId}/{transactionId}"),
+    ("GET", "/enrollments"),
+    ("POST", "/lessons/{lessonId}/progress"),  # enrolled students: checked on the enrollment
+    ("GET", "/courses/{courseId}/progress"),
+    ("GET", "/certificates"),
+    ("GET", "/certificates/{certificateId}"),  # owner or admin
 }
 RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
 

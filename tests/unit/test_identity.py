@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lms import identity, keys, tokens
+from lms import identity, keys, throttle, tokens
 from lms.clock import FakeClock, use_clock
 from lms.entities import User
 from lms.errors import AuthenticationError, RateLimitedError
@@ -74,14 +74,16 @@ def test_retry_after_is_the_rest_of_the_window() -> None:
     limit = get_settings().login_max_failures_per_account
     table: Any = CountingTable()
     window_start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    message = "Too many failed logins; try again later."
     with use_clock(FakeClock(window_start + timedelta(seconds=10))):
         for _ in range(limit):
-            identity._take_attempt(table, identity._throttle_keys("a@b.org", "src", 0), 0, 1)
-        start, retry_after = identity._window()
+            counters = identity._throttle_keys("a@b.org", "src", 0)
+            throttle.take_attempt(table, counters, expires=0, retry_after=1, message=message)
+        start, retry_after = throttle.window(window)
         assert start == int(window_start.timestamp()) and retry_after == window - 10
         counters = identity._throttle_keys("a@b.org", "src", 0)
         with pytest.raises(RateLimitedError) as refused:
-            identity._take_attempt(table, counters, 0, retry_after)
+            throttle.take_attempt(table, counters, expires=0, retry_after=retry_after, message=message)
     assert refused.value.retry_after_seconds == window - 10
     # The refused attempt was not counted against the source address.
     assert table.failures[counters[1][0]] == limit

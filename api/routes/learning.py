@@ -1,0 +1,196 @@
+"""Learning (API.md, "Learning"): enrollments, progress, certificates and their public verification."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from api import security
+from api.models import (
+    CertificatePage,
+    CertificateSummary,
+    CertificateVerification,
+    CertificateView,
+    CourseProgress,
+    EnrollmentPage,
+    EnrollmentView,
+    LessonProgressView,
+    ProgressRecorded,
+    ProgressRequest,
+)
+from api.params import Cursor, Limit, PathId
+from api.responses import page_limit
+from lms import catalog, certificates, keys, learning
+from lms.blobs import DEFAULT_EXPIRY_SECONDS, S3BlobStore
+from lms.entities import CertificateStatus, Enrollment, Role
+from lms.errors import NotFoundError
+from lms.settings import get_settings
+from lms.table import Table
+
+router = APIGatewayRouter()
+
+# A certificate's download link is short-lived: long enough to start a download, no longer.
+DOWNLOAD_URL_SECONDS = min(5 * 60, DEFAULT_EXPIRY_SECONDS)
+VERIFY_PATH = "/certificates/verify/"
+
+
+@router.get("/enrollments", tags=["learning"], summary="The caller's enrollments with their progress")
+@security.signed_in
+def list_enrollments(limit: Limit = 50, cursor: Cursor = None) -> EnrollmentPage:
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    items, next_cursor = learning.list_enrollments(
+        table, principal.user_id, limit=page_limit(limit), cursor=cursor
+    )
+    return EnrollmentPage(
+        items=[EnrollmentView.model_validate(e.model_dump()) for e in items], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/lessons/<lessonId>/progress",
+    tags=["learning"],
+    summary="Record progress on a lesson (enrolled students); reaching 100 % starts certificate issuance",
+)
+@security.signed_in
+def record_progress(lessonId: PathId, body: ProgressRequest) -> ProgressRecorded:  # noqa: N803
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    lesson = catalog.find_lesson(table, lessonId)
+    update = learning.record_progress(
+        table,
+        user_id=principal.user_id,
+        lesson=lesson,
+        is_completed=body.is_completed,
+        time_spent=body.time_spent,
+    )
+    enrollment = update.enrollment
+    execution_name = update.certificate_execution_name
+    if enrollment.is_completed and not execution_name:
+        # Started on every post that finds the course completed and no run on the enrollment yet:
+        # the name certificate-<userId>-<courseId> makes repeats find the first run.
+        from workflows import certificate as workflow  # starts executions: only this route needs it
+
+        started = workflow.start_issuance(
+            user_id=principal.user_id, course_id=lesson.course_id, verify_url_base=_verify_url_base()
+        )
+        execution_name = started.name
+    return ProgressRecorded(
+        course_id=lesson.course_id,
+        lesson_id=lesson.lesson_id,
+        lesson_completed=update.lesson.is_completed,
+        time_spent=update.lesson.time_spent_seconds,
+        progress_percentage=enrollment.progress_percentage,
+        is_completed=enrollment.is_completed,
+        completed_at=enrollment.completed_at,
+        certificate_execution_name=execution_name,
+    )
+
+
+@router.get(
+    "/courses/<courseId>/progress", tags=["learning"], summary="The caller's progress, lesson by lesson"
+)
+@security.signed_in
+def course_progress(courseId: PathId) -> CourseProgress:  # noqa: N803
+    table = Table()
+    caller = security.authenticated(router, table, lambda user_id: [keys.enrollment(user_id, courseId)])
+    user_id = caller.principal.user_id
+    item = caller.extras.get(keys.enrollment(user_id, courseId))
+    if item is None or not Enrollment.is_active_item(item):
+        raise learning.NotEnrolledError("Only students enrolled in this course see its progress.")
+    enrollment = Enrollment.from_item(item)
+    _, lessons = catalog.read_course(table, courseId)
+    done = learning.lesson_progress(table, user_id, courseId)
+    return CourseProgress(
+        course_id=courseId,
+        progress_percentage=enrollment.progress_percentage,
+        is_completed=enrollment.is_completed,
+        completed_at=enrollment.completed_at,
+        enrolled_at=enrollment.enrolled_at,
+        last_accessed=enrollment.last_accessed,
+        lessons=[
+            LessonProgressView(
+                lesson_id=lesson.lesson_id,
+                title=lesson.title,
+                order_index=lesson.order_index,
+                is_completed=bool(done.get(lesson.lesson_id) and done[lesson.lesson_id].is_completed),
+                time_spent=done[lesson.lesson_id].time_spent_seconds if lesson.lesson_id in done else 0,
+            )
+            for lesson in lessons
+        ],
+    )
+
+
+@router.get("/certificates", tags=["learning"], summary="The caller's certificates")
+@security.signed_in
+def list_certificates(limit: Limit = 50, cursor: Cursor = None) -> CertificatePage:
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    items, next_cursor = certificates.list_user_certificates(
+        table, principal.user_id, limit=page_limit(limit), cursor=cursor
+    )
+    return CertificatePage(
+        items=[CertificateSummary.model_validate(item) for item in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/certificates/<certificateId>",
+    tags=["learning"],
+    summary="A certificate with its verification code and a short-lived download URL (owner, admin)",
+)
+@security.signed_in
+def get_certificate(certificateId: PathId) -> CertificateView:  # noqa: N803
+    table = Table()
+    caller = security.authenticated(router, table, [keys.certificate(certificateId)])
+    item = caller.extras.get(keys.certificate(certificateId))
+    principal = caller.principal
+    if item is not None and item.get("userId") != principal.user_id and principal.role != Role.ADMIN:
+        item = None  # someone else's certificate: answered like a missing one, so ids cannot be probed
+    certificate = certificates.get_certificate(item, certificateId)
+    url = S3BlobStore(get_settings().bucket_name).presigned_get(certificate.pdf_key, DOWNLOAD_URL_SECONDS)
+    return CertificateView.model_validate(
+        {**certificate.model_dump(), "download_url": url, "expires_in": DOWNLOAD_URL_SECONDS}
+    )
+
+
+@router.get(
+    "/certificates/verify/<code>",
+    tags=["learning"],
+    summary="Public verification of a certificate code: holder name, course, issue date, valid or revoked",
+)
+@security.public
+def verify_certificate(code: PathId) -> CertificateVerification:
+    table = Table()
+    certificates.count_verification(table, security.source_address(router))
+    found, answer = certificates.lookup_code(table, code)
+    # A miss builds and serialises the same answer as a hit, then throws it away: the same work.
+    view = CertificateVerification(
+        certificate_id=answer.certificate_id,
+        holder_name=answer.holder_name,
+        course_title=answer.course_title,
+        issued_at=answer.issued_at,
+        status=answer.status.value,
+        valid=answer.status == CertificateStatus.VALID,
+    )
+    view.model_dump_json(by_alias=True)
+    if not found:
+        raise NotFoundError("No certificate has this verification code.")
+    return view
+
+
+def _verify_url_base() -> str:
+    """Where the QR code points: the configured public URL, else the URL this API was called on.
+
+    Behind API Gateway the Host header is the API's own domain (a request for another host never
+    reaches this function), and the stage is part of the path.
+    """
+    configured = get_settings().public_url
+    if configured:
+        return configured.rstrip("/") + VERIFY_PATH
+    event = router.current_event
+    headers = event.headers
+    host = headers.get("Host") or headers.get("host") or "localhost"
+    scheme = headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "http"
+    stage = event.request_context.stage
+    prefix = f"/{stage}" if stage and stage not in ("local", "$default") else ""
+    return f"{scheme}://{host}{prefix}{VERIFY_PATH}"

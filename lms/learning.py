@@ -1,0 +1,151 @@
+"""Learning progress (API.md, "Learning"): lesson progress, the enrollment's percentage, completion.
+
+Which lessons count: the course's **current** lessons (publishing's versioned snapshots are not
+built). The enrollment keeps a **high-water mark**: its ``progressPercentage`` only ever rises, so a
+lesson deleted or added later never takes away a percentage the student earned, and a completion,
+once reached (``isCompleted`` and ``completedAt``), stays. A lesson added after completion does not
+reopen the course; one added before it does count (it lowers what the next post computes, but the
+stored percentage does not fall).
+
+No read-modify-write: every post is
+
+1. one conditional ``UpdateItem`` of the enrollment (active only, else 403): ``lastAccessed``, and the
+   lesson id ``ADD``-ed to the enrollment's set of completed lessons (a set union, so concurrent
+   posts cannot lose each other's lessons);
+2. one ``UpdateItem`` of the lesson's progress item (``ADD`` of the time spent);
+3. one Query of the course's lessons, and the percentage written with ``SET ... IF progressPercentage
+   < :new``: whichever post saw the most completed lessons stores the highest percentage, and a
+   slower post with an older view cannot overwrite it.
+
+A lesson, once completed, stays completed (``isCompleted: false`` only adds time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lms import catalog, keys
+from lms.clock import isoformat, utcnow
+from lms.entities import Enrollment, EnrollmentStatus, Lesson, LessonProgress
+from lms.errors import ForbiddenError
+from lms.table import Item, Table, is_conditional_failure
+
+COMPLETED_LESSONS = "completedLessons"
+
+
+class NotEnrolledError(ForbiddenError):
+    code = "NOT_ENROLLED"
+
+
+def progress_percentage(completed: set[str], lesson_ids: set[str]) -> int:
+    """Whole percent of the current lessons completed, rounded down: 100 only when all are done."""
+    if not lesson_ids:
+        return 0
+    return len(completed & lesson_ids) * 100 // len(lesson_ids)
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    lesson: LessonProgress
+    enrollment: Enrollment
+    # The certificate run the workflow wrote on the enrollment (None until one has started).
+    certificate_execution_name: str | None
+
+
+def course_lesson_ids(table: Table, course_id: str) -> set[str]:
+    return {lesson.lesson_id for lesson in catalog.read_course(table, course_id)[1]}
+
+
+def record_progress(
+    table: Table, *, user_id: str, lesson: Lesson, is_completed: bool, time_spent: int
+) -> ProgressUpdate:
+    """Record a progress post of an enrolled student (see the module docstring for the rules)."""
+    now = isoformat(utcnow())
+    enrollment_key = keys.enrollment(user_id, lesson.course_id)
+    values: dict[str, Any] = {":now": now, ":active": EnrollmentStatus.ACTIVE.value}
+    expression = "SET lastAccessed = :now"
+    if is_completed:
+        expression += f" ADD {COMPLETED_LESSONS} :lesson"
+        values[":lesson"] = {lesson.lesson_id}
+    try:
+        enrollment_item = table.update(
+            enrollment_key,
+            expression=expression,
+            names={"#status": "status"},
+            values=values,
+            condition="#status = :active",
+        )
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise NotEnrolledError("Only students enrolled in this course record progress in it.") from error
+        raise
+    lesson_item = table.update(
+        keys.lesson_progress(user_id, lesson.course_id, lesson.lesson_id),
+        expression="SET userId = :user, courseId = :course, lessonId = :lesson, updatedAt = :now, "
+        "isCompleted = " + (":true" if is_completed else "if_not_exists(isCompleted, :false)") + " "
+        "ADD timeSpentSeconds :spent",
+        values={
+            ":user": user_id,
+            ":course": lesson.course_id,
+            ":lesson": lesson.lesson_id,
+            ":now": now,
+            ":spent": time_spent,
+            **({":true": True} if is_completed else {":false": False}),
+        },
+    )
+    completed = set(enrollment_item.get(COMPLETED_LESSONS) or [])
+    earned = progress_percentage(completed, course_lesson_ids(table, lesson.course_id))
+    enrollment_item = _raise_percentage(table, enrollment_key, enrollment_item, earned, now)
+    return ProgressUpdate(
+        lesson=LessonProgress.from_item(lesson_item),
+        enrollment=Enrollment.from_item(enrollment_item),
+        certificate_execution_name=enrollment_item.get("certificateExecutionName"),
+    )
+
+
+def _raise_percentage(table: Table, key: keys.Key, current: Item, earned: int, now: str) -> Item:
+    """Store ``earned`` if it beats the stored percentage (the high-water mark); 100 completes."""
+    if earned <= int(current.get("progressPercentage", 0)):
+        return current
+    expression = "SET progressPercentage = :earned"
+    values: dict[str, Any] = {":earned": earned}
+    if earned == 100:
+        expression += ", isCompleted = :true, completedAt = if_not_exists(completedAt, :now)"
+        values.update({":true": True, ":now": now})
+    try:
+        return table.update(
+            key,
+            expression=expression,
+            values=values,
+            condition="attribute_exists(PK) AND (attribute_not_exists(progressPercentage) "
+            "OR progressPercentage < :earned)",
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+    # A concurrent post stored a higher percentage first: that one stands.
+    return table.get(key, consistent=True) or current
+
+
+def list_enrollments(
+    table: Table, user_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[Enrollment], str | None]:
+    page = table.query(
+        partition=(keys.PK, keys.user_index(user_id)),
+        sort_prefix=(keys.SK, keys.ENROLLMENT_PREFIX),
+        limit=limit,
+        cursor=cursor,
+    )
+    return [Enrollment.from_item(item) for item in page.items], page.next_cursor
+
+
+def lesson_progress(table: Table, user_id: str, course_id: str) -> dict[str, LessonProgress]:
+    """The student's progress items of one course, by lesson id."""
+    items = table.query_all(
+        partition=(keys.PK, keys.user_index(user_id)),
+        sort_prefix=(keys.SK, keys.course_progress_prefix(course_id)),
+    )
+    return {str(item["lessonId"]): LessonProgress.from_item(item) for item in items}

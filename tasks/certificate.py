@@ -1,0 +1,110 @@
+"""Task handlers of certificate issuance (``state-machines/certificate.asl.json``).
+
+Thin: parse the input, call :mod:`lms.certificates`, return a small result. RenderCertificate is the
+only handler that imports the PDF library, lazily, because only its package carries it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from lms import certificates
+from lms.blobs import S3BlobStore
+from lms.entities import Certificate
+from lms.settings import get_settings
+from lms.table import Table
+from tasks.runtime import metrics, task_handler
+
+logger = Logger(service="lms-certificate")
+
+
+class TaskInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    execution_name: str = ""
+
+
+class VerifyInput(TaskInput):
+    user_id: str
+    course_id: str
+    execution_arn: str
+
+
+class RenderInput(TaskInput):
+    certificate: Certificate
+    verify_url_base: str
+
+
+class RecordInput(TaskInput):
+    certificate: Certificate
+    pdf_bytes: int
+
+
+@task_handler(logger)
+def verify_completion(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = VerifyInput.model_validate(event)
+    found = certificates.verify_completion(
+        Table(),
+        user_id=request.user_id,
+        course_id=request.course_id,
+        execution_name=request.execution_name,
+        execution_arn=request.execution_arn,
+    )
+    logger.info("completion verified", extra={"outcome": found.outcome})
+    return {
+        "eligible": found.eligible,
+        "outcome": found.outcome,
+        "reason": found.reason,
+        "certificate": found.certificate.model_dump(mode="json", by_alias=True)
+        if found.certificate
+        else None,
+    }
+
+
+@task_handler(logger)
+def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import certificate_pdf  # only this function's package carries the PDF library
+
+    request = RenderInput.model_validate(event)
+    certificate = request.certificate
+    started = time.perf_counter()
+    pdf = certificate_pdf.render(
+        certificate_pdf.CertificateDocument(
+            holder_name=certificate.holder_name,
+            course_title=certificate.course_title,
+            instructor_name=certificate.instructor_name,
+            issued_at=certificate.issued_at,
+            certificate_id=certificate.certificate_id,
+            verification_code=certificate.verification_code,
+            verify_url=request.verify_url_base + certificate.verification_code,
+        )
+    )
+    metrics.add_metric(
+        name="CertificateRenderMilliseconds",
+        unit=MetricUnit.Milliseconds,
+        value=(time.perf_counter() - started) * 1000,
+    )
+    S3BlobStore(get_settings().bucket_name).put(certificate.pdf_key, pdf, certificate_pdf.CONTENT_TYPE)
+    logger.info("certificate stored", extra={"pdf_key": certificate.pdf_key, "pdf_bytes": len(pdf)})
+    return {"pdfKey": certificate.pdf_key, "pdfBytes": len(pdf)}
+
+
+@task_handler(logger)
+def record_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = RecordInput.model_validate(event)
+    outcome = certificates.record_certificate(Table(), request.certificate, pdf_bytes=request.pdf_bytes)
+    if outcome == certificates.Outcome.ISSUED:
+        metrics.add_metric(name="CertificatesIssued", unit=MetricUnit.Count, value=1)
+    logger.info("certificate recorded", extra={"outcome": outcome})
+    return {
+        "outcome": outcome,
+        "reason": certificates.describe_outcome(outcome),
+        "certificateId": request.certificate.certificate_id,
+    }

@@ -1,0 +1,67 @@
+"""Certificate issuance and revocation: their definitions, task functions, input and start helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from lms import keys
+from lms.table import serialize_key
+from workflows import executions
+from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow, Zip
+from workflows.executions import StartedExecution
+
+# ReportLab (with its Pillow dependency) goes into this one function's package, nowhere else.
+RENDERING_PACKAGE = Zip(dependencies=(*Zip().dependencies, "reportlab"))
+
+CERTIFICATE = Workflow(
+    name="certificate",  # execution certificate-<userId>-<courseId>
+    functions=(
+        TaskFunction("VerifyCompletion", Needs(table=Access.READ_WRITE), timeout_seconds=15),
+        TaskFunction(
+            "RenderCertificate",
+            Needs(bucket=BucketAccess(Access.WRITE, keys.CERTIFICATE_PDF_PREFIX)),
+            memory_mb=1024,  # more CPU for the render (Lambda gives CPU in proportion to memory)
+            timeout_seconds=30,
+            packaging=RENDERING_PACKAGE,
+        ),
+        TaskFunction("RecordCertificate", Needs(table=Access.READ_WRITE), timeout_seconds=15),
+    ),
+    timeout_seconds=3600,
+    error_alarms=("CertificateIssuanceFailed",),
+)
+
+CERTIFICATE_REVOCATION = Workflow(
+    name="certificate-revocation",  # execution revoke-certificate-<transactionId>
+    trigger=EventTrigger(
+        pattern={"source": ["lms.purchases"], "detail-type": ["EnrollmentRevoked"]},
+        business_key=("detail.transactionId",),
+    ),
+    functions=(TaskFunction("RevokeCertificate", Needs(table=Access.READ_WRITE), timeout_seconds=15),),
+    timeout_seconds=600,
+    error_alarms=("CertificateRevocationFailed",),
+    execution_prefix="revoke-certificate",
+)
+
+
+class CertificateInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+    user_id: str
+    course_id: str
+    # What RecordIssuanceFailed (a direct updateItem) writes to, formatted by lms.keys, not the ASL.
+    enrollment_key: dict[str, Any]
+    verify_url_base: str  # printed (and in the QR code) as <base><code>
+
+
+def start_issuance(*, user_id: str, course_id: str, verify_url_base: str) -> StartedExecution:
+    """Start ``certificate-<userId>-<courseId>``; a second start finds the first run (issued once)."""
+    payload = CertificateInput(
+        user_id=user_id,
+        course_id=course_id,
+        enrollment_key=serialize_key(keys.enrollment(user_id, course_id)),
+        verify_url_base=verify_url_base,
+    )
+    return executions.start(CERTIFICATE, f"{user_id}-{course_id}", payload.model_dump(by_alias=True))
