@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import front_door, security
 from api.models import Health
-from api.routes import auth, catalog, purchases
+from api.routes import auth, catalog, publishing, purchases
 from lms.errors import LmsError, RateLimitedError
 from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
 from lms.settings import get_settings
@@ -83,6 +83,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(auth.router)
     app.include_router(catalog.router)
     app.include_router(purchases.router)
+    app.include_router(publishing.router)
     app.enable_swagger(path="/docs", **_OPENAPI)
     for route in app._static_routes:
         if route.path == "/docs":

@@ -11,6 +11,7 @@ from lms import keys
 from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.identity import Principal
+from lms.publishing import snapshots
 from lms.table import (
     Item,
     Table,
@@ -123,11 +124,13 @@ COUNTER_FIELDS = ("enrollmentCount", "revenueCents")
 def course_item(course: Course) -> Item:
     created = course.created_at.isoformat()
     attributes = {k: v for k, v in course.attributes().items() if k not in COUNTER_FIELDS}
+    # The catalog lists published versions (their pointer items), never the draft being edited.
+    indexed = CourseStatus.DRAFT if course.status == CourseStatus.PUBLISHED else course.status
     return {
         **keys.course(course.course_id).as_item(),
         keys.GSI1PK: keys.category_index(course.category_id),
-        keys.GSI1SK: keys.course_in_category_sort(course.status, created, course.course_id),
-        keys.GSI2PK: keys.course_status_index(course.status),
+        keys.GSI1SK: keys.course_in_category_sort(indexed, created, course.course_id),
+        keys.GSI2PK: keys.course_status_index(indexed),
         keys.GSI2SK: f"{created}#{course.course_id}",
         **attributes,
     }
@@ -184,6 +187,23 @@ def get_course(table: Table, course_id: str) -> Course:
     if course is None:
         raise NotFoundError(f"No course with id {course_id}.")
     return course
+
+
+def course_as_seen(
+    principal: Principal | None, found: dict[keys.Key, Item], course_id: str, *, enrolled: bool
+) -> Course:
+    """From a batch read of ``course_keys(course_id)`` plus the published pointer: the owner and admins
+    see the draft, everybody else the published version (enrolled students also an unlisted one)."""
+    draft = read_course_with_counters(found, course_id)
+    if draft is not None and can_manage(principal, draft):
+        return draft
+    counters = found.get(keys.course_counters(course_id))
+    published = snapshots.published_course(
+        found.get(keys.published_pointer(course_id)), counters, enrolled=enrolled
+    )
+    if draft is None or published is None:
+        raise NotFoundError(f"No course with id {course_id}.")
+    return published
 
 
 def visible_course(principal: Principal | None, course: Course | None, course_id: str) -> Course:
@@ -301,22 +321,32 @@ class CourseOutline:
     full_content: bool
 
 
-def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
-    """A course and its lessons (ordered) in one Query of the course's partition."""
+def read_course_partition(table: Table, course_id: str) -> tuple[dict[keys.Key, Item], list[Lesson]]:
+    """Everything in the course's partition (draft, counters, published pointer, publication) by key,
+    and the draft's lessons in order: one Query."""
     items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
-    course = read_course_with_counters({keys.Key(i[keys.PK], i[keys.SK]): i for i in items}, course_id)
+    found = {keys.Key(i[keys.PK], i[keys.SK]): i for i in items}
     lessons = [Lesson.from_item(i) for i in items if i[keys.SK].startswith(keys.LESSON_PREFIX)]
-    return course, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
+    return found, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
+
+
+def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
+    found, lessons = read_course_partition(table, course_id)
+    return read_course_with_counters(found, course_id), lessons
 
 
 def course_outline(
     table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
 ) -> CourseOutline:
-    """The course's lessons in order; full content for enrolled students, the owner and admins."""
-    course, lessons = _read_course(table, course_id)
-    course = visible_course(principal, course, course_id)
+    """The lessons in order (the draft's for the owner and admins, the published version's for everybody
+    else); full content for enrolled students, the owner and admins."""
+    found, lessons = read_course_partition(table, course_id)
     enrolled = Enrollment.is_active_item(enrollment)
-    return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
+    course = course_as_seen(principal, found, course_id, enrolled=enrolled)
+    managing = can_manage(principal, course)
+    if not managing:
+        lessons = snapshots.published_lessons(table, course)
+    return CourseOutline(course, lessons, full_content=enrolled or managing)
 
 
 def _manageable_course_with_lessons(

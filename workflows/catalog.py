@@ -26,6 +26,7 @@ from workflows.definition import (
     Zip,
     arn_variable,
 )
+from workflows.publish import PUBLISH
 from workflows.purchase import PURCHASE
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 # Workflows are added here as they are built (see the README's status table).
-WORKFLOWS: tuple[Workflow, ...] = (PURCHASE,)
+WORKFLOWS: tuple[Workflow, ...] = (PURCHASE, PUBLISH)
 
 # The names every ASL file may use besides its own function ARNs.
 SHARED_PLACEHOLDERS = ("TableName", "BucketName", "EventBusName")

@@ -25,7 +25,7 @@ from api.models import (
 from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
 from lms import catalog, keys
-from lms.entities import Role
+from lms.entities import Enrollment, Role
 from lms.table import Table
 
 router = APIGatewayRouter()
@@ -77,10 +77,14 @@ def create_course(body: CourseCreate) -> Response[CourseView]:
 @security.public
 def get_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
-    wanted = catalog.course_keys(courseId)
-    caller = security.optional(router, table, wanted)
-    course = catalog.read_course_with_counters(caller.extras if caller else table.batch_get(wanted), courseId)
-    return CourseView.of(catalog.visible_course(caller.principal if caller else None, course, courseId))
+    wanted = [*catalog.course_keys(courseId), keys.published_pointer(courseId)]
+    caller = security.optional(router, table, lambda user_id: [*wanted, keys.enrollment(user_id, courseId)])
+    found = caller.extras if caller else table.batch_get(wanted)
+    enrolled = caller is not None and Enrollment.is_active_item(
+        found.get(keys.enrollment(caller.principal.user_id, courseId))
+    )
+    principal = caller.principal if caller else None
+    return CourseView.of(catalog.course_as_seen(principal, found, courseId, enrolled=enrolled))
 
 
 @router.put("/courses/<courseId>", tags=["catalog"], summary="Edit a course (owner or admin)")

@@ -13,6 +13,7 @@ from lms.catalog import category_item, course_item, lesson_item
 from lms.clock import utcnow
 from lms.entities import Category, Course, CourseStatus, Difficulty, Lesson, LessonType, Role, User
 from lms.identity import user_item
+from lms.publishing import runs, snapshots
 from lms.table import Table
 
 _NAMESPACE = uuid.UUID("6f1c2a52-6b39-4d53-9a55-2d1b7b8c0f11")
@@ -143,10 +144,10 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
             price_cents=price,
             currency="usd",
             status=status,
-            published_at=now if status == CourseStatus.PUBLISHED else None,
         )
         table.put(course_item(course))
         courses[title] = course
+        written = []
         for index, (lesson_title, seconds) in enumerate(lessons):
             lesson = Lesson(
                 lesson_id=demo_id("lesson", title, lesson_title),
@@ -158,4 +159,13 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
                 duration=seconds,
             )
             table.put(lesson_item(lesson))
+            written.append(lesson)
+        if status == CourseStatus.PUBLISHED:
+            # A real version 1, read by students exactly as a course published through the workflow.
+            snapshots.capture(table, course, written, 1)
+            runs.publish(table, course.course_id, 1, execution_name=None)
+            courses[title] = course.model_copy(update={"published_version": 1})
+    # Every publication of the demo instructor waits for an admin, so `make dev` shows the approval
+    # step (an admin lifts it with PUT /admin/instructors/{userId}/review).
+    runs.set_review_required(table, instructor.user_id, required=True)
     return DemoData(users=users, categories=categories, courses=courses)
