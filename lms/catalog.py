@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lms import keys
-from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, Role
+from lms.entities import Category, Course, CourseStatus, Lesson, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.identity import Principal
 from lms.publishing import snapshots
@@ -335,18 +335,22 @@ def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Less
     return read_course_with_counters(found, course_id), lessons
 
 
+def seen_course_keys(course_id: str) -> list[keys.Key]:
+    """What :func:`course_as_seen` and :func:`course_outline` read (batched with the caller's)."""
+    return [*course_keys(course_id), keys.published_pointer(course_id)]
+
+
 def course_outline(
-    table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
+    table: Table, principal: Principal | None, course_id: str, found: dict[keys.Key, Item], *, enrolled: bool
 ) -> CourseOutline:
     """The lessons in order (the draft's for the owner and admins, the published version's for everybody
-    else); full content for enrolled students, the owner and admins."""
-    found, lessons = read_course_partition(table, course_id)
-    enrolled = Enrollment.is_active_item(enrollment)
+    else); full content for enrolled students, the owner and admins. ``found`` is a batch read of
+    :func:`seen_course_keys`; the lessons take one more Query."""
     course = course_as_seen(principal, found, course_id, enrolled=enrolled)
-    managing = can_manage(principal, course)
-    if not managing:
-        lessons = snapshots.published_lessons(table, course)
-    return CourseOutline(course, lessons, full_content=enrolled or managing)
+    if can_manage(principal, course):
+        _, lessons = read_course_partition(table, course_id)
+        return CourseOutline(course, lessons, full_content=True)
+    return CourseOutline(course, snapshots.published_lessons(table, course), full_content=enrolled)
 
 
 def _manageable_course_with_lessons(

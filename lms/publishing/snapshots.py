@@ -77,9 +77,7 @@ def pointer_item(snapshot: Item, published_at: datetime, *, listed: bool) -> Ite
     course_id = str(snapshot["courseId"])
     moment = published_at.isoformat()
     body: dict[str, Any] = {
-        k: v
-        for k, v in snapshot.items()
-        if k not in _NOT_COPIED and k not in COUNTER_FIELDS
+        k: v for k, v in snapshot.items() if k not in _NOT_COPIED and k not in COUNTER_FIELDS
     }
     body.update(
         {
