@@ -58,6 +58,7 @@ clean:
 synth: setup
 	$(BIN)/python -m infra.app
 
-# The purchase benchmark (figures, not assertions; see README "Performance").
+# The purchase and publishing benchmarks (figures, not assertions; see README "Performance").
 bench: setup
 	$(BIN)/python -m benchmarks.purchase $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.publish $(PUBLISH_BENCH_ARGS)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from lms import keys
 from lms.entities import Category, Course, CourseStatus, Lesson, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
-from lms.identity import Principal
 from lms.publishing import snapshots
 from lms.table import (
     Item,
@@ -22,6 +21,9 @@ from lms.table import (
     serialize,
     serialize_key,
 )
+
+if TYPE_CHECKING:
+    from lms.identity import Principal  # only annotations: tasks must not import argon2 and jwt
 
 MAX_LESSONS_PER_COURSE = 200
 _TRANSACTION_LIMIT = 100

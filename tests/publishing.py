@@ -79,3 +79,17 @@ def publish_with_approval(instructor: ApiClient, admin: ApiClient, course_id: st
     approved = decide(admin, waiting["approvalId"], "approve")
     assert approved.status_code == 200, approved.text
     return publication_until(instructor, course_id, "PUBLISHED")
+
+
+def transitions_outside_map(history: list[dict[str, Any]]) -> int:
+    """States entered by the execution itself, not by the Map's iterations (the issue's budget)."""
+    depth, count = 0, 0
+    for event in history:
+        kind = event["type"]
+        if kind == "MapStateStarted":
+            depth += 1
+        elif kind in ("MapStateSucceeded", "MapStateFailed", "MapStateAborted"):
+            depth -= 1
+        elif kind.endswith("StateEntered") and depth == 0:
+            count += 1
+    return count

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import Field
@@ -21,7 +21,6 @@ from lms.catalog import can_manage, read_course_partition, read_course_with_coun
 from lms.clock import isoformat, utcnow
 from lms.entities import Course, CourseStatus, Entity, Role, UtcDatetime
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
-from lms.identity import Principal
 from lms.publishing import snapshots
 from lms.publishing.checklist import ChecklistFailure, check_course, check_lesson
 from lms.table import (
@@ -32,6 +31,9 @@ from lms.table import (
     serialize,
     serialize_key,
 )
+
+if TYPE_CHECKING:
+    from lms.identity import Principal  # only annotations: tasks must not import argon2 and jwt
 
 
 class PublicationStatus(StrEnum):

@@ -22,6 +22,7 @@ from tests.publishing import (
     publish,
     publish_with_approval,
     text_lesson,
+    transitions_outside_map,
 )
 from tests.purchases import buy, execution
 
@@ -139,6 +140,7 @@ def test_first_publication_waits_for_an_admin_who_approves_it(
 
     assert published["status"] == "PUBLISHED" and published["version"] == 1 and published["publishedAt"]
     assert outcome(started["executionArn"]) == ("SUCCEEDED", "Published")
+    assert transitions_outside_map(execution(started["executionArn"])[1]) <= 10  # the budget
     assert listed(anonymous, category(demo), course)
     seen = anonymous.get(f"/courses/{course}").json()
     assert seen["status"] == "PUBLISHED" and seen["publishedVersion"] == 1

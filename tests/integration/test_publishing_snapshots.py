@@ -1,0 +1,65 @@
+"""Published versions on the local cloud's DynamoDB: a snapshot too big for one transaction is
+written in chunks, readers see it only once the publish has flipped the pointer, and the publish
+itself is one TransactWriteItems."""
+
+from __future__ import annotations
+
+from lms import catalog, keys
+from lms.entities import Course, CourseStatus, Lesson, LessonType
+from lms.publishing import runs, snapshots
+from lms.table import Table
+
+
+def draft_with_lessons(demo, count: int) -> tuple[Course, list[Lesson]]:
+    table = Table()
+    course = Course(
+        title="Big course",
+        description="Many lessons.",
+        instructor_id=demo.data.users["instructor"].user_id,
+        category_id=demo.data.categories["Python"].category_id,
+        price_cents=0,
+    )
+    table.put(catalog.course_item(course))
+    lessons = [
+        Lesson(
+            course_id=course.course_id, title=f"Lesson {i}", type=LessonType.TEXT, content="x", order_index=i
+        )
+        for i in range(count)
+    ]
+    for lesson in lessons:
+        table.put(catalog.lesson_item(lesson))
+    return course, lessons
+
+
+def test_a_snapshot_bigger_than_a_transaction_is_only_read_once_complete(demo, dynamodb_calls) -> None:
+    table = Table()
+    course, lessons = draft_with_lessons(demo, 150)
+
+    dynamodb_calls.reset()
+    items, failures = runs.capture_snapshot(table, course.course_id, 1)
+    assert dynamodb_calls.operations.count("TransactWriteItems") == 2  # 151 writes, at most 100 each
+    assert failures == [] and [i["lessonId"] for i in items] == [lesson.lesson_id for lesson in lessons]
+
+    # Captured but not published: nobody but the owner sees anything.
+    pointer = table.get(keys.published_pointer(course.course_id))
+    assert snapshots.published_course(pointer, None, enrolled=True) is None
+
+    dynamodb_calls.reset()
+    runs.publish(table, course.course_id, 1, execution_name=None)
+    assert dynamodb_calls.operations.count("TransactWriteItems") == 1
+
+    published = snapshots.published_course(
+        table.get(keys.published_pointer(course.course_id)), None, enrolled=False
+    )
+    assert published is not None and published.status == CourseStatus.PUBLISHED
+    read = snapshots.published_lessons(table, published)
+    assert [lesson.lesson_id for lesson in read] == [lesson.lesson_id for lesson in lessons]
+
+
+def test_publishing_the_same_version_twice_changes_nothing(demo) -> None:
+    table = Table()
+    course, _ = draft_with_lessons(demo, 2)
+    runs.capture_snapshot(table, course.course_id, 1)
+    first = runs.publish(table, course.course_id, 1, execution_name=None)
+    again = runs.publish(table, course.course_id, 1, execution_name=None)  # a retried task
+    assert again.published_at == first.published_at
