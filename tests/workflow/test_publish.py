@@ -305,3 +305,15 @@ def test_unpublish_takes_a_course_off_the_catalog_but_enrolled_students_keep_it(
     refused = newcomer.post("/transactions", json={"courseId": course})
     assert refused.status_code in (404, 422), refused.text
     assert trusted.client.post(f"/courses/{course}/unpublish").status_code == 409
+
+
+def test_students_pay_the_published_price_not_the_draft_one(trusted: NewUser, demo, new_user) -> None:
+    course = create_course(trusted.client, category(demo), price_cents=4900)
+    publish(trusted.client, course)
+    publication_until(trusted.client, course, "PUBLISHED")
+    assert trusted.client.put(f"/courses/{course}", json={"priceCents": 9900}).status_code == 200
+
+    buyer = new_user()
+    started = buy(buyer.client, course)
+    seen = buyer.client.get(f"/transactions/{buyer.user_id}/{started['transactionId']}").json()
+    assert seen["amount"] == {"amount": 4900, "currency": "usd"}
