@@ -285,7 +285,12 @@ def delete_course(table: Table, principal: Principal, course_id: str) -> None:
     course, lessons = _manageable_course_with_lessons(table, principal, course_id)
     if course.enrollment_count > 0:
         raise ConflictError("Students are enrolled in this course; it cannot be deleted.")
-    lesson_keys = [keys.lesson(course_id, lesson.lesson_id) for lesson in lessons]
+    # The published pointer and the publication go too, or the catalog would still list the course.
+    lesson_keys = [
+        *(keys.lesson(course_id, lesson.lesson_id) for lesson in lessons),
+        keys.published_pointer(course_id),
+        keys.publication(course_id),
+    ]
     guard = [
         {
             "Delete": {

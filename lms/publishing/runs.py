@@ -202,9 +202,7 @@ def unpublish(table: Table, principal: Principal, course_id: str) -> Course:
                 {
                     "Update": {
                         "Key": serialize_key(keys.course(course_id)),
-                        "UpdateExpression": (
-                            "SET #status = :draft, updatedAt = :now, GSI1SK = :sort, GSI2PK = :index"
-                        ),
+                        "UpdateExpression": "SET #status = :draft, updatedAt = :now",
                         "ConditionExpression": "#status = :published",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": serialize(
@@ -212,10 +210,6 @@ def unpublish(table: Table, principal: Principal, course_id: str) -> Course:
                                 ":draft": CourseStatus.DRAFT.value,
                                 ":published": CourseStatus.PUBLISHED.value,
                                 ":now": now,
-                                ":sort": keys.course_in_category_sort(
-                                    CourseStatus.DRAFT, course.created_at.isoformat(), course_id
-                                ),
-                                ":index": keys.course_status_index(CourseStatus.DRAFT),
                             }
                         ),
                     }

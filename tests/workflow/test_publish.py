@@ -317,3 +317,12 @@ def test_students_pay_the_published_price_not_the_draft_one(trusted: NewUser, de
     started = buy(buyer.client, course)
     seen = buyer.client.get(f"/transactions/{buyer.user_id}/{started['transactionId']}").json()
     assert seen["amount"] == {"amount": 4900, "currency": "usd"}
+
+
+def test_a_deleted_published_course_leaves_the_catalog(trusted: NewUser, demo, anonymous) -> None:
+    course = create_course(trusted.client, category(demo))
+    publish(trusted.client, course)
+    publication_until(trusted.client, course, "PUBLISHED")
+    assert trusted.client.delete(f"/courses/{course}").status_code == 204
+    assert not listed(anonymous, category(demo), course)
+    assert anonymous.get(f"/courses/{course}").status_code == 404
