@@ -161,9 +161,10 @@ def claim_run(
         if not is_conditional_failure(error):
             raise
         winner = get_publication(table, course_id)
-        if winner is None:
-            raise ConflictError("The course's publication changed meanwhile; retry.") from error
-        return winner, False
+        if winner is not None and winner.status not in FINISHED:
+            return winner, False
+        # Our read was stale (a run finished in between): the caller may try again.
+        raise ConflictError("The course's publication changed meanwhile; retry.") from error
     return publication, True
 
 

@@ -63,3 +63,13 @@ def test_publishing_the_same_version_twice_changes_nothing(demo) -> None:
     first = runs.publish(table, course.course_id, 1, execution_name=None)
     again = runs.publish(table, course.course_id, 1, execution_name=None)  # a retried task
     assert again.published_at == first.published_at
+
+
+def test_seeded_courses_are_real_published_versions(anonymous, demo) -> None:
+    course = demo.data.courses["Python for Beginners"].course_id
+    seen = anonymous.get(f"/courses/{course}").json()
+    assert (seen["status"], seen["publishedVersion"]) == ("PUBLISHED", 1)
+    titles = [lesson["title"] for lesson in anonymous.get(f"/lessons/{course}").json()["items"]]
+    assert titles == ["Installing Python", "Variables", "Functions"]
+    draft = demo.data.courses["Django Deep Dive (draft)"].course_id
+    assert anonymous.get(f"/courses/{draft}").status_code == 404
