@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+from lms.entities import Course, Lesson, LessonType
 from tests.conftest import ApiClient
 
 GOOD_TEXT = "<h2>Welcome</h2><p>The full text of this lesson.</p>"
@@ -93,3 +94,27 @@ def transitions_outside_map(history: list[dict[str, Any]]) -> int:
         elif kind.endswith("StateEntered") and depth == 0:
             count += 1
     return count
+
+
+def draft_with_lessons(demo: Any, count: int) -> tuple[Course, list[Lesson]]:
+    from lms import catalog
+    from lms.table import Table
+
+    table = Table()
+    course = Course(
+        title="Big course",
+        description="Many lessons.",
+        instructor_id=demo.data.users["instructor"].user_id,
+        category_id=demo.data.categories["Python"].category_id,
+        price_cents=0,
+    )
+    table.put(catalog.course_item(course))
+    lessons = [
+        Lesson(
+            course_id=course.course_id, title=f"Lesson {i}", type=LessonType.TEXT, content="x", order_index=i
+        )
+        for i in range(count)
+    ]
+    for lesson in lessons:
+        table.put(catalog.lesson_item(lesson))
+    return course, lessons

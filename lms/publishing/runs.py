@@ -317,15 +317,26 @@ def set_review_required(table: Table, user_id: str, *, required: bool) -> None:
 
 
 def _record(
-    table: Table, course_id: str, execution_name: str, expression: str, values: dict[str, Any]
+    table: Table,
+    course_id: str,
+    execution_name: str,
+    expression: str,
+    values: dict[str, Any],
+    *,
+    only_from: PublicationStatus | None = None,
 ) -> Publication:
-    """Update this run's record; a record taken over by a later run is never touched."""
+    """Update this run's record; a record taken over by a later run is never touched, nor one that
+    has left ``only_from`` when that is given."""
+    condition = "executionName = :execution"
+    if only_from is not None:
+        condition += " AND #status = :from"
+        values = {**values, ":from": only_from.value}
     item = table.update(
         keys.publication(course_id),
         expression=expression,
-        names={"#status": "status"} if "#status" in expression else None,
+        names={"#status": "status"} if "#status" in condition + expression else None,
         values={**values, ":execution": execution_name},
-        condition="executionName = :execution",
+        condition=condition,
     )
     return Publication.from_item(item)
 
@@ -418,13 +429,32 @@ def await_approval(table: Table, course_id: str, version: int, execution_name: s
     )
     if not stored:
         raise BusinessRuleError(f"Approval {approval.approval_id} is no longer pending.")
-    _record(
-        table,
-        course_id,
-        execution_name,
-        "SET #status = :awaiting, approvalId = :approval",
-        {":awaiting": PublicationStatus.AWAITING_APPROVAL.value, ":approval": approval.approval_id},
-    )
+    # The record moves last (AWAITING_APPROVAL means an admin can decide now) and only from RUNNING
+    # (or is already there, on a retry): a late invocation, after the wait timed out and the run
+    # was closed, must not reopen it, and takes its approval off the list again.
+    try:
+        _record(
+            table,
+            course_id,
+            execution_name,
+            "SET #status = :awaiting, approvalId = :approval",
+            {":awaiting": PublicationStatus.AWAITING_APPROVAL.value, ":approval": approval.approval_id},
+            only_from=PublicationStatus.RUNNING,
+        )
+    except ClientError as error:
+        current = get_publication(table, course_id)
+        if (
+            is_conditional_failure(error)
+            and current
+            and current.status == PublicationStatus.AWAITING_APPROVAL
+        ):
+            return approval
+        if not is_conditional_failure(error):
+            raise
+        _settle(
+            table, approval.approval_id, ApprovalStatus.EXPIRED, decided_by=None, reason=APPROVAL_TIMED_OUT
+        )
+        raise BusinessRuleError(f"Run {execution_name} no longer awaits an approval.") from error
     return approval
 
 

@@ -4,31 +4,11 @@ itself is one TransactWriteItems."""
 
 from __future__ import annotations
 
-from lms import catalog, keys
-from lms.entities import Course, CourseStatus, Lesson, LessonType
+from lms import keys
+from lms.entities import CourseStatus
 from lms.publishing import runs, snapshots
 from lms.table import Table
-
-
-def draft_with_lessons(demo, count: int) -> tuple[Course, list[Lesson]]:
-    table = Table()
-    course = Course(
-        title="Big course",
-        description="Many lessons.",
-        instructor_id=demo.data.users["instructor"].user_id,
-        category_id=demo.data.categories["Python"].category_id,
-        price_cents=0,
-    )
-    table.put(catalog.course_item(course))
-    lessons = [
-        Lesson(
-            course_id=course.course_id, title=f"Lesson {i}", type=LessonType.TEXT, content="x", order_index=i
-        )
-        for i in range(count)
-    ]
-    for lesson in lessons:
-        table.put(catalog.lesson_item(lesson))
-    return course, lessons
+from tests.publishing import draft_with_lessons
 
 
 def test_a_snapshot_bigger_than_a_transaction_is_only_read_once_complete(demo, dynamodb_calls) -> None:

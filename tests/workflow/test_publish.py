@@ -193,7 +193,7 @@ def test_an_approval_nobody_decides_times_out(new_user, admin, demo) -> None:
     instructor = new_user("instructor").client
     course = create_course(instructor, category(demo))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LMS_APPROVAL_TIMEOUT_SECONDS", "2")
+        patch.setenv("LMS_APPROVAL_TIMEOUT_SECONDS", "4")
         reset_settings()
         try:
             started = publish(instructor, course)
