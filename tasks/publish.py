@@ -41,6 +41,7 @@ class ReviewInput(TaskInput):
 
 class AwaitInput(TaskInput):
     task_token: str
+    execution_arn: str = ""
 
 
 class CloseInput(TaskInput):
@@ -83,7 +84,12 @@ def review_checklist(event: dict[str, Any], context: LambdaContext) -> dict[str,
 def await_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = AwaitInput.model_validate(event)
     approval = runs.await_approval(
-        Table(), request.course_id, request.version, request.execution_name, request.task_token
+        Table(),
+        request.course_id,
+        request.version,
+        request.execution_name,
+        request.task_token,
+        execution_arn=request.execution_arn,
     )
     logger.info("awaiting approval", extra={"approval_id": approval.approval_id})
     return {"approvalId": approval.approval_id}

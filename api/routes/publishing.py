@@ -83,6 +83,7 @@ class ApprovalView(View):
     decided_at: datetime | None = None
     reason: str | None = None
     execution_name: str
+    execution_arn: str
 
     @classmethod
     def of(cls, approval: runs.Approval) -> ApprovalView:

@@ -96,6 +96,7 @@ class Approval(Entity):
     decided_at: UtcDatetime | None = None
     reason: str | None = None
     execution_name: str
+    execution_arn: str = ""
     task_token: str | None = Field(default=None, repr=False)
 
 
@@ -395,7 +396,9 @@ def review_checklist(
     return True, first_publication or bool(profile.get("requiresReview"))
 
 
-def await_approval(table: Table, course_id: str, version: int, execution_name: str, token: str) -> Approval:
+def await_approval(
+    table: Table, course_id: str, version: int, execution_name: str, token: str, *, execution_arn: str = ""
+) -> Approval:
     """Open (or, on a retry, reopen) the approval admins list, holding the run's task token."""
     snapshot = snapshots.snapshot_course(table, course_id, version)
     if snapshot is None:
@@ -407,6 +410,7 @@ def await_approval(table: Table, course_id: str, version: int, execution_name: s
         instructor_id=str(snapshot["instructorId"]),
         version=version,
         execution_name=execution_name,
+        execution_arn=execution_arn,
     )
     item = {
         **keys.approval(approval.approval_id).as_item(),

@@ -133,6 +133,10 @@ def test_first_publication_waits_for_an_admin_who_approves_it(
     pending = admin.get("/admin/approvals?limit=100").json()["items"]
     mine = next(a for a in pending if a["approvalId"] == waiting["approvalId"])
     assert mine["courseId"] == course and mine["instructorId"] == instructor.user_id
+    assert (mine["executionName"], mine["executionArn"]) == (
+        started["executionName"],
+        started["executionArn"],
+    )
     assert not listed(anonymous, category(demo), course)
 
     assert decide(admin, waiting["approvalId"], "approve").status_code == 200
