@@ -16,7 +16,6 @@ from api.responses import accepted, page_limit
 from lms import callbacks
 from lms.entities import Role
 from lms.publishing import runs
-from lms.publishing.checklist import ChecklistFailure
 from lms.table import Table
 
 router = APIGatewayRouter()
@@ -62,13 +61,9 @@ class PublicationView(View):
             {
                 **publication.model_dump(exclude={"checklist"}),
                 "reason": publication.reason or None,
-                "checklist": [ChecklistItem.model_validate(_failure(f)) for f in publication.checklist],
+                "checklist": [ChecklistItem.model_validate(f.model_dump()) for f in publication.checklist],
             }
         )
-
-
-def _failure(failure: ChecklistFailure) -> dict[str, str | None]:
-    return failure.model_dump()
 
 
 class ApprovalView(View):
