@@ -58,10 +58,11 @@ clean:
 synth: setup
 	$(BIN)/python -m infra.app
 
-# The purchase benchmark (figures, not assertions; see README "Performance").
+# The purchase, certificate and publishing benchmarks (figures, not assertions; see README "Performance").
 bench: setup
 	$(BIN)/python -m benchmarks.purchase $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.certificates $(CERT_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.publish $(PUBLISH_BENCH_ARGS)
 
 # The certificate benchmark alone (PDF render time and size, state transitions per issuance).
 bench-certificates: setup

@@ -75,7 +75,7 @@ def _build() -> APIGatewayRestResolver:
     # The routes, their models and the domain load here, when the app is built (before the SnapStart
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, security
-    from api.routes import auth, catalog, health, learning, purchases
+    from api.routes import auth, catalog, health, learning, publishing, purchases
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
     from lms.settings import get_settings
@@ -93,6 +93,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(catalog.router)
     app.include_router(purchases.router)
     app.include_router(learning.router)
+    app.include_router(publishing.router)
     app.include_router(health.router)
     app.enable_swagger(path="/docs", **_openapi())
     for route in app._static_routes:

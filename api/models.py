@@ -225,6 +225,9 @@ class CourseView(View):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None = None
+    published_version: int | None = Field(
+        default=None, description="the published version a student reads; null on the owner's draft"
+    )
 
     @classmethod
     def of(cls, course: Course) -> CourseView:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from lms import keys
-from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, Role
+from lms.entities import Category, Course, CourseStatus, Lesson, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
-from lms.identity import Principal
+from lms.publishing import snapshots
 from lms.table import (
     Item,
     Table,
@@ -21,6 +21,9 @@ from lms.table import (
     serialize,
     serialize_key,
 )
+
+if TYPE_CHECKING:
+    from lms.identity import Principal  # only annotations: tasks must not import argon2 and jwt
 
 MAX_LESSONS_PER_COURSE = 200
 _TRANSACTION_LIMIT = 100
@@ -123,11 +126,13 @@ COUNTER_FIELDS = ("enrollmentCount", "revenueCents")
 def course_item(course: Course) -> Item:
     created = course.created_at.isoformat()
     attributes = {k: v for k, v in course.attributes().items() if k not in COUNTER_FIELDS}
+    # The catalog lists published versions (their pointer items), never the draft being edited.
+    indexed = CourseStatus.DRAFT if course.status == CourseStatus.PUBLISHED else course.status
     return {
         **keys.course(course.course_id).as_item(),
         keys.GSI1PK: keys.category_index(course.category_id),
-        keys.GSI1SK: keys.course_in_category_sort(course.status, created, course.course_id),
-        keys.GSI2PK: keys.course_status_index(course.status),
+        keys.GSI1SK: keys.course_in_category_sort(indexed, created, course.course_id),
+        keys.GSI2PK: keys.course_status_index(indexed),
         keys.GSI2SK: f"{created}#{course.course_id}",
         **attributes,
     }
@@ -184,6 +189,23 @@ def get_course(table: Table, course_id: str) -> Course:
     if course is None:
         raise NotFoundError(f"No course with id {course_id}.")
     return course
+
+
+def course_as_seen(
+    principal: Principal | None, found: dict[keys.Key, Item], course_id: str, *, enrolled: bool
+) -> Course:
+    """From a batch read of ``course_keys(course_id)`` plus the published pointer: the owner and admins
+    see the draft, everybody else the published version (enrolled students also an unlisted one)."""
+    draft = read_course_with_counters(found, course_id)
+    if draft is not None and can_manage(principal, draft):
+        return draft
+    counters = found.get(keys.course_counters(course_id))
+    published = snapshots.published_course(
+        found.get(keys.published_pointer(course_id)), counters, enrolled=enrolled
+    )
+    if draft is None or published is None:
+        raise NotFoundError(f"No course with id {course_id}.")
+    return published
 
 
 def visible_course(principal: Principal | None, course: Course | None, course_id: str) -> Course:
@@ -263,7 +285,12 @@ def delete_course(table: Table, principal: Principal, course_id: str) -> None:
     course, lessons = _manageable_course_with_lessons(table, principal, course_id)
     if course.enrollment_count > 0:
         raise ConflictError("Students are enrolled in this course; it cannot be deleted.")
-    lesson_keys = [keys.lesson(course_id, lesson.lesson_id) for lesson in lessons]
+    # The published pointer and the publication go too, or the catalog would still list the course.
+    lesson_keys = [
+        *(keys.lesson(course_id, lesson.lesson_id) for lesson in lessons),
+        keys.published_pointer(course_id),
+        keys.publication(course_id),
+    ]
     guard = [
         {
             "Delete": {
@@ -301,22 +328,36 @@ class CourseOutline:
     full_content: bool
 
 
-def read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
-    """A course and its lessons (ordered) in one Query of the course's partition."""
+def read_course_partition(table: Table, course_id: str) -> tuple[dict[keys.Key, Item], list[Lesson]]:
+    """Everything in the course's partition (draft, counters, published pointer, publication) by key,
+    and the draft's lessons in order: one Query."""
     items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
-    course = read_course_with_counters({keys.Key(i[keys.PK], i[keys.SK]): i for i in items}, course_id)
+    found = {keys.Key(i[keys.PK], i[keys.SK]): i for i in items}
     lessons = [Lesson.from_item(i) for i in items if i[keys.SK].startswith(keys.LESSON_PREFIX)]
-    return course, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
+    return found, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
+
+
+def read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
+    found, lessons = read_course_partition(table, course_id)
+    return read_course_with_counters(found, course_id), lessons
+
+
+def seen_course_keys(course_id: str) -> list[keys.Key]:
+    """What :func:`course_as_seen` and :func:`course_outline` read (batched with the caller's)."""
+    return [*course_keys(course_id), keys.published_pointer(course_id)]
 
 
 def course_outline(
-    table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
+    table: Table, principal: Principal | None, course_id: str, found: dict[keys.Key, Item], *, enrolled: bool
 ) -> CourseOutline:
-    """The course's lessons in order; full content for enrolled students, the owner and admins."""
-    course, lessons = read_course(table, course_id)
-    course = visible_course(principal, course, course_id)
-    enrolled = Enrollment.is_active_item(enrollment)
-    return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
+    """The lessons in order (the draft's for the owner and admins, the published version's for everybody
+    else); full content for enrolled students, the owner and admins. ``found`` is a batch read of
+    :func:`seen_course_keys`; the lessons take one more Query."""
+    course = course_as_seen(principal, found, course_id, enrolled=enrolled)
+    if can_manage(principal, course):
+        _, lessons = read_course_partition(table, course_id)
+        return CourseOutline(course, lessons, full_content=True)
+    return CourseOutline(course, snapshots.published_lessons(table, course), full_content=enrolled)
 
 
 def _manageable_course_with_lessons(

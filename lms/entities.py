@@ -122,6 +122,8 @@ class Course(Entity):
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     published_at: UtcDatetime | None = None
+    # Set on a published version (the course as students read it), None on the draft.
+    published_version: int | None = None
 
     @property
     def total_minutes(self) -> int | None:

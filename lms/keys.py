@@ -286,3 +286,57 @@ CERTIFICATE_PDF_PREFIX = "certificates/"
 def course_progress_prefix(course_id: str) -> str:
     """SK prefix of a student's lesson progress items of one course (under PK=USER#<id>)."""
     return f"{PROGRESS_PREFIX}{course_id}#"
+# --- publishing (course publishing workflow) ----------------------------------------------------
+#
+# latest publishing run of a course   Get       PK=COURSE#<id>   SK=PUBLICATION (in the course's Query)
+# current published version (pointer) Get       PK=COURSE#<id>   SK=PUBLISHED; carries the published
+#                                               course and the listing keys (GSI1 CATEGORY#, GSI2
+#                                               COURSES#PUBLISHED) while the course is listed
+# a version's snapshot                Query     PK=COURSE_VERSION#<id>#<n>  SK=COURSE, LESSON#<pos>#<id>
+# pending approvals (admin)           Query     GSI2PK=APPROVALS#PENDING  GSI2SK=<requestedAt>#<id>
+# approval by id                      Get       PK=APPROVAL#<id>  SK=APPROVAL
+# an instructor's publishing record   Get       PK=USER#<id>     SK=PUBLISHER (count, review flag)
+#
+# Snapshots live in their own partition per version, so the draft's Query never grows with history;
+# the pointer is written last, in the publish transaction, so readers only ever see a complete version.
+
+PUBLICATION = "PUBLICATION"
+PUBLISHED_POINTER = "PUBLISHED"
+SNAPSHOT_COURSE = "COURSE"
+PENDING_APPROVALS = "APPROVALS#PENDING"
+
+
+def publication(course_id: str) -> Key:
+    return Key(course_partition(course_id), PUBLICATION)
+
+
+def published_pointer(course_id: str) -> Key:
+    return Key(course_partition(course_id), PUBLISHED_POINTER)
+
+
+def snapshot_partition(course_id: str, version: int) -> str:
+    return f"COURSE_VERSION#{course_id}#{version:06d}"
+
+
+def snapshot_course(course_id: str, version: int) -> Key:
+    return Key(snapshot_partition(course_id, version), SNAPSHOT_COURSE)
+
+
+def snapshot_lesson(course_id: str, version: int, order: int, lesson_id: str) -> Key:
+    return Key(snapshot_partition(course_id, version), f"{LESSON_PREFIX}{order:06d}#{lesson_id}")
+
+
+def published_in_category_sort(published_at: str, course_id: str) -> str:
+    return course_in_category_sort("PUBLISHED", published_at, course_id)
+
+
+def approval(approval_id: str) -> Key:
+    return Key(f"APPROVAL#{approval_id}", "APPROVAL")
+
+
+def approval_sort(requested_at: str, approval_id: str) -> str:
+    return f"{requested_at}#{approval_id}"
+
+
+def publisher(user_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", "PUBLISHER")

@@ -27,6 +27,8 @@ class Settings(BaseModel):
     # How long POST /transactions waits for the PaymentIntent's client secret before answering without it.
     client_secret_wait_seconds: float = Field(default=5.0, ge=0, le=20)
     event_bus_name: str = "lms"
+    # Publishing: how long a run waits for an admin's decision before it ends FAILED ("approval timed out").
+    approval_timeout_seconds: int = Field(default=7 * 24 * 3600, ge=1, le=30 * 24 * 3600)
     # Stripe: the secret key and webhook secret inline (local, Stripe test mode) or in Secrets Manager
     # (AWS: a JSON secret {"secretKey": ..., "webhookSecret": ...}); api_base points at localstripe locally.
     stripe_secret_key: str | None = Field(default=None, repr=False)

@@ -27,6 +27,7 @@ from workflows.definition import (
     Zip,
     arn_variable,
 )
+from workflows.publish import PUBLISH
 from workflows.purchase import PURCHASE
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
 # Workflows are added here as they are built (see the README's status table).
 WORKFLOWS: tuple[Workflow, ...] = (
     PURCHASE,
+    PUBLISH,
     CERTIFICATE,
     CERTIFICATE_REVOCATION,
 )

@@ -25,8 +25,9 @@ from api.models import (
 from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
 from lms import catalog, keys
-from lms.entities import Role
-from lms.table import Table
+from lms.entities import Enrollment, Role
+from lms.identity import Principal
+from lms.table import Item, Table
 
 router = APIGatewayRouter()
 
@@ -73,14 +74,22 @@ def create_course(body: CourseCreate) -> Response[CourseView]:
     return created(CourseView.of(catalog.create_course(table, principal, body.model_dump())))
 
 
+def _seen_course(table: Table, course_id: str) -> tuple[Principal | None, dict[keys.Key, Item], bool]:
+    """The caller, the course's items and the caller's enrollment, in one BatchGetItem."""
+    wanted = catalog.seen_course_keys(course_id)
+    caller = security.optional(router, table, lambda user_id: [*wanted, keys.enrollment(user_id, course_id)])
+    if caller is None:
+        return None, table.batch_get(wanted), False
+    enrollment = caller.extras.get(keys.enrollment(caller.principal.user_id, course_id))
+    return caller.principal, caller.extras, Enrollment.is_active_item(enrollment)
+
+
 @router.get("/courses/<courseId>", tags=["catalog"], summary="A course (drafts: owner and admins only)")
 @security.public
 def get_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
-    wanted = catalog.course_keys(courseId)
-    caller = security.optional(router, table, wanted)
-    course = catalog.read_course_with_counters(caller.extras if caller else table.batch_get(wanted), courseId)
-    return CourseView.of(catalog.visible_course(caller.principal if caller else None, course, courseId))
+    principal, found, enrolled = _seen_course(table, courseId)
+    return CourseView.of(catalog.course_as_seen(principal, found, courseId, enrolled=enrolled))
 
 
 @router.put("/courses/<courseId>", tags=["catalog"], summary="Edit a course (owner or admin)")
@@ -105,10 +114,8 @@ def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
 @security.public
 def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
     table = Table()
-    caller = security.optional(router, table, lambda user_id: [keys.enrollment(user_id, courseId)])
-    principal = caller.principal if caller else None
-    enrollment = next(iter(caller.extras.values()), None) if caller else None
-    return CourseLessons.of(catalog.course_outline(table, principal, courseId, enrollment))
+    principal, found, enrolled = _seen_course(table, courseId)
+    return CourseLessons.of(catalog.course_outline(table, principal, courseId, found, enrolled=enrolled))
 
 
 @router.post("/lessons", tags=["catalog"], summary="Add a lesson to a course (owner or admin)")

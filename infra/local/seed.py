@@ -25,6 +25,7 @@ from lms.entities import (
     User,
 )
 from lms.identity import user_item
+from lms.publishing import runs, snapshots
 from lms.purchases.records import counters_operation
 from lms.table import Table, is_conditional_failure, serialize
 
@@ -156,10 +157,10 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
             price_cents=price,
             currency="usd",
             status=status,
-            published_at=now if status == CourseStatus.PUBLISHED else None,
         )
         table.put(course_item(course))
         courses[title] = course
+        written = []
         for index, (lesson_title, seconds) in enumerate(lessons):
             lesson = Lesson(
                 lesson_id=demo_id("lesson", title, lesson_title),
@@ -171,6 +172,15 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
                 duration=seconds,
             )
             table.put(lesson_item(lesson))
+            written.append(lesson)
+        if status == CourseStatus.PUBLISHED:
+            # A real version 1, read by students exactly as a course published through the workflow.
+            snapshots.capture(table, course, written, 1)
+            runs.publish(table, course.course_id, 1, execution_name=None)
+            courses[title] = course.model_copy(update={"published_version": 1})
+    # Every publication of the demo instructor waits for an admin, so `make dev` shows the approval
+    # step (an admin lifts it with PUT /admin/instructors/{userId}/review).
+    runs.set_review_required(table, instructor.user_id, required=True)
     _enroll_demo_student(table, users[Role.STUDENT.value], courses[DEMO_ENROLLMENT])
     return DemoData(users=users, categories=categories, courses=courses)
 

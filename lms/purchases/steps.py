@@ -70,7 +70,14 @@ class Order(BaseModel):
 
 def validate_order(table: Table, *, transaction_id: str, user_id: str, course_id: str) -> Order:
     """Check that the course is published, the user active and not yet enrolled; price the order."""
-    found = table.batch_get([keys.user(user_id), keys.course(course_id), keys.enrollment(user_id, course_id)])
+    found = table.batch_get(
+        [
+            keys.user(user_id),
+            keys.course(course_id),
+            keys.enrollment(user_id, course_id),
+            keys.published_pointer(course_id),
+        ]
+    )
     user_item = found.get(keys.user(user_id))
     if user_item is None or not User.from_item(user_item).is_active:
         raise OrderNotValidError("The account does not exist or is deactivated.")
@@ -82,6 +89,10 @@ def validate_order(table: Table, *, transaction_id: str, user_id: str, course_id
         raise OrderNotValidError("The course is not published.")
     if Enrollment.is_active_item(found.get(keys.enrollment(user_id, course_id))):
         raise AlreadyEnrolledError("The student is already enrolled in this course.")
+    # Students buy the published version: a price the owner has edited since is not for sale yet.
+    published = found.get(keys.published_pointer(course_id))
+    if published is not None:
+        course = Course.from_item(published)
     price = Money(amount=course.price_cents, currency=course.currency)
     return Order(
         transaction_id=transaction_id,

@@ -231,3 +231,28 @@ def test_a_declined_card_ends_failed(running: dict[str, str]) -> None:
     paid = _lms_pay(running, transaction_id, "--card", "4000000000000341")
     assert paid.returncode == 1
     assert "declined" in paid.stdout and "FAILED" in paid.stdout
+
+
+def test_an_instructor_publishes_and_an_admin_approves_over_http(running: dict[str, str]) -> None:
+    """The issue's "Done when": with the printed logins, on a running `lms dev`."""
+    from tests.conftest import ApiClient
+    from tests.publishing import create_course, publication_until, publish, publish_with_approval, text_lesson
+
+    anonymous = ApiClient(running["api"])
+    instructor = anonymous.login("instructor@example.com", "demo-password-123")
+    admin = anonymous.login("admin@example.com", "demo-password-123")
+    tree = anonymous.get("/categories").json()["items"]
+    category = next(
+        c["categoryId"] for parent in tree for c in parent["subcategories"] if c["name"] == "Python"
+    )
+
+    course = create_course(instructor, category)
+    assert publish_with_approval(instructor, admin, course)["version"] == 1
+    listed = anonymous.get(f"/courses?categoryId={category}&limit=100").json()["items"]
+    assert course in {c["courseId"] for c in listed}
+
+    broken = create_course(instructor, category, lessons=[text_lesson("Empty", content="<p> </p>")])
+    publish(instructor, broken)
+    failed = publication_until(instructor, broken, "CHECKLIST_FAILED", "PUBLISHED", "FAILED")
+    assert failed["status"] == "CHECKLIST_FAILED" and failed["reason"]
+    assert [(f["code"], f["lessonTitle"]) for f in failed["checklist"]] == [("TEXT_EMPTY", "Empty")]

@@ -27,9 +27,18 @@ ADMIN_ONLY = {
     ("POST", "/categories"),
     ("GET", "/transactions"),
     ("POST", "/transactions/{transactionId}/refund"),
+    ("GET", "/admin/approvals"),
+    ("POST", "/admin/approvals/{approvalId}"),
+    ("PUT", "/admin/instructors/{userId}/review"),
 }
 STUDENT_ONLY = {("POST", "/transactions")}
-INSTRUCTOR_OR_ADMIN = {("POST", "/courses")}
+INSTRUCTOR_OR_ADMIN = {
+    ("POST", "/courses"),
+    # Ownership of the course is decided inside (another instructor gets 403 there).
+    ("POST", "/courses/{courseId}/publish"),
+    ("GET", "/courses/{courseId}/publication"),
+    ("POST", "/courses/{courseId}/unpublish"),
+}
 # Any authenticated caller, then ownership decides (tested per route in the other suites).
 AUTHENTICATED = {
     ("POST", "/auth/logout"),

@@ -1,0 +1,120 @@
+"""Helpers shared by the publishing tests and the benchmark: build a course over HTTP, publish, decide."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from lms.entities import Course, Lesson, LessonType
+from tests.conftest import ApiClient
+
+GOOD_TEXT = "<h2>Welcome</h2><p>The full text of this lesson.</p>"
+GOOD_QUIZ = json.dumps({"questions": [{"question": "2 + 2?", "options": ["3", "4"], "answer": 1}]})
+
+
+def create_course(
+    client: ApiClient,
+    category_id: str,
+    *,
+    lessons: list[dict[str, Any]] | None = None,
+    title: str | None = None,
+    price_cents: int = 0,
+    description: str = "A course built by a test.",
+) -> str:
+    """A draft course with ``lessons`` (default: two good text lessons); returns its id."""
+    response = client.post(
+        "/courses",
+        json={
+            "title": title or f"Course {uuid.uuid4().hex[:8]}",
+            "description": description,
+            "categoryId": category_id,
+            "priceCents": price_cents,
+        },
+    )
+    assert response.status_code == 201, response.text
+    course_id = str(response.json()["courseId"])
+    for lesson in lessons if lessons is not None else [text_lesson("One"), text_lesson("Two")]:
+        added = client.post("/lessons", json={"courseId": course_id, **lesson})
+        assert added.status_code == 201, added.text
+    return course_id
+
+
+def text_lesson(title: str, content: str = GOOD_TEXT, **fields: Any) -> dict[str, Any]:
+    return {"title": title, "type": "text", "content": content, **fields}
+
+
+def publish(client: ApiClient, course_id: str) -> dict[str, Any]:
+    response = client.post(f"/courses/{course_id}/publish")
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+def publication_until(
+    client: ApiClient, course_id: str, *statuses: str, timeout: float = 60
+) -> dict[str, Any]:
+    """Poll GET /publication until the run reaches one of ``statuses`` (a positive signal)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/courses/{course_id}/publication")
+        assert response.status_code in (200, 404), response.text
+        current = response.json()
+        if response.status_code == 200 and current["status"] in statuses:
+            return dict(current)
+        assert time.monotonic() < deadline, f"publication is {current}, not {statuses}"
+        time.sleep(0.1)
+
+
+def decide(admin: ApiClient, approval_id: str, decision: str, reason: str | None = None) -> Any:
+    body: dict[str, Any] = {"decision": decision}
+    if reason is not None:
+        body["reason"] = reason
+    return admin.post(f"/admin/approvals/{approval_id}", json=body)
+
+
+def publish_with_approval(instructor: ApiClient, admin: ApiClient, course_id: str) -> dict[str, Any]:
+    """Publish, wait for the approval, approve, wait for PUBLISHED."""
+    publish(instructor, course_id)
+    waiting = publication_until(instructor, course_id, "AWAITING_APPROVAL")
+    approved = decide(admin, waiting["approvalId"], "approve")
+    assert approved.status_code == 200, approved.text
+    return publication_until(instructor, course_id, "PUBLISHED")
+
+
+def transitions_outside_map(history: list[dict[str, Any]]) -> int:
+    """States entered by the execution itself, not by the Map's iterations (the issue's budget)."""
+    depth, count = 0, 0
+    for event in history:
+        kind = event["type"]
+        if kind == "MapStateStarted":
+            depth += 1
+        elif kind in ("MapStateSucceeded", "MapStateFailed", "MapStateAborted"):
+            depth -= 1
+        elif kind.endswith("StateEntered") and depth == 0:
+            count += 1
+    return count
+
+
+def draft_with_lessons(demo: Any, count: int) -> tuple[Course, list[Lesson]]:
+    from lms import catalog
+    from lms.table import Table
+
+    table = Table()
+    course = Course(
+        title="Big course",
+        description="Many lessons.",
+        instructor_id=demo.data.users["instructor"].user_id,
+        category_id=demo.data.categories["Python"].category_id,
+        price_cents=0,
+    )
+    table.put(catalog.course_item(course))
+    lessons = [
+        Lesson(
+            course_id=course.course_id, title=f"Lesson {i}", type=LessonType.TEXT, content="x", order_index=i
+        )
+        for i in range(count)
+    ]
+    for lesson in lessons:
+        table.put(catalog.lesson_item(lesson))
+    return course, lessons
