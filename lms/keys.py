@@ -286,6 +286,8 @@ CERTIFICATE_PDF_PREFIX = "certificates/"
 def course_progress_prefix(course_id: str) -> str:
     """SK prefix of a student's lesson progress items of one course (under PK=USER#<id>)."""
     return f"{PROGRESS_PREFIX}{course_id}#"
+
+
 # --- publishing (course publishing workflow) ----------------------------------------------------
 #
 # latest publishing run of a course   Get       PK=COURSE#<id>   SK=PUBLICATION (in the course's Query)
