@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import front_door, security
 from api.models import Health
-from api.routes import auth, catalog, purchases
+from api.routes import auth, catalog, purchases, video
 from lms.errors import LmsError, RateLimitedError
 from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
 from lms.settings import get_settings
@@ -38,7 +38,8 @@ _OPENAPI: dict[str, Any] = {
         "absent field is left alone and an explicit null clears an optional field. Errors are "
         "`{error: {code, message, details?}}`; a 5xx never carries internal detail. Field names follow "
         "the seed's entities: a course has `difficulty` and `duration` (minutes), a lesson `duration` "
-        "(seconds) and `videoUrl` (null until its video is READY; video processing is not built yet)."
+        "(seconds) and `videoUrl` (null until its video is READY; then a short-lived presigned URL of "
+        "the HLS master playlist for enrolled students, the owner and admins)."
     ),
     "security_schemes": {_BEARER: HTTPBearer(bearerFormat="JWT")},
 }
@@ -83,6 +84,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(auth.router)
     app.include_router(catalog.router)
     app.include_router(purchases.router)
+    app.include_router(video.router)
     app.enable_swagger(path="/docs", **_OPENAPI)
     for route in app._static_routes:
         if route.path == "/docs":

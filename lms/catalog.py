@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -299,11 +299,20 @@ class CourseOutline:
     course: Course
     lessons: list[Lesson]
     full_content: bool
+    # lessonId -> the lesson's video record (lms.video.records), only with full content.
+    videos: dict[str, Item] = field(default_factory=dict)
 
 
 def _read_course(table: Table, course_id: str) -> tuple[Course | None, list[Lesson]]:
     """A course and its lessons (ordered) in one Query of the course's partition."""
-    items = table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
+    return _course_and_lessons(_course_partition(table, course_id), course_id)
+
+
+def _course_partition(table: Table, course_id: str) -> list[Item]:
+    return table.query_all(partition=(keys.PK, keys.course_partition(course_id)))
+
+
+def _course_and_lessons(items: list[Item], course_id: str) -> tuple[Course | None, list[Lesson]]:
     course = read_course_with_counters({keys.Key(i[keys.PK], i[keys.SK]): i for i in items}, course_id)
     lessons = [Lesson.from_item(i) for i in items if i[keys.SK].startswith(keys.LESSON_PREFIX)]
     return course, sorted(lessons, key=lambda lesson: (lesson.order_index, lesson.created_at))
@@ -313,10 +322,16 @@ def course_outline(
     table: Table, principal: Principal | None, course_id: str, enrollment: Item | None
 ) -> CourseOutline:
     """The course's lessons in order; full content for enrolled students, the owner and admins."""
-    course, lessons = _read_course(table, course_id)
-    course = visible_course(principal, course, course_id)
-    enrolled = Enrollment.is_active_item(enrollment)
-    return CourseOutline(course, lessons, full_content=enrolled or can_manage(principal, course))
+    items = _course_partition(table, course_id)
+    found, lessons = _course_and_lessons(items, course_id)
+    course = visible_course(principal, found, course_id)
+    full_content = Enrollment.is_active_item(enrollment) or can_manage(principal, course)
+    videos = (
+        {str(i["lessonId"]): i for i in items if i[keys.SK].startswith(keys.VIDEO_PREFIX)}
+        if full_content
+        else {}
+    )
+    return CourseOutline(course, lessons, full_content=full_content, videos=videos)
 
 
 def _manageable_course_with_lessons(
@@ -391,3 +406,8 @@ def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
         }
     }
     _write_lesson(table, lesson, delete, -(lesson.duration or 0))
+
+
+def find_lesson(table: Table, lesson_id: str) -> Lesson:
+    """A lesson by id alone (video processing knows the lesson, not its course)."""
+    return _find_lesson(table, lesson_id)

@@ -38,6 +38,15 @@ class Settings(BaseModel):
     login_window_seconds: int = 15 * 60
     login_max_failures_per_account: int = 5
     login_max_failures_per_source: int = 20
+    # Video processing: the limits an upload is issued with (recorded on it, enforced by its workflow).
+    video_max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
+    video_max_duration_seconds: int = Field(default=4 * 3600, ge=1)
+    # Sources longer than this are split at keyframes into chunks transcoded in parallel (one Lambda
+    # runs at most 15 minutes); shorter ones are transcoded whole, one rendition per task.
+    video_split_above_seconds: float = Field(default=600, gt=0)
+    video_chunk_seconds: float = Field(default=300, gt=0)
+    video_upload_url_seconds: int = Field(default=15 * 60, ge=60, le=12 * 3600)
+    video_playback_url_seconds: int = Field(default=60 * 60, ge=60, le=12 * 3600)
 
 
 def _env_list(value: str) -> list[str]:

@@ -27,6 +27,7 @@ from workflows.definition import (
     arn_variable,
 )
 from workflows.purchase import PURCHASE
+from workflows.video import VIDEO
 
 __all__ = [
     "STATE_MACHINES_DIR",
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 # Workflows are added here as they are built (see the README's status table).
-WORKFLOWS: tuple[Workflow, ...] = (PURCHASE,)
+WORKFLOWS: tuple[Workflow, ...] = (PURCHASE, VIDEO)
 
 # The names every ASL file may use besides its own function ARNs.
 SHARED_PLACEHOLDERS = ("TableName", "BucketName", "EventBusName")
@@ -140,6 +141,7 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
                 "LMS_WORKFLOW": workflow.name,
                 "LMS_EXECUTION_PREFIX": workflow.execution_prefix,
                 "LMS_BUSINESS_KEY": ",".join(workflow.trigger.business_key),
+                "LMS_BUSINESS_KEY_STRIP": workflow.trigger.strip_prefix,
             }
         )
     return variables

@@ -24,9 +24,13 @@ from api.models import (
 )
 from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
+from api.routes import video
 from lms import catalog, keys
+from lms.blobs import S3BlobStore
 from lms.entities import Role
+from lms.settings import get_settings
 from lms.table import Table
+from lms.video import playback
 
 router = APIGatewayRouter()
 
@@ -108,7 +112,9 @@ def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
     caller = security.optional(router, table, lambda user_id: [keys.enrollment(user_id, courseId)])
     principal = caller.principal if caller else None
     enrollment = next(iter(caller.extras.values()), None) if caller else None
-    return CourseLessons.of(catalog.course_outline(table, principal, courseId, enrollment))
+    outline = catalog.course_outline(table, principal, courseId, enrollment)
+    store = S3BlobStore(get_settings().bucket_name)
+    return CourseLessons.of(outline, playback.lesson_media(store, outline, video.api_base(router)))
 
 
 @router.post("/lessons", tags=["catalog"], summary="Add a lesson to a course (owner or admin)")
