@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from workflows.catalog import WORKFLOWS
 from workflows.purchase import PURCHASE
 
 
 def _functions(template: Any) -> dict[str, dict[str, Any]]:
     found = template.find_resources("AWS::Lambda::Function")
-    return {r["Properties"]["Handler"]: r for r in found.values()}
+    # Container-image functions have no Handler (the image runs it); the purchase has none.
+    return {r["Properties"]["Handler"]: r for r in found.values() if "Handler" in r["Properties"]}
 
 
 def test_state_machine_is_the_asl_file_with_logging_all_and_tracing(synthesized) -> None:
     template, template_file = synthesized
     machines = template.find_resources("AWS::StepFunctions::StateMachine")
-    assert len(machines) == 1
-    (machine,) = machines.values()
-    properties = machine["Properties"]
+    assert len(machines) == len(WORKFLOWS)
+    (properties,) = [
+        m["Properties"]
+        for m in machines.values()
+        if "ValidateOrderFunctionArn" in m["Properties"]["DefinitionSubstitutions"]
+    ]
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
     assert properties["TracingConfiguration"] == {"Enabled": True}
     assert properties["StateMachineType"] == "STANDARD"
@@ -62,16 +67,20 @@ def test_state_machine_may_invoke_exactly_its_functions(synthesized) -> None:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if statement.get("Action") == "lambda:InvokeFunction"
     ]
-    assert len(invoke_resources) == 1
-    assert len(invoke_resources[0]) == len(PURCHASE.functions)
-    assert not any(":*" in json.dumps(resource) for resource in invoke_resources[0])
+    # One statement per state machine, listing exactly its workflow's functions, no wildcard.
+    assert sorted(len(resources) for resources in invoke_resources) == sorted(
+        len(w.functions) for w in WORKFLOWS
+    )
+    assert not any(":*" in json.dumps(resource) for resource in invoke_resources)
 
 
 def test_failed_timed_out_and_unreconciled_executions_raise_alarms(synthesized) -> None:
     template, _ = synthesized
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     metrics = sorted(a["Properties"]["MetricName"] for a in alarms.values())
-    assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut", "purchase-NeedsReconciliation"]
+    declared = [f"{w.name}-{error}" for w in WORKFLOWS for error in w.error_alarms]
+    assert metrics == sorted(["ExecutionsFailed", "ExecutionsTimedOut"] * len(WORKFLOWS) + declared)
+    assert "purchase-NeedsReconciliation" in declared
 
 
 def test_stripe_secrets_live_in_secrets_manager(synthesized) -> None:
