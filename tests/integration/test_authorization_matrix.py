@@ -19,6 +19,7 @@ PUBLIC = {
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/webhooks/stripe"),  # authenticated by Stripe's signature instead
+    ("GET", "/videos/{lessonId}/{uploadId}/{playlist}"),  # authenticated by its expiring signature instead
 }
 ADMIN_ONLY = {
     ("GET", "/admin/users"),
@@ -28,7 +29,7 @@ ADMIN_ONLY = {
     ("POST", "/transactions/{transactionId}/refund"),
 }
 STUDENT_ONLY = {("POST", "/transactions")}
-INSTRUCTOR_OR_ADMIN = {("POST", "/courses")}
+INSTRUCTOR_OR_ADMIN = {("POST", "/courses"), ("POST", "/lessons/{lessonId}/video")}
 # Any authenticated caller, then ownership decides (tested per route in the other suites).
 AUTHENTICATED = {
     ("POST", "/auth/logout"),
