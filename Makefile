@@ -10,7 +10,7 @@ STRIPE_VENV := .venv-localstripe
 STRIPE_STAMP := $(STRIPE_VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: dev test test-fast setup lock lint seed clean synth bench
+.PHONY: dev test test-fast setup lock lint seed clean synth bench bench-video
 
 dev: setup
 	$(BIN)/lms dev
@@ -61,3 +61,7 @@ synth: setup
 # The purchase benchmark (figures, not assertions; see README "Performance").
 bench: setup
 	$(BIN)/python -m benchmarks.purchase $(BENCH_ARGS)
+
+# The video benchmark: one generated 720p upload through the workflow against one plain ffmpeg.
+bench-video: setup
+	$(BIN)/python -m benchmarks.video $(BENCH_ARGS)
