@@ -409,6 +409,6 @@ class LessonVideoView(View):
     video_url: str
     poster_url: str
     thumbnail_urls: list[str]
-    duration_seconds: float
+    duration: float = Field(description="seconds, as the source measured")
     renditions: list[str]
     expires_in: int = Field(description="seconds the URLs stay valid")

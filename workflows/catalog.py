@@ -141,9 +141,10 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
                 "LMS_WORKFLOW": workflow.name,
                 "LMS_EXECUTION_PREFIX": workflow.execution_prefix,
                 "LMS_BUSINESS_KEY": ",".join(workflow.trigger.business_key),
-                "LMS_BUSINESS_KEY_STRIP": workflow.trigger.strip_prefix,
             }
         )
+        if workflow.trigger.strip_prefix:
+            variables["LMS_BUSINESS_KEY_STRIP"] = workflow.trigger.strip_prefix
     return variables
 
 

@@ -61,7 +61,7 @@ def lesson_media(store: BlobStore, outline: CourseOutline, api_base: str) -> dic
             "videoUrl": f"{master}?{_query(lesson_id, upload_id, expires)}",
             "posterUrl": sign(str(live["posterKey"])),
             "thumbnailUrls": [sign(str(key)) for key in live["thumbnailKeys"]],
-            "durationSeconds": float(live["durationSeconds"]),
+            "duration": float(live["durationSeconds"]),
             "renditions": [str(r["name"]) for r in live["renditions"]],
             "expiresIn": lifetime,
         }

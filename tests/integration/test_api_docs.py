@@ -48,7 +48,8 @@ def test_swagger_ui_is_served_at_docs(anonymous: ApiClient) -> None:
 def test_health_reports_workflow_versions(anonymous: ApiClient) -> None:
     body = anonymous.get("/health").json()
     assert body["status"] == "ok"
-    assert set(body["workflows"]) == {"purchase"} and len(body["workflows"]["purchase"]) == 12
+    assert set(body["workflows"]) == {"purchase", "video"}
+    assert all(len(version) == 12 for version in body["workflows"].values())
 
 
 def test_cors_allows_the_configured_origin_only(anonymous: ApiClient) -> None:
