@@ -244,10 +244,11 @@ def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
         time.sleep(0.1)
 
     newer = upload(instructor, lesson_id, clips["good"])
-    older_run, _ = run_of(lesson_id, older["uploadId"])
+    older_run, older_history = run_of(lesson_id, older["uploadId"])
     newer_run, _ = run_of(lesson_id, newer["uploadId"])
 
     assert json.loads(older_run["output"])["outcome"] == "SUPERSEDED"
+    assert "UpdateLesson" in states_entered(older_history)  # it finished its work, then found it was too late
     assert json.loads(newer_run["output"])["outcome"] == "READY"
     ready = lesson_view(instructor, course_id, lesson_id)
     assert ready["videoStatus"] == "READY"
