@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lms import keys
-from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, Role
+from lms.entities import Category, Course, CourseStatus, Enrollment, Lesson, LessonType, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.identity import Principal
 from lms.table import (
@@ -263,7 +263,11 @@ def delete_course(table: Table, principal: Principal, course_id: str) -> None:
     course, lessons = _manageable_course_with_lessons(table, principal, course_id)
     if course.enrollment_count > 0:
         raise ConflictError("Students are enrolled in this course; it cannot be deleted.")
-    lesson_keys = [keys.lesson(course_id, lesson.lesson_id) for lesson in lessons]
+    lesson_keys = [keys.lesson(course_id, lesson.lesson_id) for lesson in lessons] + [
+        keys.lesson_video(course_id, lesson.lesson_id)
+        for lesson in lessons
+        if lesson.type == LessonType.VIDEO
+    ]
     guard = [
         {
             "Delete": {
@@ -406,6 +410,8 @@ def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
         }
     }
     _write_lesson(table, lesson, delete, -(lesson.duration or 0))
+    # Its video record goes too (a run still processing finds the lesson gone and removes its media).
+    table.delete(keys.lesson_video(lesson.course_id, lesson.lesson_id))
 
 
 def find_lesson(table: Table, lesson_id: str) -> Lesson:

@@ -126,3 +126,21 @@ def test_a_malformed_playback_link_is_400_or_404_never_500(
 ) -> None:
     response = anonymous.get(f"/videos/{uuid.uuid4().hex}/{uuid.uuid4().hex}/{playlist}", params=query)
     assert response.status_code in (400, 404), response.text
+
+
+def test_deleting_a_lesson_or_its_course_deletes_its_video_record(instructor: ApiClient, demo: Any) -> None:
+    from lms import keys
+    from lms.table import Table
+
+    course_id, first = video_lesson(instructor, demo.data.categories["Python"].category_id)
+    second = instructor.post("/lessons", json={"courseId": course_id, "title": "Two", "type": "video"}).json()
+    for lesson_id in (first, second["lessonId"]):
+        assert (
+            instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).status_code
+            == 201
+        )
+
+    assert instructor.delete(f"/lessons/{first}").status_code == 204
+    assert Table().get(keys.lesson_video(course_id, first), consistent=True) is None
+    assert instructor.delete(f"/courses/{course_id}").status_code == 204
+    assert Table().get(keys.lesson_video(course_id, second["lessonId"]), consistent=True) is None
