@@ -10,7 +10,7 @@ STRIPE_VENV := .venv-localstripe
 STRIPE_STAMP := $(STRIPE_VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: dev test test-fast setup lock lint seed clean synth bench bench-certificates
+.PHONY: dev test test-fast setup lock lint seed clean synth bench bench-certificates bench-video
 
 dev: setup
 	$(BIN)/lms dev
@@ -67,3 +67,7 @@ bench: setup
 # The certificate benchmark alone (PDF render time and size, state transitions per issuance).
 bench-certificates: setup
 	$(BIN)/python -m benchmarks.certificates $(CERT_BENCH_ARGS)
+
+# The video benchmark: one generated 720p upload through the workflow against one plain ffmpeg.
+bench-video: setup
+	$(BIN)/python -m benchmarks.video $(BENCH_ARGS)

@@ -31,7 +31,8 @@ _OPENAPI_INFO: dict[str, Any] = {
         "absent field is left alone and an explicit null clears an optional field. Errors are "
         "`{error: {code, message, details?}}`; a 5xx never carries internal detail. Field names follow "
         "the seed's entities: a course has `difficulty` and `duration` (minutes), a lesson `duration` "
-        "(seconds) and `videoUrl` (null until its video is READY; video processing is not built yet)."
+        "(seconds) and `videoUrl` (null until its video is READY; then a short-lived presigned URL of "
+        "the HLS master playlist for enrolled students, the owner and admins)."
     ),
 }
 
@@ -75,7 +76,7 @@ def _build() -> APIGatewayRestResolver:
     # The routes, their models and the domain load here, when the app is built (before the SnapStart
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, security
-    from api.routes import auth, catalog, health, learning, publishing, purchases
+    from api.routes import auth, catalog, health, learning, publishing, purchases, video
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
     from lms.settings import get_settings
@@ -94,6 +95,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(purchases.router)
     app.include_router(learning.router)
     app.include_router(publishing.router)
+    app.include_router(video.router)
     app.include_router(health.router)
     app.enable_swagger(path="/docs", **_openapi())
     for route in app._static_routes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -23,6 +23,7 @@ from lms.entities import (
     Transaction,
     TransactionStatus,
     User,
+    VideoStatus,
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -268,17 +269,30 @@ class LessonView(View):
     duration: int | None = Field(default=None, description="seconds")
     video_url: str | None = Field(
         default=None,
-        description="null until the lesson's video is READY (video processing is not built yet: always null)",
+        description="a short-lived presigned URL of the HLS master playlist once a video is READY; only for "
+        "enrolled students, the owner and admins, and only in the course's lesson list",
+    )
+    video_status: VideoStatus | None = Field(
+        default=None, description="UPLOADING, PROCESSING, READY or FAILED"
+    )
+    video_error: str | None = Field(default=None, description="why the latest upload FAILED")
+    video: LessonVideoView | None = Field(
+        default=None, description="the playable video's details, as videoUrl"
     )
     content: str | None = Field(default=None, description="only for enrolled students, the owner and admins")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, lesson: Lesson, *, full_content: bool = True) -> LessonView:
+    def of(
+        cls, lesson: Lesson, *, full_content: bool = True, media: dict[str, Any] | None = None
+    ) -> LessonView:
         view = cls.model_validate(lesson.model_dump())
         if not full_content:
             view.content = None
+        if media:
+            view.video_url = media["videoUrl"]
+            view.video = LessonVideoView.model_validate(media)
         return view
 
 
@@ -288,11 +302,16 @@ class CourseLessons(View):
     items: list[LessonView]
 
     @classmethod
-    def of(cls, outline: CourseOutline) -> CourseLessons:
+    def of(cls, outline: CourseOutline, media: dict[str, dict[str, Any]] | None = None) -> CourseLessons:
+        """``media``: lessonId -> presigned media (``lms.video.records.lesson_media``)."""
+        media = media or {}
         return cls(
             course_id=outline.course.course_id,
             full_content=outline.full_content,
-            items=[LessonView.of(lesson, full_content=outline.full_content) for lesson in outline.lessons],
+            items=[
+                LessonView.of(lesson, full_content=outline.full_content, media=media.get(lesson.lesson_id))
+                for lesson in outline.lessons
+            ],
         )
 
 
@@ -459,3 +478,34 @@ class CertificateVerification(View):
     issued_at: datetime
     status: str = Field(description="VALID or REVOKED")
     valid: bool
+
+
+# --- video processing --------------------------------------------------------------------------
+
+
+class VideoUploadRequest(RequestBody):
+    content_type: str = Field(
+        min_length=1, max_length=100, examples=["video/mp4"], description="the Content-Type the PUT must send"
+    )
+    content_length: int | None = Field(
+        default=None,
+        ge=1,
+        le=100 * 1024**3,
+        description="bytes; when given, the PUT must send exactly this many",
+    )
+
+
+class VideoUploadTicket(View):
+    upload_url: str = Field(description="presigned PUT URL: send the file with the same Content-Type")
+    key: str
+    expires_in: int = Field(description="seconds the URL stays valid")
+    upload_id: str
+
+
+class LessonVideoView(View):
+    video_url: str
+    poster_url: str
+    thumbnail_urls: list[str]
+    duration: float = Field(description="seconds, as the source measured")
+    renditions: list[str]
+    expires_in: int = Field(description="seconds the URLs stay valid")

@@ -60,8 +60,8 @@ class Platform:
             table.grant_write_data(grantee)
         elif needs.table is Access.READ_WRITE:
             table.grant_read_write_data(grantee)
-        if needs.bucket:
-            self._grant_objects(grantee, needs.bucket)
+        for bucket in needs.bucket_grants:
+            self._grant_objects(grantee, bucket)
         if needs.stripe_secret:
             self.stripe_secret.grant_read(grantee)
         if needs.task_callbacks:
@@ -83,12 +83,21 @@ class Platform:
             Access.READ: ["s3:GetObject"],
             Access.WRITE: ["s3:PutObject"],
             Access.READ_WRITE: ["s3:GetObject", "s3:PutObject"],
-        }[bucket.access]
+        }[bucket.access] + (["s3:DeleteObject"] if bucket.delete else [])
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=actions,
             resource_arns=[self.data.bucket.arn_for_objects(f"{bucket.prefix}*")],
         )
+        if bucket.list:
+            # Listing is a bucket-level action: narrowed to the same prefix by condition.
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[self.data.bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{bucket.prefix}*"]}},
+                )
+            )
         stack = Stack.of(self.data.bucket)
         media = stack.resolve(stack.get_logical_id(self.data.bucket.node.default_child))  # type: ignore[arg-type]
         Validations.of(stack).acknowledge(

@@ -32,8 +32,14 @@ class BlobMetadata:
 
 
 class BlobStore(Protocol):
-    def presigned_put(self, key: str, content_type: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
-        """A URL a client PUTs the object to, with exactly this ``Content-Type``."""
+    def presigned_put(
+        self,
+        key: str,
+        content_type: str,
+        expires_in: int = DEFAULT_EXPIRY_SECONDS,
+        content_length: int | None = None,
+    ) -> str:
+        """A URL a client PUTs the object to, with exactly this ``Content-Type`` (and length, if given)."""
         ...
 
     def presigned_get(self, key: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
@@ -48,6 +54,18 @@ class BlobStore(Protocol):
         """Store an object the product made itself (e.g. a certificate), encrypted at rest."""
         ...
 
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None if there is no such object."""
+        ...
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, sorted."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix``; returns how many there were."""
+        ...
+
 
 class S3BlobStore:
     def __init__(self, bucket: str, client: Any = None) -> None:
@@ -58,14 +76,17 @@ class S3BlobStore:
     def client(self) -> Any:
         return self._client or aws.client("s3")
 
-    def presigned_put(self, key: str, content_type: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
-        return str(
-            self.client.generate_presigned_url(
-                "put_object",
-                Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type},
-                ExpiresIn=expires_in,
-            )
-        )
+    def presigned_put(
+        self,
+        key: str,
+        content_type: str,
+        expires_in: int = DEFAULT_EXPIRY_SECONDS,
+        content_length: int | None = None,
+    ) -> str:
+        params: dict[str, Any] = {"Bucket": self._bucket, "Key": key, "ContentType": content_type}
+        if content_length is not None:
+            params["ContentLength"] = content_length  # signed: S3 refuses a body of another size
+        return str(self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in))
 
     def presigned_get(self, key: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
         return str(
@@ -94,6 +115,31 @@ class S3BlobStore:
             last_modified=head["LastModified"],
         )
 
+    def get(self, key: str) -> bytes | None:
+        try:
+            return bytes(self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def upload_file(self, path: str, key: str, content_type: str) -> None:
+        self.client.upload_file(path, self._bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def download_file(self, key: str, path: str) -> None:
+        self.client.download_file(self._bucket, key, path)
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return sorted(str(o["Key"]) for page in pages for o in page.get("Contents", []))
+
+    def delete_prefix(self, prefix: str) -> int:
+        found = self.keys(prefix)
+        for start in range(0, len(found), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch = [{"Key": key} for key in found[start : start + 1000]]
+            self.client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(found)
+
 
 @dataclass
 class _Blob:
@@ -110,7 +156,13 @@ class InMemoryBlobStore:
     blobs: dict[str, _Blob] = field(default_factory=dict)
     expected_types: dict[str, str] = field(default_factory=dict)
 
-    def presigned_put(self, key: str, content_type: str, expires_in: int = DEFAULT_EXPIRY_SECONDS) -> str:
+    def presigned_put(
+        self,
+        key: str,
+        content_type: str,
+        expires_in: int = DEFAULT_EXPIRY_SECONDS,
+        content_length: int | None = None,
+    ) -> str:
         self.expected_types[key] = content_type
         return f"memory://{self.bucket}/{quote(key)}?method=PUT&expires={expires_in}"
 
@@ -138,3 +190,16 @@ class InMemoryBlobStore:
             etag=hashlib.md5(blob.data, usedforsecurity=False).hexdigest(),
             last_modified=blob.last_modified,
         )
+
+    def get(self, key: str) -> bytes | None:
+        blob = self.blobs.get(key)
+        return blob.data if blob else None
+
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.blobs if key.startswith(prefix))
+
+    def delete_prefix(self, prefix: str) -> int:
+        found = self.keys(prefix)
+        for key in found:
+            del self.blobs[key]
+        return len(found)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from lms import keys
-from lms.entities import Category, Course, CourseStatus, Lesson, Role
+from lms.entities import Category, Course, CourseStatus, Lesson, LessonType, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.publishing import snapshots
 from lms.table import (
@@ -290,6 +291,11 @@ def delete_course(table: Table, principal: Principal, course_id: str) -> None:
         *(keys.lesson(course_id, lesson.lesson_id) for lesson in lessons),
         keys.published_pointer(course_id),
         keys.publication(course_id),
+        *(
+            keys.lesson_video(course_id, lesson.lesson_id)
+            for lesson in lessons
+            if lesson.type == LessonType.VIDEO
+        ),
     ]
     guard = [
         {
@@ -326,6 +332,8 @@ class CourseOutline:
     course: Course
     lessons: list[Lesson]
     full_content: bool
+    # lessonId -> the lesson's video record (lms.video.records), only with full content.
+    videos: dict[str, Item] = field(default_factory=dict)
 
 
 def read_course_partition(table: Table, course_id: str) -> tuple[dict[keys.Key, Item], list[Lesson]]:
@@ -355,9 +363,27 @@ def course_outline(
     :func:`seen_course_keys`; the lessons take one more Query."""
     course = course_as_seen(principal, found, course_id, enrolled=enrolled)
     if can_manage(principal, course):
-        _, lessons = read_course_partition(table, course_id)
-        return CourseOutline(course, lessons, full_content=True)
-    return CourseOutline(course, snapshots.published_lessons(table, course), full_content=enrolled)
+        partition, lessons = read_course_partition(table, course_id)
+        return CourseOutline(course, lessons, full_content=True, videos=_videos(partition.values()))
+    # Videos are per lesson, not per version: an enrolled student watches the lesson's live video.
+    videos = (
+        _videos(
+            table.query_all(
+                partition=(keys.PK, keys.course_partition(course_id)),
+                sort_prefix=(keys.SK, keys.VIDEO_PREFIX),
+            )
+        )
+        if enrolled
+        else {}
+    )
+    return CourseOutline(
+        course, snapshots.published_lessons(table, course), full_content=enrolled, videos=videos
+    )
+
+
+def _videos(items: Iterable[Item]) -> dict[str, Item]:
+    """lessonId -> its video record, from the items of a course's partition."""
+    return {str(i["lessonId"]): i for i in items if str(i[keys.SK]).startswith(keys.VIDEO_PREFIX)}
 
 
 def _manageable_course_with_lessons(
@@ -403,6 +429,7 @@ def _write_lesson(table: Table, lesson: Lesson, write: dict[str, Any], seconds_d
 
 
 def find_lesson(table: Table, lesson_id: str) -> Lesson:
+    """A lesson by id alone (video processing and progress know the lesson, not its course)."""
     page = table.query(partition=(keys.GSI1PK, keys.lesson_index(lesson_id)), index=keys.GSI1, limit=1)
     if not page.items:
         raise NotFoundError(f"No lesson with id {lesson_id}.")
@@ -432,3 +459,5 @@ def delete_lesson(table: Table, principal: Principal, lesson_id: str) -> None:
         }
     }
     _write_lesson(table, lesson, delete, -(lesson.duration or 0))
+    # Its video record goes too (a run still processing finds the lesson gone and removes its media).
+    table.delete(keys.lesson_video(lesson.course_id, lesson.lesson_id))

@@ -154,7 +154,7 @@ class Lesson(Entity):
     content: str | None = None
     order_index: int = Field(default=0, ge=0)
     duration: int | None = Field(default=None, ge=0, description="seconds")
-    # Set by video processing once the lesson's video is READY (not built yet: always None today).
+    # Never stored: the API fills it per request with a short-lived signed link (lms.video.playback).
     video_url: str | None = None
     # None until a video is uploaded; publishing requires READY for every video lesson.
     video_status: VideoStatus | None = None

@@ -342,3 +342,33 @@ def approval_sort(requested_at: str, approval_id: str) -> str:
 
 def publisher(user_id: str) -> Key:
     return Key(f"{USER_PREFIX}{user_id}", "PUBLISHER")
+
+
+# --- video processing (issue 9) ----------------------------------------------------------------
+# A lesson's video record          Get/Update PK=COURSE#<courseId> SK=VIDEO#<lessonId> (read with the
+#                                  course's lessons by the same Query of the course partition)
+# S3: uploads/<lessonId>/<uploadId>           the instructor's upload (presigned PUT)
+#     media/<lessonId>/<uploadId>/...         that upload's HLS renditions, master playlist, thumbnails
+
+VIDEO_PREFIX = "VIDEO#"
+UPLOADS_PREFIX = "uploads/"
+MEDIA_PREFIX = "media/"
+
+
+def lesson_video(course_id: str, lesson_id: str) -> Key:
+    return Key(f"{COURSE_PREFIX}{course_id}", f"{VIDEO_PREFIX}{lesson_id}")
+
+
+def video_upload(lesson_id: str, upload_id: str) -> str:
+    return f"{UPLOADS_PREFIX}{lesson_id}/{upload_id}"
+
+
+def parse_video_upload(key: str) -> tuple[str, str] | None:
+    """``(lessonId, uploadId)`` of an upload key, or None for any other key."""
+    parts = key.removeprefix(UPLOADS_PREFIX).split("/") if key.startswith(UPLOADS_PREFIX) else []
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
+
+
+def video_media(lesson_id: str, upload_id: str) -> str:
+    """The prefix (ending in ``/``) of everything one upload's processing writes."""
+    return f"{MEDIA_PREFIX}{lesson_id}/{upload_id}/"

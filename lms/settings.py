@@ -44,6 +44,15 @@ class Settings(BaseModel):
     verify_window_seconds: int = Field(default=60, ge=1)
     verify_max_per_source: int = Field(default=30, ge=1)
     public_url: str | None = None
+    # Video processing: the limits an upload is issued with (recorded on it, enforced by its workflow).
+    video_max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
+    video_max_duration_seconds: int = Field(default=4 * 3600, ge=1)
+    # Sources longer than this are split at keyframes into chunks transcoded in parallel (one Lambda
+    # runs at most 15 minutes); shorter ones are transcoded whole, one rendition per task.
+    video_split_above_seconds: float = Field(default=600, gt=0)
+    video_chunk_seconds: float = Field(default=300, gt=0)
+    video_upload_url_seconds: int = Field(default=15 * 60, ge=60, le=12 * 3600)
+    video_playback_url_seconds: int = Field(default=60 * 60, ge=60, le=12 * 3600)
 
 
 def _env_list(value: str) -> list[str]:

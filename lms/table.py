@@ -40,8 +40,19 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
+def _to_number(value: Any) -> Any:
+    # boto3 refuses floats (binary rounding); their shortest decimal text is the number meant.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_number(v) for v in value]
+    return value
+
+
 def serialize(item: Item) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+    return {k: _serializer.serialize(_to_number(v)) for k, v in item.items() if v is not None}
 
 
 def deserialize(raw: dict[str, Any]) -> Item:

@@ -25,7 +25,7 @@ class MissingBusinessKeyError(Exception):
     """The event lacks a business-key field: the rule's pattern and the catalog disagree."""
 
 
-def business_key(event: dict[str, Any], paths: list[str]) -> str:
+def business_key(event: dict[str, Any], paths: list[str], strip_prefix: str = "") -> str:
     values = []
     for path in paths:
         value: Any = event
@@ -34,13 +34,15 @@ def business_key(event: dict[str, Any], paths: list[str]) -> str:
                 raise MissingBusinessKeyError(f"the event has no {path}")
             value = value[part]
         values.append(str(value))
-    return "-".join(values)
+    return "-".join(values).removeprefix(strip_prefix)
 
 
 @task_handler(logger)
 def start_from_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workflow = Workflow(name=os.environ["LMS_WORKFLOW"], execution_prefix=os.environ["LMS_EXECUTION_PREFIX"])
-    key = business_key(event, os.environ["LMS_BUSINESS_KEY"].split(","))
+    key = business_key(
+        event, os.environ["LMS_BUSINESS_KEY"].split(","), os.environ.get("LMS_BUSINESS_KEY_STRIP", "")
+    )
     started = executions.start(workflow, key, event)
     logger.info("execution started", extra={"execution": started.name, "again": started.already_started})
     return {"executionName": started.name, "alreadyStarted": started.already_started}

@@ -29,6 +29,7 @@ from workflows.definition import (
 )
 from workflows.publish import PUBLISH
 from workflows.purchase import PURCHASE
+from workflows.video import VIDEO
 
 __all__ = [
     "STATE_MACHINES_DIR",
@@ -60,6 +61,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
     PUBLISH,
     CERTIFICATE,
     CERTIFICATE_REVOCATION,
+    VIDEO,
 )
 
 # The names every ASL file may use besides its own function ARNs.
@@ -155,6 +157,8 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
                 "LMS_BUSINESS_KEY": ",".join(workflow.trigger.business_key),
             }
         )
+        if workflow.trigger.strip_prefix:
+            variables["LMS_BUSINESS_KEY_STRIP"] = workflow.trigger.strip_prefix
     return variables
 
 

@@ -29,10 +29,17 @@ class Access(StrEnum):
 
 @dataclass(frozen=True)
 class BucketAccess:
-    """Objects of the media bucket under ``prefix`` (e.g. ``"uploads/"``), never the whole bucket."""
+    """Objects of the media bucket under ``prefix`` (e.g. ``"uploads/"``), never the whole bucket.
+
+    ``list`` lets the function list the keys under the prefix (ListBucket, narrowed to it by a
+    condition); ``delete`` lets it delete objects there (a workflow that must leave no orphaned
+    objects behind, e.g. video processing cleaning up a failed run's outputs).
+    """
 
     access: Access
     prefix: str
+    list: bool = False
+    delete: bool = False
 
     def __post_init__(self) -> None:
         if not self.prefix or "*" in self.prefix:
@@ -44,11 +51,17 @@ class Needs:
     """What a function (or a state machine's direct integrations) may touch; grants come from here."""
 
     table: Access | None = None
-    bucket: BucketAccess | None = None
+    bucket: BucketAccess | tuple[BucketAccess, ...] | None = None  # one grant per prefix
     stripe_secret: bool = False
     task_callbacks: bool = False  # states:SendTaskSuccess/Failure (the task token is the credential)
     event_bus_put: bool = False
     start_workflows: tuple[str, ...] = ()  # names of workflows this function starts
+
+    @property
+    def bucket_grants(self) -> tuple[BucketAccess, ...]:
+        if self.bucket is None:
+            return ()
+        return self.bucket if isinstance(self.bucket, tuple) else (self.bucket,)
 
 
 @dataclass(frozen=True)
@@ -122,11 +135,14 @@ class EventTrigger:
     ``business_key`` lists dotted paths into the event (``"detail.object.key"``); their values,
     joined by ``-``, are the business key, so a redelivered event finds the execution it started.
     ``bus`` is ``"lms"`` (the product's bus) or ``"default"`` (where AWS services such as S3 publish).
+    ``strip_prefix`` is removed from the key first: an upload ``uploads/<lessonId>/<uploadId>`` under
+    ``strip_prefix="uploads/"`` names the execution ``<workflow>-<lessonId>-<uploadId>``.
     """
 
     pattern: dict[str, Any]
     business_key: tuple[str, ...]
     bus: str = "lms"
+    strip_prefix: str = ""
 
     def __post_init__(self) -> None:
         if self.bus not in ("lms", "default"):

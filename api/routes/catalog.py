@@ -24,10 +24,14 @@ from api.models import (
 )
 from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
+from api.routes import video
 from lms import catalog, keys
+from lms.blobs import S3BlobStore
 from lms.entities import Enrollment, Role
 from lms.identity import Principal
+from lms.settings import get_settings
 from lms.table import Item, Table
+from lms.video import playback
 
 router = APIGatewayRouter()
 
@@ -115,7 +119,9 @@ def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
 def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
     table = Table()
     principal, found, enrolled = _seen_course(table, courseId)
-    return CourseLessons.of(catalog.course_outline(table, principal, courseId, found, enrolled=enrolled))
+    outline = catalog.course_outline(table, principal, courseId, found, enrolled=enrolled)
+    store = S3BlobStore(get_settings().bucket_name)
+    return CourseLessons.of(outline, playback.lesson_media(store, outline, video.api_base(router)))
 
 
 @router.post("/lessons", tags=["catalog"], summary="Add a lesson to a course (owner or admin)")

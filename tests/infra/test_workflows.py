@@ -57,7 +57,9 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
                 )
                 if marker in resource
             )
-        kinds.setdefault(kind, []).append({"actions": set(actions), "resource": resource})
+        kinds.setdefault(kind, []).append(
+            {"actions": set(actions), "resource": resource, "condition": statement.get("Condition")}
+        )
     return kinds
 
 
@@ -85,12 +87,20 @@ def assert_exactly_declared(grants: dict[str, list[dict[str, Any]]], needs: Need
         assert "dynamodb:PutItem" in table_actions and "dynamodb:GetItem" not in table_actions, who
     elif needs.table is Access.READ_WRITE:
         assert {"dynamodb:GetItem", "dynamodb:PutItem"} <= table_actions, who
-    if needs.bucket:
-        (statement,) = grants["bucket"]
+    statements = grants.get("bucket", [])
+    listings = [s for s in statements if s["actions"] == {"s3:ListBucket"}]
+    objects = [s for s in statements if s not in listings]
+    assert len(objects) == len(needs.bucket_grants), who
+    for bucket in needs.bucket_grants:
         wanted = {Access.READ: {"s3:GetObject"}, Access.WRITE: {"s3:PutObject"}}.get(
-            needs.bucket.access, {"s3:GetObject", "s3:PutObject"}
-        )
-        assert statement["actions"] == wanted and f'"/{needs.bucket.prefix}*"' in statement["resource"], who
+            bucket.access, {"s3:GetObject", "s3:PutObject"}
+        ) | ({"s3:DeleteObject"} if bucket.delete else set())
+        assert any(s["actions"] == wanted and f'"/{bucket.prefix}*"' in s["resource"] for s in objects), who
+    # Listing is granted on the bucket, but only for keys under the declared prefix.
+    listed = [b.prefix for b in needs.bucket_grants if b.list]
+    assert sorted(json.dumps(s["condition"]) for s in listings) == sorted(
+        json.dumps({"StringLike": {"s3:prefix": [f"{prefix}*"]}}) for prefix in listed
+    ), who
     started = {s["resource"] for s in grants.get("start", [])}
     for name in needs.start_workflows:
         assert any(f"{_pascal(name)}StateMachine" in resource for resource in started), who
@@ -198,7 +208,11 @@ def test_a_container_image_function_synthesises_without_docker(
     properties = template_json["Resources"][logical_id(stack, inspect)]["Properties"]
     assert properties["PackageType"] == "Image" and "ImageUri" in properties["Code"]
     assets = json.loads((template_file.parent / "Lms.assets.json").read_text())
-    (image,) = assets["dockerImages"].values()
+    (image,) = [
+        i
+        for i in assets["dockerImages"].values()
+        if i["source"]["dockerFile"] == "tests/throwaway/Dockerfile"
+    ]
     staged = template_file.parent / image["source"]["directory"]
     assert image["source"]["dockerFile"] == "tests/throwaway/Dockerfile"
     assert (staged / "tests/throwaway/Dockerfile").exists() and (staged / "lms").is_dir()
@@ -368,3 +382,33 @@ for hook, args in hooks:
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path.cwd())
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_video_tasks_that_run_ffmpeg_are_images_and_the_api_package_has_no_ffmpeg(
+    synthesized_with_throwaway, template_json
+) -> None:
+    _, template_file, stack = synthesized_with_throwaway
+    from workflows.video import VIDEO
+
+    for fn in VIDEO.functions:
+        resource = template_json["Resources"][logical_id(stack, stack.workflows["video"].functions[fn.name])]
+        is_image = resource["Properties"].get("PackageType") == "Image"
+        assert is_image is (fn.state in {"Probe", "Split", "Transcode", "TranscodeChunk", "Thumbnails"}), (
+            fn.name
+        )
+    assets = json.loads((template_file.parent / "Lms.assets.json").read_text())
+    (image,) = [i for i in assets["dockerImages"].values() if i["source"]["dockerFile"] == VIDEO_DOCKERFILE]
+    dockerfile = (template_file.parent / image["source"]["directory"] / VIDEO_DOCKERFILE).read_text()
+    assert "ffmpeg" in dockerfile
+    api = next(
+        r["Properties"]
+        for r in template_json["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "api.app.handler"
+    )
+    asset_hash = json.dumps(api["Code"]["S3Key"]).split(".zip")[0].split('"')[-1]
+    staged = template_file.parent / assets["files"][asset_hash]["source"]["path"]
+    assert (staged / "api").is_dir()  # the API's own package, staged by synth
+    assert not [p for p in staged.rglob("*") if p.name in ("ffmpeg", "ffprobe")]
+
+
+VIDEO_DOCKERFILE = "containers/video/Dockerfile"

@@ -20,6 +20,7 @@ PUBLIC = {
     ("POST", "/auth/login"),
     ("POST", "/webhooks/stripe"),  # authenticated by Stripe's signature instead
     ("GET", "/certificates/verify/{code}"),  # throttled per source address instead
+    ("GET", "/videos/{lessonId}/{uploadId}/{playlist}"),  # authenticated by its expiring signature instead
 }
 ADMIN_ONLY = {
     ("GET", "/admin/users"),
@@ -34,6 +35,7 @@ ADMIN_ONLY = {
 STUDENT_ONLY = {("POST", "/transactions")}
 INSTRUCTOR_OR_ADMIN = {
     ("POST", "/courses"),
+    ("POST", "/lessons/{lessonId}/video"),
     # Ownership of the course is decided inside (another instructor gets 403 there).
     ("POST", "/courses/{courseId}/publish"),
     ("GET", "/courses/{courseId}/publication"),

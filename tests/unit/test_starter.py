@@ -19,3 +19,8 @@ def test_an_event_without_a_declared_field_is_refused_rather_than_named_by_accid
         business_key(S3_EVENT, ["detail.object.etag"])
     with pytest.raises(MissingBusinessKeyError):
         business_key(S3_EVENT, ["detail-type.nested"])
+
+
+def test_a_declared_prefix_is_stripped_so_an_upload_names_its_lesson_and_upload() -> None:
+    event = {"detail": {"object": {"key": "uploads/lesson1/upload1"}}}
+    assert business_key(event, ["detail.object.key"], strip_prefix="uploads/") == "lesson1/upload1"

@@ -1,0 +1,96 @@
+"""Task handlers of video processing (``state-machines/video.asl.json``): thin, over :mod:`lms.video.steps`.
+
+Media tools get the function's remaining time less a margin, so a stuck ffmpeg is killed and
+reported as ``MediaTimeoutError`` by its task before Lambda itself would kill the function.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lms.blobs import S3BlobStore
+from lms.table import Table
+from lms.video import steps
+from tasks.runtime import metrics, task_handler
+
+logger = Logger(service="lms-video")
+_MARGIN_SECONDS = 5.0
+
+
+def _store() -> S3BlobStore:
+    return S3BlobStore(os.environ["LMS_BUCKET_NAME"])
+
+
+def _deadline(context: LambdaContext) -> float:
+    return max(context.get_remaining_time_in_millis() / 1000 - _MARGIN_SECONDS, 1.0)
+
+
+@task_handler(logger)
+def probe(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    job = steps.probe(Table(), _store(), event, timeout=_deadline(context))
+    logger.info("probed", extra={"outcome": job["outcome"], "reason": job.get("reason")})
+    if job["outcome"] == "REJECTED":
+        metrics.add_metric(name="VideoUploadsRejected", unit=MetricUnit.Count, value=1)
+    return job
+
+
+@task_handler(logger)
+def plan_renditions(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.plan_renditions(event)
+
+
+@task_handler(logger)
+def transcode(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.transcode(_store(), event, timeout=_deadline(context))
+
+
+@task_handler(logger)
+def split(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.split(_store(), event, timeout=_deadline(context))
+
+
+@task_handler(logger)
+def transcode_chunk(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.transcode_chunk(_store(), event, timeout=_deadline(context))
+
+
+@task_handler(logger)
+def join_chunks(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]] | dict[str, Any]:
+    return steps.join_chunks(_store(), event)
+
+
+@task_handler(logger)
+def thumbnails(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.thumbnails(_store(), event, timeout=_deadline(context))
+
+
+@task_handler(logger)
+def write_master_playlist(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.write_master_playlist(_store(), event)
+
+
+@task_handler(logger)
+def verify_outputs(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.verify_outputs(_store(), event)
+
+
+@task_handler(logger)
+def update_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = steps.update_lesson(Table(), _store(), event)
+    if result["outcome"] == "READY":
+        seconds = float(event["source"]["duration"])
+        metrics.add_metric(name="VideoSecondsProcessed", unit=MetricUnit.Seconds, value=seconds)
+    return result
+
+
+@task_handler(logger)
+def clean_up_failed(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = steps.clean_up_failed(Table(), _store(), event)
+    logger.warning("processing failed", extra={"error": result.get("error"), "outcome": result["outcome"]})
+    metrics.add_metric(name="VideoProcessingFailed", unit=MetricUnit.Count, value=1)
+    return result
