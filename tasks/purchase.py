@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -18,7 +19,7 @@ from lms import callbacks, payments, purchases
 from lms.clock import isoformat
 from lms.entities import TransactionStatus
 from lms.table import Table
-from tasks.runtime import task_handler
+from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-purchase")
 
@@ -28,6 +29,7 @@ class TaskInput(BaseModel):
 
     transaction_id: str
     execution_name: str = ""
+    execution_arn: str = ""
 
 
 class OrderInput(TaskInput):
@@ -57,7 +59,9 @@ def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     return {
         **order.model_dump(mode="json", by_alias=True),
-        "pendingItem": purchases.pending_transaction_item(order, request.execution_name),
+        "pendingItem": purchases.pending_transaction_item(
+            order, execution_name=request.execution_name, execution_arn=request.execution_arn
+        ),
     }
 
 
@@ -83,6 +87,7 @@ def await_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = TaskInput.model_validate(event)
     enrollment = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
+    metrics.add_metric(name="PurchasesCompleted", unit=MetricUnit.Count, value=1)
     return {"enrolledAt": isoformat(enrollment.enrolled_at)}
 
 
@@ -115,4 +120,6 @@ def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str
     # A payment that arrived after all was refunded: that, not the planned closing, is the outcome.
     outcome = "PaymentRefunded" if transaction.status == TransactionStatus.REFUNDED else request.outcome
     logger.info("transaction closed", extra={"status": transaction.status, "outcome": outcome})
+    if outcome == "PaymentDeclined":
+        metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
     return {"status": transaction.status.value, "reason": transaction.reason, "outcome": outcome}
