@@ -6,7 +6,8 @@ import functools
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -15,13 +16,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import front_door, security
 from api.models import Health
-from api.routes import auth, catalog, purchases
+from api.routes import auth, catalog, ops, purchases
 from lms.errors import LmsError, RateLimitedError
+from lms.ops import METRICS_NAMESPACE
 from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
 from lms.settings import get_settings
 from workflows.catalog import WORKFLOWS
 
 logger = Logger(service="lms-api")
+# Same namespace as the workflows' business metrics (tasks.runtime); flushed after every request.
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="lms-api")
+tracer = Tracer(service="lms-api")
 
 API_TITLE = "LMS API"
 _BEARER = "bearerAuth"
@@ -83,6 +88,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(auth.router)
     app.include_router(catalog.router)
     app.include_router(purchases.router)
+    app.include_router(ops.router)
     app.enable_swagger(path="/docs", **_OPENAPI)
     for route in app._static_routes:
         if route.path == "/docs":
@@ -139,6 +145,7 @@ def _build() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
+        metrics.add_metric(name="ApiUnhandledErrors", unit=MetricUnit.Count, value=1)
         return error_response(500, "INTERNAL_ERROR", _SERVER_SIDE)
 
     front_door.install(app, security_scheme=_BEARER)
@@ -163,6 +170,8 @@ def _body_too_large(event: dict[str, Any]) -> bool:
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry client secrets and tokens
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _body_too_large(event):
         # Refused before routing, so an oversized body is never parsed.

@@ -1,4 +1,5 @@
-"""What every task handler shares: the execution name in its logs, business metrics, transient errors by name.
+"""What every task handler shares: the execution name in its logs, a trace, business metrics, transient
+errors by name.
 
 Step Functions retries by error *name*, so throttling and transaction conflicts are re-raised as
 :class:`StoreThrottledError`, which the ASL's Retry clauses list.
@@ -10,8 +11,10 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
+
+from lms.ops import METRICS_NAMESPACE
 
 THROTTLING_CODES = frozenset(
     {
@@ -44,8 +47,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # One namespace for every workflow's business metrics (PurchasesCompleted, VideoSecondsProcessed, ...):
 # handlers call ``metrics.add_metric(...)``; :func:`task_handler` flushes them as EMF log lines.
-METRICS_NAMESPACE = "LMS"
 metrics = Metrics(namespace=METRICS_NAMESPACE)
+# X-Ray in AWS (the functions have tracing on); Powertools turns it off outside Lambda.
+tracer = Tracer()
 
 
 class StoreThrottledError(Exception):
@@ -71,11 +75,16 @@ def translate_transient_errors(handler: F) -> F:
 
 
 def task_handler(logger: Logger) -> Callable[[F], F]:
-    """Decorate a task handler: logs by execution name, metrics flushed, transient errors translated."""
+    """Decorate a task handler: logs by execution name, traced, metrics flushed, transient errors translated.
+
+    The trace keeps no responses: task outputs can carry client secrets.
+    """
 
     def decorate(handler: F) -> F:
         wrapped = logger.inject_lambda_context(correlation_id_path="executionName")(
-            metrics.log_metrics(translate_transient_errors(handler))
+            tracer.capture_lambda_handler(capture_response=False)(
+                metrics.log_metrics(translate_transient_errors(handler))
+            )
         )
         return functools.wraps(handler)(wrapped)  # type: ignore[return-value]
 
