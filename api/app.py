@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import front_door, security
@@ -27,6 +28,8 @@ logger = Logger(service="lms-api")
 # Same namespace as the workflows' business metrics (tasks.runtime); flushed after every request.
 metrics = Metrics(namespace=METRICS_NAMESPACE, service="lms-api")
 tracer = Tracer(service="lms-api")
+# Most requests add no metric; Powertools would warn about that on every one of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 API_TITLE = "LMS API"
 _BEARER = "bearerAuth"

@@ -28,7 +28,7 @@ from lms.errors import ConflictError, LmsError, NotFoundError
 from lms.redaction import redact, redact_json_text
 
 STATE_MACHINE_PREFIX = "lms-"
-# One CloudWatch namespace for business metrics (PurchasesCompleted, ...): task handlers, the API, the dashboard.
+# One CloudWatch namespace for business metrics (PurchasesCompleted, ...): tasks, the API, the dashboard.
 METRICS_NAMESPACE = "LMS"
 _ARN_VARIABLE = re.compile(r"^LMS_[A-Z0-9_]+_STATE_MACHINE_ARN$")
 _RERUN = re.compile(r"^(?P<original>.+)-rerun-(?P<n>\d+)$")
@@ -159,7 +159,7 @@ class Operations:
 
     # --- listing --------------------------------------------------------------------------------
 
-    def list(
+    def list_executions(
         self,
         *,
         workflow: str | None = None,
@@ -184,7 +184,9 @@ class Operations:
         found.sort(key=lambda s: s.start_date, reverse=True)
         return found[:limit]
 
-    def _executions(self, workflow: str, status: ExecutionStatus | None, depth: int) -> Iterator[dict[str, Any]]:
+    def _executions(
+        self, workflow: str, status: ExecutionStatus | None, depth: int
+    ) -> Iterator[dict[str, Any]]:
         arguments: dict[str, Any] = {"stateMachineArn": self.state_machines[workflow]}
         if status is not None:
             arguments["statusFilter"] = status.value
@@ -253,9 +255,13 @@ class Operations:
     def _definition(self, workflow: str, execution_arn: str) -> str:
         try:
             # The definition this execution ran, even if the state machine has changed since.
-            return str(self.sfn.describe_state_machine_for_execution(executionArn=execution_arn)["definition"])
+            return str(
+                self.sfn.describe_state_machine_for_execution(executionArn=execution_arn)["definition"]
+            )
         except (ClientError, NotImplementedError):
-            return str(self.sfn.describe_state_machine(stateMachineArn=self.state_machines[workflow])["definition"])
+            return str(
+                self.sfn.describe_state_machine(stateMachineArn=self.state_machines[workflow])["definition"]
+            )
 
     def _reruns(self, workflow: str, root: str) -> list[ExecutionSummary]:
         prefix = f"{root}-rerun-"
@@ -332,7 +338,9 @@ def _event(event: dict[str, Any]) -> HistoryEvent:
         for key, value in _details(event).items()
         if not key.endswith("Details")  # {"truncated": false}
     }
-    return HistoryEvent(id=event["id"], type=event["type"], timestamp=_utc(event["timestamp"]), details=details)
+    return HistoryEvent(
+        id=event["id"], type=event["type"], timestamp=_utc(event["timestamp"]), details=details
+    )
 
 
 def _timeline(
@@ -364,16 +372,18 @@ def _timeline(
             open_steps.append(step)
         elif kind.endswith("StateExited"):
             name = details.get("name")
-            step = next((s for s in reversed(open_steps) if s.name == name), None)
-            if step is not None:
-                open_steps.remove(step)
-                _close(step, at, "CAUGHT" if step.error else ExecutionStatus.SUCCEEDED.value)
-                step.output = redact_json_text(details.get("output"))
+            exited = next((s for s in reversed(open_steps) if s.name == name), None)
+            if exited is not None:
+                open_steps.remove(exited)
+                _close(exited, at, "CAUGHT" if exited.error else ExecutionStatus.SUCCEEDED.value)
+                exited.output = redact_json_text(details.get("output"))
         elif kind.startswith("Execution") and "error" in details:
-            # ExecutionFailed / TimedOut / Aborted: the state that was running (or the Fail state) is to blame.
+            # ExecutionFailed / TimedOut / Aborted: the running state (or the Fail state) is to blame.
             culprit = open_steps[-1] if open_steps else (steps[-1] if steps else None)
             cause = redact_json_text(details.get("cause"))
-            failure = Failure(state=culprit.name if culprit else None, error=details.get("error"), cause=cause)
+            failure = Failure(
+                state=culprit.name if culprit else None, error=details.get("error"), cause=cause
+            )
             if culprit is not None and culprit.error is None:
                 culprit.error, culprit.cause = details.get("error"), cause
         elif "error" in details and open_steps:

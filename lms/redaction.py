@@ -14,7 +14,7 @@ from typing import Any
 
 REDACTED = "***redacted***"
 
-# Compared after lower-casing and dropping "_" and "-", so client_secret, clientSecret, Client-Secret all match.
+# Compared lower-cased without "_" and "-": client_secret, clientSecret, Client-Secret all match.
 _SENSITIVE_KEY_PARTS = ("secret", "password", "token", "authorization", "apikey", "cookie", "signature")
 # Keys that contain a sensitive word but hold no secret (a timestamp, a count of tokens in flight).
 _HARMLESS_KEYS = frozenset({"tokensvalidafter", "tokentype"})

@@ -72,7 +72,7 @@ def list_executions(
     cursor: Cursor = None,
 ) -> ExecutionPage:
     size, offset = page_limit(limit), _offset(cursor)
-    found = operations().list(
+    found = operations().list_executions(
         workflow=workflow, status=status, business_key=businessKey, limit=offset + size + 1
     )
     page = found[offset : offset + size]

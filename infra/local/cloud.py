@@ -101,9 +101,15 @@ class _Router:
             return self._inject_fault(environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET") == REDRIVE_TARGET:
             # moto answers an unimplemented action with an HTML 500; say what it is, as AWS would.
-            body = {"__type": ops.REDRIVE_UNSUPPORTED_CODE, "message": "the local engine has no RedriveExecution"}
+            refusal = {
+                "__type": ops.REDRIVE_UNSUPPORTED_CODE,
+                "message": "the local engine has no RedriveExecution",
+            }
             return _respond(
-                start_response, 400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(body).encode()
+                start_response,
+                400,
+                {"Content-Type": "application/x-amz-json-1.0"},
+                json.dumps(refusal).encode(),
             )
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 

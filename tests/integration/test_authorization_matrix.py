@@ -26,6 +26,9 @@ ADMIN_ONLY = {
     ("POST", "/categories"),
     ("GET", "/transactions"),
     ("POST", "/transactions/{transactionId}/refund"),
+    ("GET", "/ops/executions"),
+    ("GET", "/ops/executions/{executionName}"),
+    ("POST", "/ops/executions/{executionName}/redrive"),
 }
 STUDENT_ONLY = {("POST", "/transactions")}
 INSTRUCTOR_OR_ADMIN = {("POST", "/courses")}

@@ -14,6 +14,7 @@ import pytest
 
 from lms import keys, ops
 from lms.entities import TransactionStatus
+from lms.errors import ConflictError, NotFoundError
 from lms.redaction import REDACTED
 from lms.table import Table
 from tests.purchases import DECLINED_CARD, buy, execution, pay, transaction, wait_for
@@ -101,20 +102,22 @@ def test_list_filters_by_workflow_status_and_business_key_across_workflows(opera
     execution(greeted.arn)
     execution(other.arn)
 
-    by_key = operations.list(business_key=key[:12].upper())  # a search, case-insensitive
+    by_key = operations.list_executions(business_key=key[:12].upper())  # a search, case-insensitive
     assert [s.name for s in by_key] == [greeted.name]
     assert by_key[0].workflow == GREET.name and by_key[0].business_key == key
 
-    greets = operations.list(workflow=GREET.name, status=ops.ExecutionStatus.SUCCEEDED, limit=1000)
+    greets = operations.list_executions(workflow=GREET.name, status=ops.ExecutionStatus.SUCCEEDED, limit=1000)
     assert {greeted.name, other.name} <= {s.name for s in greets}
     assert all(s.workflow == GREET.name and s.status == "SUCCEEDED" for s in greets)
-    assert not operations.list(workflow=GREET.name, status=ops.ExecutionStatus.FAILED, business_key=key)
+    assert not operations.list_executions(
+        workflow=GREET.name, status=ops.ExecutionStatus.FAILED, business_key=key
+    )
 
-    with pytest.raises(ops.NotFoundError):
-        operations.list(workflow="no-such-workflow")
-    with pytest.raises(ops.NotFoundError):
+    with pytest.raises(NotFoundError):
+        operations.list_executions(workflow="no-such-workflow")
+    with pytest.raises(NotFoundError):
         operations.describe(f"{GREET.name}-{uuid.uuid4().hex}")
-    with pytest.raises(ops.ConflictError):
+    with pytest.raises(ConflictError):
         operations.redrive(greeted.name, rerun_if_unsupported=True)  # it succeeded: nothing to redrive
 
 
