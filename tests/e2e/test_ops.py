@@ -158,6 +158,19 @@ def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser
         browser.save_screenshot(str(ARTIFACTS / f"console-{kind}-purchase.png"))
         browser.get(f"{dev['api']}/console?workflow=purchase")
 
+    # Side by side: tick both, compare; the declined one's own states are marked as differing.
+    for kind in ("completed", "declined"):
+        name = purchases[kind]["executionName"]
+        browser.find_element(By.CSS_SELECTOR, f"input[name=pick][value='{name}']").click()
+    browser.find_element(By.CSS_SELECTOR, "#compare button").click()
+    sides = browser.find_elements(By.CSS_SELECTOR, "#comparison .side")
+    assert len(sides) == 2 and len(browser.find_elements(By.CSS_SELECTOR, "#comparison svg")) == 2
+    differing = {
+        li.text.split()[0] for li in browser.find_elements(By.CSS_SELECTOR, "#comparison li.differs")
+    }
+    assert {"DeclinePayment", "EnrollStudent"} <= differing
+    browser.save_screenshot(str(ARTIFACTS / "console-compare.png"))
+
     # Business record -> executions: a key search finds the transaction and links its execution.
     transaction_id = purchases["declined"]["transactionId"]
     browser.get(f"{dev['api']}/console?key={transaction_id}")
@@ -197,7 +210,7 @@ def test_no_secret_token_password_or_hash_appears_in_the_logs(dev, purchases) ->
     output.wait_for(f"GET /ops/executions/{purchases['completed']['executionName']} -> 200", timeout=30)
     # The start-up banner prints the demo logins on purpose; the logs are what comes after it.
     logs = "".join(output.lines).split("Press Ctrl-C to stop.", 1)[1]
-    assert '"PurchasesCompleted"' in logs  # the workers' output (EMF metrics) is captured too
+    assert '"PurchasesCompleted"' in logs and '"PaymentFailures"' in logs  # the workers' EMF metrics
     assert purchases["completed"]["executionName"] in logs  # the task logs, correlated by execution name
     secrets = {
         "demo password": PASSWORD,
