@@ -22,7 +22,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.constants import pascal
-from infra.workflow import WorkflowConstruct
+from infra.workflow import WorkflowConstruct, alarm
 from lms.ops import METRICS_NAMESPACE
 
 ALERTING_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
@@ -38,8 +38,8 @@ class Operations(Construct):
         self.topic = sns.Topic(self, "Alerts", display_name="LMS operations alerts", enforce_ssl=True)
         notify = actions.SnsAction(self.topic)
         for workflow in workflows.values():
-            for alarm in workflow.alarms:
-                alarm.add_alarm_action(notify)
+            for workflow_alarm in workflow.alarms:
+                workflow_alarm.add_alarm_action(notify)
 
         self.execution_rule = events.Rule(
             self,
@@ -85,17 +85,9 @@ class Operations(Construct):
         self.dashboard = self._dashboard(workflows, api, functions)
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(actions.SnsAction(self.topic))
-        return alarm
+        created = alarm(self, construct_id, metric, description)
+        created.add_alarm_action(actions.SnsAction(self.topic))
+        return created
 
     def _dashboard(
         self, workflows: dict[str, WorkflowConstruct], api: Api, functions: dict[str, lambda_.Function]

@@ -244,13 +244,20 @@ class WorkflowConstruct(Construct):
             )
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
-        alarm = cloudwatch.Alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"{description}; see its execution history.",
-        )
-        self.alarms.append(alarm)  # infra.operations sends them to the ops topic
+        # infra.operations sends them to the ops topic.
+        self.alarms.append(alarm(self, construct_id, metric, f"{description}; see its execution history."))
+
+
+def alarm(
+    scope: Construct, construct_id: str, metric: cloudwatch.IMetric, description: str
+) -> cloudwatch.Alarm:
+    """Our one kind of alarm: any occurrence in five minutes; no data is no trouble."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )

@@ -139,3 +139,25 @@ def test_the_console_off_loopback_is_for_admins_only(deployed, demo, new_user) -
     cookie = logged_in.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert console.get("/console").status_code == 200
+
+
+def test_the_console_redrive_button_says_it_cannot_and_offers_the_rerun(deployed) -> None:
+    failed = executions.start(DAWDLE, uuid.uuid4().hex, {"seconds": 5})
+    execution(failed.arn, timeout=30)
+    console = Client(ConsoleApp(open_to_all=True))
+    page = console.get(f"/console/executions/{failed.name}").get_data(as_text=True)
+    assert "id=redrive" in page and "class='state visited failed' data-state='Dawdle'" in page
+
+    offered = console.post(f"/console/executions/{failed.name}/redrive").get_data(as_text=True)
+    assert "cannot redrive" in offered and f"as {failed.name}-rerun-1" in offered
+    assert (
+        console.post(
+            f"/console/executions/{failed.name}/redrive", headers={"Origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
+
+    started = console.post(f"/console/executions/{failed.name}/redrive", data={"rerun": "1"})
+    assert "Re-run started" in started.get_data(as_text=True)
+    rerun = console.get(f"/console/executions/{failed.name}-rerun-1").get_data(as_text=True)
+    assert f"Re-run of</th><td><a href='/console/executions/{failed.name}'" in rerun
