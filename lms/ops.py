@@ -217,9 +217,8 @@ class Operations:
 
     def find(self, name: str) -> tuple[str, dict[str, Any]]:
         """(workflow, DescribeExecution) of the execution with this name, in whichever workflow has it."""
-        candidates = sorted(
-            (w for w in self.state_machines if name.startswith(f"{w}-")), key=len, reverse=True
-        )
+        # The workflow whose name prefixes the execution's first; then the rest (a custom prefix).
+        candidates = sorted(self.state_machines, key=lambda w: (not name.startswith(f"{w}-"), -len(w)))
         for workflow in candidates:
             try:
                 return workflow, self.sfn.describe_execution(executionArn=self._execution_arn(workflow, name))
