@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,49 @@ def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser
     browser.get(f"{dev['api']}/console?key={transaction_id}")
     assert "Business record: transaction" in browser.page_source
     assert browser.find_elements(By.LINK_TEXT, purchases["declined"]["executionName"])
+
+
+def test_a_purchase_failed_by_a_fault_is_rerun_from_the_cli_and_charged_once(dev, purchases) -> None:
+    from lms.purchases import transaction_id_for
+
+    api, headers = dev["api"], {"Authorization": f"Bearer {purchases['token']}"}
+    user_id = requests.get(f"{api}/auth/profile", headers=headers, timeout=30).json()["userId"]
+    declined = f"{api}/transactions/{user_id}/{purchases['declined']['transactionId']}"
+    course = requests.get(declined, headers=headers, timeout=30).json()["courseId"]  # free to buy again
+    transaction_id = transaction_id_for(user_id, course, "e2e-rerun")
+    fault = {
+        "function": "lms-purchase-create-payment-intent",
+        "errorType": "RuntimeError",
+        "match": {"transactionId": transaction_id},
+    }
+    cloud = f"http://127.0.0.1:{dev['env']['LMS_CLOUD_PORT']}"
+    assert requests.post(f"{cloud}/_local/faults", json=fault, timeout=30).status_code == 204
+    started = requests.post(
+        f"{api}/transactions",
+        json={"courseId": course},
+        headers={**headers, "Idempotency-Key": "e2e-rerun"},
+        timeout=60,
+    ).json()
+    assert started["transactionId"] == transaction_id and started["status"] == "FAILED", started
+    name = started["executionName"]
+    shown = lms(dev, "executions", "show", name)
+    assert "FAILED in     PurchaseFailed" in shown.stdout and "RuntimeError" in shown.stdout, shown.stdout
+
+    offered = lms(dev, "executions", "redrive", name)
+    assert offered.returncode == 2 and f"{name} --rerun" in offered.stderr, offered
+    rerun = lms(dev, "executions", "redrive", name, "--rerun")
+    assert rerun.returncode == 0 and f"{name}-rerun-1" in rerun.stdout, rerun
+    reopened = f"{api}/transactions/{user_id}/{transaction_id}"
+    deadline = time.monotonic() + 30
+    while not requests.get(reopened, headers=headers, timeout=30).json().get("paymentIntentId"):
+        assert time.monotonic() < deadline, "the re-run never created its PaymentIntent"
+        time.sleep(0.2)
+    paying = lms(dev, "pay", transaction_id, "--wait", "30")
+    assert "COMPLETED" in paying.stdout, paying
+    listed = lms(dev, "executions", "list", "--key", transaction_id).stdout
+    assert "FAILED     purchase" in listed and "SUCCEEDED  purchase" in listed, listed
+    mine = requests.get(f"{api}/transactions/{user_id}", headers=headers, timeout=30).json()["items"]
+    assert [t["status"] for t in mine if t["transactionId"] == transaction_id] == ["COMPLETED"]
 
 
 def test_no_secret_token_password_or_hash_appears_in_the_logs(dev, purchases) -> None:
