@@ -80,6 +80,7 @@ def dev(args: argparse.Namespace) -> int:
     print(f"  API          {api.url}")
     print(f"  API docs     {api.url}/docs   (OpenAPI: {api.url}/openapi.json)")
     print(f"  Health       {api.url}/health")
+    print(f"  Ops console  {api.url}/console   (or `lms executions list`)")
     print(f"  Local cloud  {cloud.endpoint}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
     if local_stripe:
         print(f"  Stripe       {local_stripe.url}   (localstripe; pay with `lms pay <transactionId>`)")

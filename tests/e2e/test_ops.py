@@ -255,7 +255,14 @@ def test_no_secret_token_password_or_hash_appears_in_the_logs(dev, purchases) ->
     # The start-up banner prints the demo logins on purpose; the logs are what comes after it.
     logs = "".join(output.lines).split("Press Ctrl-C to stop.", 1)[1]
     assert '"PurchasesCompleted"' in logs and '"PaymentFailures"' in logs  # the workers' EMF metrics
-    assert purchases["completed"]["executionName"] in logs  # the task logs, correlated by execution name
+    records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    correlated = {(r.get("service"), r.get("correlation_id")) for r in records}
+    # Task logs carry the execution name, API logs the request id, as correlation id.
+    assert ("lms-purchase", purchases["completed"]["executionName"]) in correlated
+    assert any(
+        service == "lms-api" and re.fullmatch(r"[0-9a-f-]{36}", str(correlation))
+        for service, correlation in correlated
+    ), correlated
     secrets = {
         "demo password": PASSWORD,
         "new password": "another long password 7",
