@@ -7,7 +7,7 @@ import json
 import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -22,12 +22,12 @@ from lms.errors import LmsError, RateLimitedError
 from lms.ops import METRICS_NAMESPACE
 from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
 from lms.settings import get_settings
+from lms.tracing import traced
 from workflows.catalog import WORKFLOWS
 
 logger = Logger(service="lms-api")
 # Same namespace as the workflows' business metrics (tasks.runtime); flushed after every request.
 metrics = Metrics(namespace=METRICS_NAMESPACE, service="lms-api")
-tracer = Tracer(service="lms-api")
 # Most requests add no metric; Powertools would warn about that on every one of them.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
@@ -173,7 +173,7 @@ def _body_too_large(event: dict[str, Any]) -> bool:
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry client secrets and tokens
+@traced
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _body_too_large(event):

@@ -11,10 +11,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
 
 from lms.ops import METRICS_NAMESPACE
+from lms.tracing import traced
 
 THROTTLING_CODES = frozenset(
     {
@@ -48,8 +49,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # One namespace for every workflow's business metrics (PurchasesCompleted, VideoSecondsProcessed, ...):
 # handlers call ``metrics.add_metric(...)``; :func:`task_handler` flushes them as EMF log lines.
 metrics = Metrics(namespace=METRICS_NAMESPACE)
-# X-Ray in AWS (the functions have tracing on); Powertools turns it off outside Lambda.
-tracer = Tracer()
 
 
 class StoreThrottledError(Exception):
@@ -75,16 +74,12 @@ def translate_transient_errors(handler: F) -> F:
 
 
 def task_handler(logger: Logger) -> Callable[[F], F]:
-    """Decorate a task handler: logs by execution name, traced, metrics flushed, transient errors translated.
-
-    The trace keeps no responses: task outputs can carry client secrets.
-    """
+    """Decorate a task handler: logs by execution name, traced (X-Ray in AWS), metrics flushed,
+    transient errors translated."""
 
     def decorate(handler: F) -> F:
         wrapped = logger.inject_lambda_context(correlation_id_path="executionName")(
-            tracer.capture_lambda_handler(capture_response=False)(
-                metrics.log_metrics(translate_transient_errors(handler))
-            )
+            traced(metrics.log_metrics(translate_transient_errors(handler)))
         )
         return functools.wraps(handler)(wrapped)  # type: ignore[return-value]
 
