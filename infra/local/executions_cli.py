@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -45,11 +44,12 @@ def add_parser(commands: Any, cloud_port: Any) -> None:
 
 def _operations(args: argparse.Namespace, cloud_port: int) -> ops.Operations:
     import boto3
+    from botocore.config import Config
 
     if args.region or args.profile:
-        os.environ.pop("AWS_ENDPOINT_URL", None)  # AWS itself, whatever the shell had set
         session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-        client = session.client("stepfunctions")
+        # AWS itself, even if the shell points AWS_ENDPOINT_URL at the local cloud.
+        client = session.client("stepfunctions", config=Config(ignore_configured_endpoint_urls=True))
     else:
         from infra.local.cloud import use_local_cloud
         from lms import aws
