@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lms.metrics import METRICS_NAMESPACE
 from lms.snapstart import before_snapshot, preload
+from lms.tracing import traced
 
 logger = Logger(service="lms-api")
+# Same namespace as the workflows' business metrics (tasks.runtime); flushed after every request.
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="lms-api")
+# Most requests add no metric; Powertools would warn about that on every one of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 API_TITLE = "LMS API"
 _BEARER = "bearerAuth"
@@ -76,7 +84,7 @@ def _build() -> APIGatewayRestResolver:
     # The routes, their models and the domain load here, when the app is built (before the SnapStart
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, security
-    from api.routes import auth, catalog, health, learning, publishing, purchases, video
+    from api.routes import auth, catalog, health, learning, ops, publishing, purchases, video
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
     from lms.settings import get_settings
@@ -96,6 +104,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(learning.router)
     app.include_router(publishing.router)
     app.include_router(video.router)
+    app.include_router(ops.router)
     app.include_router(health.router)
     app.enable_swagger(path="/docs", **_openapi())
     for route in app._static_routes:
@@ -148,6 +157,7 @@ def _build() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
+        metrics.add_metric(name="ApiUnhandledErrors", unit=MetricUnit.Count, value=1)
         return error_response(500, "INTERNAL_ERROR", _SERVER_SIDE)
 
     front_door.install(app, security_scheme=_BEARER)
@@ -182,6 +192,8 @@ def _body_too_large(event: dict[str, Any]) -> bool:
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@traced
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _body_too_large(event):
         # Refused before routing, so an oversized body is never parsed.

@@ -348,6 +348,7 @@ class TransactionView(View):
     status: TransactionStatus
     reason: str | None = None
     execution_name: str | None = None
+    execution_arn: str | None = None
     payment_method: PaymentMethod | None = Field(default=None, description="card, or free for a free course")
     payment_intent_id: str | None = None
     stripe_payment_id: str | None = Field(default=None, description="the Stripe PaymentIntent id")

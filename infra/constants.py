@@ -17,3 +17,8 @@ API_PACKAGE = Zip(
     dependencies=("boto3", "pydantic", "aws-lambda-powertools", "pyjwt", "argon2-cffi", "stripe"),
     source_packages=("lms", "api", "workflows"),
 )
+
+
+def pascal(name: str) -> str:
+    """``throwaway-greet`` -> ``ThrowawayGreet``: construct ids from catalog names."""
+    return "".join(part.capitalize() for part in name.split("-"))

@@ -9,8 +9,9 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.bundling import Packages
-from infra.constants import API_PACKAGE
+from infra.constants import API_PACKAGE, pascal
 from infra.data import Data
+from infra.operations import Operations
 from infra.workflow import Platform, WorkflowConstruct
 from lms.keys import CERTIFICATE_PDF_PREFIX
 from workflows import catalog
@@ -20,7 +21,8 @@ from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workfl
 def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
     """The API reads and writes the table, reads the Stripe keys, starts the API-triggered
     workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
-    refunds) and signs download URLs of certificates."""
+    refunds), signs download URLs of certificates and inspects every workflow's executions (the ops
+    routes)."""
     return Needs(
         table=Access.READ_WRITE,
         bucket=BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
@@ -28,6 +30,7 @@ def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
         task_callbacks=True,
         event_bus_put=True,
         start_workflows=tuple(w.name for w in workflows if isinstance(w.trigger, ApiTrigger)),
+        inspect_workflows=tuple(w.name for w in workflows),
     )
 
 
@@ -52,7 +55,7 @@ class LmsStack(Stack):
         )
         self.platform = Platform(self.data, self.event_bus, self.stripe_secret, Packages(), {})
         self.workflows = {
-            w.name: WorkflowConstruct(self, _pascal(w.name), workflow=w, platform=self.platform)
+            w.name: WorkflowConstruct(self, pascal(w.name), workflow=w, platform=self.platform)
             for w in workflows
         }
         needs = api_needs(workflows)
@@ -69,15 +72,10 @@ class LmsStack(Stack):
             ),
         )
         self.platform.grant(self.api.function, needs)
+        self.operations = Operations(self, "Operations", workflows=self.workflows, api=self.api)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)
         CfnOutput(self, "StripeSecretArn", value=self.stripe_secret.secret_arn)
         for name, construct in self.workflows.items():
-            CfnOutput(
-                self, f"{_pascal(name)}StateMachineArn", value=construct.state_machine.state_machine_arn
-            )
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))
+            CfnOutput(self, f"{pascal(name)}StateMachineArn", value=construct.state_machine.state_machine_arn)

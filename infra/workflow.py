@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -75,6 +75,41 @@ class Platform:
             self.event_bus.grant_put_events_to(grantee)
         for name in needs.start_workflows:
             self.state_machines[name].grant_start_execution(grantee)
+        for name in needs.inspect_workflows:
+            self._grant_inspection(grantee, name, self.state_machines[name])
+
+    def _grant_inspection(self, grantee: iam.IGrantable, name: str, state_machine: sfn.IStateMachine) -> None:
+        """List, read and redrive one state machine's executions (the ops API); nothing else."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["states:ListExecutions", "states:DescribeStateMachine"],
+            resource_arns=[state_machine.state_machine_arn],
+        )
+        stack = Stack.of(state_machine)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{Workflow(name=name).state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "states:DescribeExecution",
+                "states:GetExecutionHistory",
+                "states:DescribeStateMachineForExecution",
+                "states:RedriveExecution",
+            ],
+            resource_arns=[executions],
+        )
+        Validations.of(stack).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                f"execution:{Workflow(name=name).state_machine_name}:*]",
+                reason="Executions of a state machine the function declared it inspects; execution ARNs "
+                "end in names chosen at run time (business keys).",
+            )
+        )
 
     def _grant_objects(self, grantee: iam.IGrantable, bucket: BucketAccess) -> None:
         """Get and/or put objects under the declared prefix only (CDK's grant_read adds List* and
@@ -127,6 +162,8 @@ class WorkflowConstruct(Construct):
                 function_arn={name: invoke_target(fn).function_arn for name, fn in self.functions.items()},
                 resources=platform.resources(),
             ),
+            # Named as locally (lms-<workflow>), so `lms executions --region ...` finds it by name.
+            state_machine_name=workflow.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
@@ -154,6 +191,7 @@ class WorkflowConstruct(Construct):
             self.starter = self._function(workflow.starter, platform)
             self.functions[workflow.starter.name] = self.starter
             self.rule = self._rule(workflow.trigger, self.starter, platform)
+        self.alarms: list[cloudwatch.Alarm] = []
         self._alarms()
 
     def _function(self, fn: TaskFunction, platform: Platform) -> lambda_.Function:
@@ -220,12 +258,20 @@ class WorkflowConstruct(Construct):
             )
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
-        cloudwatch.Alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"{description}; see its execution history.",
-        )
+        # infra.operations sends them to the ops topic.
+        self.alarms.append(alarm(self, construct_id, metric, f"{description}; see its execution history."))
+
+
+def alarm(
+    scope: Construct, construct_id: str, metric: cloudwatch.IMetric, description: str
+) -> cloudwatch.Alarm:
+    """Our one kind of alarm: any occurrence in five minutes; no data is no trouble."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )

@@ -192,6 +192,7 @@ class Transaction(Entity):
     status: TransactionStatus = TransactionStatus.PENDING
     reason: str | None = None
     execution_name: str | None = None
+    execution_arn: str | None = None
     payment_method: PaymentMethod | None = None
     payment_intent_id: str | None = None
     # Held only while PENDING: the browser needs the client secret to pay, the webhook the task token.

@@ -16,10 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.snapstart import preload
-from tasks.runtime import task_handler
+from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-purchase")
 preload("lms.purchases", "lms.payments", "stripe", "workflows.callbacks", "workflows.purchase")
@@ -37,7 +38,9 @@ def validate_order(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     return {
         **order.model_dump(mode="json", by_alias=True),
-        "pendingItem": purchases.pending_transaction_item(order, request.execution_name),
+        "pendingItem": purchases.pending_transaction_item(
+            order, execution_name=request.execution_name, execution_arn=request.execution_arn
+        ),
     }
 
 
@@ -77,6 +80,7 @@ def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     request = TaskInput.model_validate(event)
     enrollment = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
+    metrics.add_metric(name="PurchasesCompleted", unit=MetricUnit.Count, value=1)
     return {"enrolledAt": isoformat(enrollment.enrolled_at)}
 
 
@@ -118,4 +122,6 @@ def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str
     # A payment that arrived after all was refunded: that, not the planned closing, is the outcome.
     outcome = "PaymentRefunded" if transaction.status == TransactionStatus.REFUNDED else request.outcome
     logger.info("transaction closed", extra={"status": transaction.status, "outcome": outcome})
+    if outcome == "PaymentDeclined":
+        metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
     return {"status": transaction.status.value, "reason": transaction.reason, "outcome": outcome}

@@ -1,4 +1,5 @@
-"""What every task handler shares: the execution name in its logs, business metrics, transient errors by name.
+"""What every task handler shares: the execution name in its logs, a trace, business metrics, transient
+errors by name.
 
 Step Functions retries by error *name*, so throttling and transaction conflicts are re-raised as
 :class:`StoreThrottledError`, which the ASL's Retry clauses list.
@@ -12,6 +13,9 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
+
+from lms.metrics import METRICS_NAMESPACE
+from lms.tracing import traced
 
 THROTTLING_CODES = frozenset(
     {
@@ -44,7 +48,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # One namespace for every workflow's business metrics (PurchasesCompleted, VideoSecondsProcessed, ...):
 # handlers call ``metrics.add_metric(...)``; :func:`task_handler` flushes them as EMF log lines.
-METRICS_NAMESPACE = "LMS"
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
@@ -71,11 +74,12 @@ def translate_transient_errors(handler: F) -> F:
 
 
 def task_handler(logger: Logger) -> Callable[[F], F]:
-    """Decorate a task handler: logs by execution name, metrics flushed, transient errors translated."""
+    """Decorate a task handler: logs by execution name, traced (X-Ray in AWS), metrics flushed,
+    transient errors translated."""
 
     def decorate(handler: F) -> F:
         wrapped = logger.inject_lambda_context(correlation_id_path="executionName")(
-            metrics.log_metrics(translate_transient_errors(handler))
+            traced(metrics.log_metrics(translate_transient_errors(handler)))
         )
         return functools.wraps(handler)(wrapped)  # type: ignore[return-value]
 

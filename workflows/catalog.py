@@ -146,7 +146,7 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
         variables["LMS_EVENT_BUS_NAME"] = resources.event_bus_name
     if needs.stripe_secret and resources.stripe_secret_arn:
         variables["LMS_STRIPE_SECRET_ARN"] = resources.stripe_secret_arn
-    for name in needs.start_workflows:
+    for name in (*needs.start_workflows, *needs.inspect_workflows):
         variables[arn_variable(name)] = resources.state_machine_arns[name]
     if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger):
         # The starter reads its workflow from here rather than importing the whole catalog.

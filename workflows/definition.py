@@ -56,6 +56,8 @@ class Needs:
     task_callbacks: bool = False  # states:SendTaskSuccess/Failure (the task token is the credential)
     event_bus_put: bool = False
     start_workflows: tuple[str, ...] = ()  # names of workflows this function starts
+    # Names of workflows whose executions this function reads and redrives (the ops API).
+    inspect_workflows: tuple[str, ...] = ()
 
     @property
     def bucket_grants(self) -> tuple[BucketAccess, ...]:

@@ -48,6 +48,7 @@ class TaskInput(BaseModel):
 
     transaction_id: str
     execution_name: str = ""
+    execution_arn: str = ""
 
 
 class OrderInput(TaskInput):

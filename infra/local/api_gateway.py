@@ -1,6 +1,7 @@
 """A local API Gateway: each HTTP request becomes a REST API proxy event for ``api.app.handler``.
 
 The very handler that runs in Lambda serves the local API, so local behaviour is AWS behaviour.
+``/console`` is the local ops console (:mod:`infra.local.console`), which only exists here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
+from infra.local.console import PREFIX, ConsoleApp, is_loopback
 from infra.local.lambda_runtime import LambdaContext
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
@@ -65,9 +67,15 @@ def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
 class ApiGatewayApp:
     """WSGI adapter: request -> proxy event -> handler -> response."""
 
-    def __init__(self, max_body_bytes: int = 10 * 1024 * 1024, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        max_body_bytes: int = 10 * 1024 * 1024,
+        access_log: bool = False,
+        console: ConsoleApp | None = None,
+    ) -> None:
         self._max_body = max_body_bytes  # API Gateway's own hard limit (10 MB)
         self._access_log = access_log
+        self._console = console
         # One request at a time, like one Lambda execution environment: Powertools' resolver keeps
         # the current event and the matched route in class and instance state shared by every
         # request of the process, so two requests handled at once would see each other's (a caller
@@ -78,6 +86,8 @@ class ApiGatewayApp:
         from api.app import handler  # imported on first request, like a Lambda cold start
 
         request = Request(environ)
+        if self._console is not None and (request.path + "/").startswith(PREFIX + "/"):
+            return self._console(environ, start_response)  # local only: AWS has its own console
         length = request.content_length or 0
         if length > self._max_body:
             start_response("413 Request Entity Too Large", [("Content-Type", "application/json")])
@@ -93,7 +103,7 @@ class ApiGatewayApp:
         )
         started = time.perf_counter()
         with self._environment:
-            result = handler(event, context)  # type: ignore[arg-type]  # duck-typed like a Lambda context
+            result = handler(event, context)  # duck-typed like a Lambda context
         if self._access_log:
             elapsed_ms = (time.perf_counter() - started) * 1000
             target = request.full_path.rstrip("?")
@@ -119,8 +129,9 @@ class LocalApi:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalApi:
+        console = ConsoleApp(open_to_all=is_loopback(self.host))
         self._server = make_server(
-            self.host, self.port, ApiGatewayApp(access_log=self.access_log), threaded=True
+            self.host, self.port, ApiGatewayApp(access_log=self.access_log, console=console), threaded=True
         )
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)

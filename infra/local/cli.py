@@ -1,4 +1,5 @@
-"""The ``lms`` command: ``lms dev`` runs the whole product locally, ``lms seed`` re-seeds demo data."""
+"""The ``lms`` command: ``lms dev`` runs the whole product locally, ``lms seed`` re-seeds demo data,
+``lms pay`` plays the customer's browser, ``lms executions`` inspects workflow executions."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ def dev(args: argparse.Namespace) -> int:
     print(f"  API          {api.url}")
     print(f"  API docs     {api.url}/docs   (OpenAPI: {api.url}/openapi.json)")
     print(f"  Health       {api.url}/health")
+    print(f"  Ops console  {api.url}/console   (or `lms executions list`)")
     print(f"  Local cloud  {cloud.endpoint}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
     if local_stripe:
         print(f"  Stripe       {local_stripe.url}   (localstripe; pay with `lms pay <transactionId>`)")
@@ -177,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         "--wait", type=float, default=15, help="seconds to wait for the transaction to finish"
     )
     pay_parser.set_defaults(run=pay)
+    from infra.local import executions_cli
+
+    executions_cli.add_parser(commands, lambda: _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
     args = parser.parse_args(argv)
     return int(args.run(args))
 

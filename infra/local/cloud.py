@@ -35,11 +35,12 @@ from infra.local.lambda_runtime import (
     function_arn,
     function_name_of,
 )
-from lms import aws, keys
+from lms import aws, keys, ops
 from lms.settings import get_settings, reset_settings
 from workflows import catalog
 from workflows.definition import EventTrigger, TaskFunction, Workflow, arn_variable
 
+REDRIVE_TARGET = "AWSStepFunctions.RedriveExecution"
 STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/lms-local-stepfunctions"
 # What Lambda itself puts in every function's environment (credentials, region; here the endpoint).
 PASSED_THROUGH = ("AWS_", "POWERTOOLS_LOG_LEVEL", "PATH", "LANG", "TZ")
@@ -98,6 +99,18 @@ class _Router:
             return _respond(start_response, status, headers, body)
         if path == FAULTS_PATH and method == "POST":
             return self._inject_fault(environ, start_response)
+        if environ.get("HTTP_X_AMZ_TARGET") == REDRIVE_TARGET:
+            # moto answers an unimplemented action with an HTML 500; say what it is, as AWS would.
+            refusal = {
+                "__type": ops.REDRIVE_UNSUPPORTED_CODE,
+                "message": "the local engine has no RedriveExecution",
+            }
+            return _respond(
+                start_response,
+                400,
+                {"Content-Type": "application/x-amz-json-1.0"},
+                json.dumps(refusal).encode(),
+            )
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
     def _inject_fault(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -104,14 +104,20 @@ def validate_order(table: Table, *, transaction_id: str, user_id: str, course_id
     )
 
 
-def pending_transaction_item(order: Order, execution_name: str) -> dict[str, Any]:
-    """The PENDING transaction as DynamoDB JSON, for the state machine's direct putItem."""
+def pending_transaction_item(order: Order, *, execution_name: str, execution_arn: str) -> dict[str, Any]:
+    """The PENDING transaction as DynamoDB JSON, for the state machine's direct putItem.
+
+    It names the execution that drives it (ops go from the transaction to its history). The put
+    may replace a FAILED transaction that never reached Stripe: a re-run of a failed purchase
+    (``lms executions redrive``) with the same transaction id then reopens it.
+    """
     transaction = Transaction(
         transaction_id=order.transaction_id,
         user_id=order.user_id,
         course_id=order.course_id,
         amount=order.price,
         execution_name=execution_name,
+        execution_arn=execution_arn or None,
         payment_method=PaymentMethod.FREE if order.is_free else PaymentMethod.CARD,
     )
     return serialize(transaction_item(transaction))

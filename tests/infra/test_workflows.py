@@ -20,6 +20,14 @@ from workflows import catalog
 from workflows.definition import STARTER_HANDLER, Access, Needs, TaskFunction, Workflow, Zip
 
 WORKFLOWS = (*catalog.WORKFLOWS, *THROWAWAY)
+INSPECTION_ACTIONS = {
+    "states:ListExecutions",
+    "states:DescribeStateMachine",
+    "states:DescribeExecution",
+    "states:GetExecutionHistory",
+    "states:DescribeStateMachineForExecution",
+    "states:RedriveExecution",
+}
 TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
@@ -43,6 +51,8 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
         resource = json.dumps(statement["Resource"])
         if statement["Resource"] == "*":
             kind = "callbacks" if all(a.startswith("states:SendTask") for a in actions) else "xray"
+        elif set(actions) <= INSPECTION_ACTIONS:
+            kind = "inspect"
         else:
             kind = next(
                 name
@@ -73,6 +83,7 @@ def expected_kinds(needs: Needs) -> set[str]:
             ("callbacks", needs.task_callbacks),
             ("bus", needs.event_bus_put),
             ("start", needs.start_workflows),
+            ("inspect", needs.inspect_workflows),
         )
         if wanted
     }
@@ -105,6 +116,11 @@ def assert_exactly_declared(grants: dict[str, list[dict[str, Any]]], needs: Need
     for name in needs.start_workflows:
         assert any(f"{_pascal(name)}StateMachine" in resource for resource in started), who
     assert len(started) == len(needs.start_workflows), who
+    inspected = grants.get("inspect", [])
+    assert len(inspected) == 2 * len(needs.inspect_workflows), who  # the state machine, its executions
+    for name in needs.inspect_workflows:
+        assert any(f"execution:lms-{name}:*" in s["resource"] for s in inspected), who
+        assert any(f"{_pascal(name)}StateMachine" in s["resource"] for s in inspected), who
 
 
 def _pascal(name: str) -> str:

@@ -31,6 +31,9 @@ ADMIN_ONLY = {
     ("GET", "/admin/approvals"),
     ("POST", "/admin/approvals/{approvalId}"),
     ("PUT", "/admin/instructors/{userId}/review"),
+    ("GET", "/ops/executions"),
+    ("GET", "/ops/executions/{executionName}"),
+    ("POST", "/ops/executions/{executionName}/redrive"),
 }
 STUDENT_ONLY = {("POST", "/transactions")}
 INSTRUCTOR_OR_ADMIN = {
