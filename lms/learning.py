@@ -1,11 +1,12 @@
 """Learning progress (API.md, "Learning"): lesson progress, the enrollment's percentage, completion.
 
-Which lessons count: the course's **current** lessons (publishing's versioned snapshots are not
-built). The enrollment keeps a **high-water mark**: its ``progressPercentage`` only ever rises, so a
-lesson deleted or added later never takes away a percentage the student earned, and a completion,
-once reached (``isCompleted`` and ``completedAt``), stays. A lesson added after completion does not
-reopen the course; one added before it does count (it lowers what the next post computes, but the
-stored percentage does not fall).
+Which lessons count: those of the course's **current published version**, the lessons its
+students see (a lesson added to the draft counts once it is published). The enrollment keeps a
+**high-water mark**: its ``progressPercentage`` only ever rises, so a lesson deleted or added later
+never takes away a percentage the student earned, and a completion, once reached (``isCompleted``
+and ``completedAt``), stays. A lesson added after completion does not reopen the course; one added
+before it does count (it lowers what the next post computes, but the stored percentage does not
+fall).
 
 No read-modify-write: every post is
 
@@ -13,9 +14,10 @@ No read-modify-write: every post is
    lesson id ``ADD``-ed to the enrollment's set of completed lessons (a set union, so concurrent
    posts cannot lose each other's lessons);
 2. one ``UpdateItem`` of the lesson's progress item (``ADD`` of the time spent);
-3. one Query of the course's lessons, and the percentage written with ``SET ... IF progressPercentage
-   < :new``: whichever post saw the most completed lessons stores the highest percentage, and a
-   slower post with an older view cannot overwrite it.
+3. one GetItem of the published pointer and one Query of that version's lessons, and the
+   percentage written with ``SET ... IF progressPercentage < :new``: whichever post saw the most
+   completed lessons stores the highest percentage, and a slower post with an older view cannot
+   overwrite it.
 
 A lesson, once completed, stays completed (``isCompleted: false`` only adds time).
 """
@@ -27,10 +29,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lms import catalog, keys
+from lms import keys
 from lms.clock import isoformat, utcnow
 from lms.entities import Enrollment, EnrollmentStatus, Lesson, LessonProgress
 from lms.errors import ForbiddenError
+from lms.publishing import snapshots
 from lms.table import Item, Table, is_conditional_failure
 
 COMPLETED_LESSONS = "completedLessons"
@@ -55,8 +58,15 @@ class ProgressUpdate:
     certificate_execution_name: str | None
 
 
+def course_lessons(table: Table, course_id: str) -> list[Lesson]:
+    """The lessons progress counts: the course's published version, the one its students see."""
+    pointer = table.get(keys.published_pointer(course_id))
+    course = snapshots.published_course(pointer, None, enrolled=True)
+    return snapshots.published_lessons(table, course) if course else []
+
+
 def course_lesson_ids(table: Table, course_id: str) -> set[str]:
-    return {lesson.lesson_id for lesson in catalog.read_course(table, course_id)[1]}
+    return {lesson.lesson_id for lesson in course_lessons(table, course_id)}
 
 
 def record_progress(

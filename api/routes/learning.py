@@ -98,7 +98,7 @@ def course_progress(courseId: PathId) -> CourseProgress:  # noqa: N803
     if item is None or not Enrollment.is_active_item(item):
         raise learning.NotEnrolledError("Only students enrolled in this course see its progress.")
     enrollment = Enrollment.from_item(item)
-    _, lessons = catalog.read_course(table, courseId)
+    lessons = learning.course_lessons(table, courseId)
     done = learning.lesson_progress(table, user_id, courseId)
     return CourseProgress(
         course_id=courseId,

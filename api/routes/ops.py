@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 from api import security
 from api.params import Cursor, Limit
 from api.responses import accepted, page_limit
-from lms import ops
 from lms.entities import CAMEL_CASE, Role
 from lms.errors import ValidationError
+from workflows import operations as ops
 
 router = APIGatewayRouter()
 

@@ -35,9 +35,10 @@ from infra.local.lambda_runtime import (
     function_arn,
     function_name_of,
 )
-from lms import aws, keys, ops
+from lms import aws, keys
 from lms.settings import get_settings, reset_settings
 from workflows import catalog
+from workflows import operations as ops
 from workflows.definition import EventTrigger, TaskFunction, Workflow, arn_variable
 
 REDRIVE_TARGET = "AWSStepFunctions.RedriveExecution"

@@ -1,6 +1,7 @@
 """The local ops console at ``/console``: what ops do in the AWS Step Functions console, on one machine.
 
-Plain server-rendered HTML (no JavaScript build, no CDN) over :mod:`lms.ops`, served by the local API:
+Plain server-rendered HTML (no JavaScript build, no CDN) over :mod:`workflows.operations`, served
+by the local API:
 
 * ``/console``: executions of every deployed workflow, filtered by workflow, status and business
   key (a key search runs across all workflows, which the AWS console cannot do);
@@ -25,11 +26,12 @@ from urllib.parse import quote, urlencode, urlparse
 
 from werkzeug.wrappers import Request, Response
 
-from lms import identity, ops, purchases
+from lms import identity, purchases
 from lms.entities import Role
 from lms.errors import ConflictError, LmsError, NotFoundError
 from lms.redaction import redact
 from lms.table import Table
+from workflows import operations as ops
 
 PREFIX = "/console"
 COOKIE = "lms_console"

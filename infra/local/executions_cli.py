@@ -13,8 +13,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from lms import ops
 from lms.errors import LmsError
+from workflows import operations as ops
 
 
 def add_parser(commands: Any, cloud_port: Any) -> None:

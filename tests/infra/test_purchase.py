@@ -74,8 +74,9 @@ def test_failed_timed_out_and_unreconciled_executions_raise_alarms(synthesized) 
     # Function errors and API 5xx have their own alarms (tests/infra/test_operations.py).
     metrics = sorted(
         a["Properties"]["MetricName"]
-        for a in alarms.values()
-        if a["Properties"]["Namespace"] not in ("AWS/Lambda", "AWS/ApiGateway")
+        for logical_id, a in alarms.items()
+        if logical_id.startswith("Purchase")
+        and a["Properties"]["Namespace"] not in ("AWS/Lambda", "AWS/ApiGateway")
     )
     assert metrics == ["ExecutionsFailed", "ExecutionsTimedOut", "purchase-NeedsReconciliation"]
 

@@ -23,12 +23,13 @@ from lms.clock import utcnow
 from lms.entities import Course, CourseStatus, Lesson, LessonType, TransactionStatus
 from lms.table import Table, serialize_key
 from tests.conftest import ApiClient
+from tests.publishing import publish_directly
 from tests.purchases import buy, execution, pay, states_entered, wait_for
 from tests.workflow.test_purchase import outcome, until
 
 
 def published_course(demo, *, lessons: int = 2, price_cents: int = 0) -> tuple[Course, list[Lesson]]:
-    """A published course of the demo instructor (publishing is not built, so it is written directly)."""
+    """A published course (version 1) of the demo instructor, written directly, not by the workflow."""
     course = Course(
         title=f"Certified course {uuid.uuid4().hex[:6]}",
         instructor_id=demo.data.users["instructor"].user_id,
@@ -46,6 +47,7 @@ def published_course(demo, *, lessons: int = 2, price_cents: int = 0) -> tuple[C
         )
         table.put(lesson_item(lesson))
         made.append(lesson)
+    publish_directly(course.course_id)
     return course, made
 
 
@@ -234,7 +236,8 @@ def test_concurrent_progress_posts_lose_no_lesson_and_no_second(new_user, demo) 
 
 
 def test_progress_counts_current_lessons_and_never_falls(new_user, demo, instructor: ApiClient) -> None:
-    """Lessons added later count; a deleted lesson never takes away an earned percentage (README)."""
+    """Progress counts the published version's lessons: a lesson added and published later counts; a
+    deleted lesson never takes away an earned percentage (README)."""
     course, lessons = published_course(demo, lessons=2)
     student = new_user()
     enroll(student, course)
@@ -242,10 +245,12 @@ def test_progress_counts_current_lessons_and_never_falls(new_user, demo, instruc
 
     added = instructor.post("/lessons", json={"courseId": course.course_id, "title": "Bonus", "type": "text"})
     assert added.status_code == 201, added.text
+    publish_directly(course.course_id, 2)
     assert complete(student.client, lessons[0])["progressPercentage"] == 50, "1 of 3 now, but 50 was earned"
     assert complete(student.client, lessons[1])["progressPercentage"] == 66
 
     assert instructor.delete(f"/lessons/{lessons[0].lesson_id}").status_code == 204
+    publish_directly(course.course_id, 3)
     after_delete = student.client.post(
         f"/lessons/{lessons[1].lesson_id}/progress", json={"timeSpent": 5}
     ).json()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lms import keys, ops
+from lms import keys
 from lms.entities import TransactionStatus
 from lms.errors import ConflictError, NotFoundError
 from lms.redaction import REDACTED
@@ -20,6 +20,7 @@ from lms.table import Table
 from tests.purchases import DECLINED_CARD, buy, execution, pay, transaction, wait_for
 from tests.throwaway import DAWDLE, GREET
 from workflows import executions
+from workflows import operations as ops
 
 PAID = "Python for Beginners"
 

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 import requests
 
-from lms import aws, catalog, keys
+from lms import aws, keys
 from lms.blobs import S3BlobStore
-from lms.entities import CourseStatus, TransactionStatus
+from lms.entities import TransactionStatus
 from lms.settings import get_settings, reset_settings
 from lms.table import Table
 from lms.video import media
 from tests.conftest import ApiClient
+from tests.publishing import publish_directly
 from tests.purchases import buy, execution, states_entered, wait_for
 from tests.videos import clip, corrupt, ffprobe, lesson_view, settled, upload, video_lesson
 from workflows import executions
@@ -93,13 +94,6 @@ def split_above_four_seconds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     reset_settings()
-
-
-def publish_directly(course_id: str) -> None:
-    """Course publishing is its own workflow; here the course only needs to be visible to students."""
-    table = Table()
-    course = catalog.get_course(table, course_id)
-    table.put(catalog.course_item(course.changed({"status": CourseStatus.PUBLISHED})))
 
 
 def test_an_upload_becomes_a_ready_lesson_with_playable_hls_renditions(
