@@ -146,12 +146,8 @@ def test_the_demo_student_completes_a_seeded_course_and_gets_a_verifiable_certif
 ) -> None:
     """The issue's "Done when", over HTTP against `lms dev` (README, "Learning progress and certificates")."""
     api = running["api"]
-    for password in ("demo-password-123", "another-password-456"):  # the re-seed test may have run
-        login = requests.post(
-            api + "/auth/login", json={"email": "student@example.com", "password": password}, timeout=10
-        )
-        if login.status_code == 200:
-            break
+    credentials = {"email": "student@example.com", "password": "demo-password-123"}
+    login = requests.post(api + "/auth/login", json=credentials, timeout=10)
     assert login.status_code == 200, login.text
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {login.json()['accessToken']}"
@@ -179,9 +175,13 @@ def test_the_demo_student_completes_a_seeded_course_and_gets_a_verifiable_certif
     assert verified["courseTitle"] == "UX Research Basics"
 
 
+def running_env(running: dict[str, str]) -> dict[str, str]:
+    """The environment `lms dev` runs with (the fixture adds its output and API URL)."""
+    return {k: v for k, v in running.items() if k not in ("output", "api")}
+
+
 def test_lms_seed_reseeds_with_a_new_password(running: dict[str, str]) -> None:
-    env = {**running, "LMS_DEMO_PASSWORD": "another-password-456"}
-    env = {k: v for k, v in env.items() if k not in ("output", "api")}
+    env = {**running_env(running), "LMS_DEMO_PASSWORD": "another-password-456"}
     result = subprocess.run([str(LMS), "seed"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     login = requests.post(
@@ -192,6 +192,9 @@ def test_lms_seed_reseeds_with_a_new_password(running: dict[str, str]) -> None:
     assert login.status_code == 200
     titles = [c["title"] for c in requests.get(running["api"] + "/courses", timeout=10).json()["items"]]
     assert len(titles) == len(set(titles)), "re-seeding overwrites, it does not duplicate"
+    # Back to the printed password, which the other tests of this running instance log in with.
+    restored = subprocess.run([str(LMS), "seed"], env=running_env(running), capture_output=True, timeout=60)
+    assert restored.returncode == 0, restored.stderr
 
 
 def _student_buys(running: dict[str, str], title: str) -> str:
