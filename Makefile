@@ -13,9 +13,11 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 .PHONY: dev test test-fast setup lock lint seed clean synth bench bench-certificates bench-video
 
 dev: setup
+	scripts/system-tools.sh dev
 	$(BIN)/lms dev
 
 test: setup lint
+	scripts/system-tools.sh test
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # The fast suites only (no CDK synth): a developer's inner loop.
