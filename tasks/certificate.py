@@ -1,54 +1,48 @@
 """Task handlers of certificate issuance (``state-machines/certificate.asl.json``).
 
-Thin: parse the input, call :mod:`lms.certificates`, return a small result. RenderCertificate is the
-only handler that imports the PDF library, lazily, because only its package carries it.
+Thin: parse the input, call :mod:`lms.certificates`, return a small result.
+
+Cold start: importing this module loads only Powertools, :mod:`tasks.runtime` and
+:mod:`lms.snapstart`; each handler imports the domain inside its body, and :func:`lms.snapstart.preload`
+loads it before a SnapStart snapshot (see :mod:`tasks.purchase`). The PDF library is in
+RenderCertificate's package only, so it is loaded before the snapshot only where it is packaged.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-from lms import certificates
-from lms.blobs import S3BlobStore
-from lms.entities import Certificate
-from lms.settings import get_settings
-from lms.table import Table
+from lms.snapstart import before_snapshot, preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-certificate")
+preload("lms.certificates", "lms.blobs", "lms.settings", "lms.table", "workflows.certificate")
 
 
-class TaskInput(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    execution_name: str = ""
-
-
-class VerifyInput(TaskInput):
-    user_id: str
-    course_id: str
-    execution_arn: str
+def _preload_renderer_where_packaged() -> None:
+    try:
+        packaged = importlib.util.find_spec("reportlab") is not None
+    except ImportError:  # an import hook may refuse the name rather than answer None
+        packaged = False
+    if packaged:
+        importlib.import_module("lms.certificate_pdf")
 
 
-class RenderInput(TaskInput):
-    certificate: Certificate
-    verify_url_base: str
-
-
-class RecordInput(TaskInput):
-    certificate: Certificate
-    pdf_bytes: int
+before_snapshot(_preload_renderer_where_packaged)
 
 
 @task_handler(logger)
 def verify_completion(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import certificates
+    from lms.table import Table
+    from workflows.certificate import VerifyInput
+
     request = VerifyInput.model_validate(event)
     found = certificates.verify_completion(
         Table(),
@@ -71,6 +65,9 @@ def verify_completion(event: dict[str, Any], context: LambdaContext) -> dict[str
 @task_handler(logger)
 def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import certificate_pdf  # only this function's package carries the PDF library
+    from lms.blobs import S3BlobStore
+    from lms.settings import get_settings
+    from workflows.certificate import RenderInput
 
     request = RenderInput.model_validate(event)
     certificate = request.certificate
@@ -98,6 +95,10 @@ def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
 
 @task_handler(logger)
 def record_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import certificates
+    from lms.table import Table
+    from workflows.certificate import RecordInput
+
     request = RecordInput.model_validate(event)
     outcome = certificates.record_certificate(Table(), request.certificate, pdf_bytes=request.pdf_bytes)
     if outcome == certificates.Outcome.ISSUED:

@@ -1,4 +1,9 @@
-"""Task handler of certificate revocation (``state-machines/certificate-revocation.asl.json``)."""
+"""Task handler of certificate revocation (``state-machines/certificate-revocation.asl.json``).
+
+Cold start: importing this module loads only Powertools, :mod:`tasks.runtime` and
+:mod:`lms.snapstart`; the handler imports the domain inside its body, and
+:func:`lms.snapstart.preload` loads it before a SnapStart snapshot (see :mod:`tasks.purchase`).
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-from lms import certificates
-from lms.table import Table
+from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-certificate-revocation")
-
-
-class RevokeInput(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    user_id: str
-    course_id: str
-    transaction_id: str
-    reason: str = "The purchase was refunded."
-    execution_name: str = ""
-    execution_arn: str = ""
+preload("lms.certificates", "lms.table", "workflows.certificate")
 
 
 @task_handler(logger)
 def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms import certificates
+    from lms.table import Table
+    from workflows.certificate import RevokeInput
+
     request = RevokeInput.model_validate(event)
     outcome, certificate_id = certificates.revoke_certificate(
         Table(),

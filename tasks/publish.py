@@ -1,6 +1,10 @@
 """Task handlers of the course publishing workflow (``state-machines/publish.asl.json``).
 
 Thin: parse the input, call :mod:`lms.publishing.runs`, return a small result.
+
+Cold start: importing this module loads only Powertools, :mod:`tasks.runtime` and
+:mod:`lms.snapstart`; each handler imports the domain inside its body, and
+:func:`lms.snapstart.preload` loads it before a SnapStart snapshot (see :mod:`tasks.purchase`).
 """
 
 from __future__ import annotations
@@ -10,43 +14,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-from lms.clock import isoformat
-from lms.publishing import runs
-from lms.table import Table
+from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-publish")
-
-
-class TaskInput(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    course_id: str
-    version: int
-    execution_name: str = ""
-
-
-class LessonInput(TaskInput):
-    position: int
-    lesson_id: str
-
-
-class ReviewInput(TaskInput):
-    course_failures: list[Any]
-    lesson_failures: list[Any]
-
-
-class AwaitInput(TaskInput):
-    task_token: str
-    execution_arn: str = ""
-
-
-class CloseInput(TaskInput):
-    rejected: bool
-    reason: str
+preload("lms.publishing.runs", "lms.table", "workflows.publish")
 
 
 def _dump(failures: list[Any]) -> list[dict[str, Any]]:
@@ -55,6 +28,10 @@ def _dump(failures: list[Any]) -> list[dict[str, Any]]:
 
 @task_handler(logger)
 def capture_snapshot(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.publishing import runs
+    from lms.table import Table
+    from workflows.publish import TaskInput
+
     request = TaskInput.model_validate(event)
     lessons, failures = runs.capture_snapshot(Table(), request.course_id, request.version)
     return {"lessons": lessons, "courseFailures": _dump(failures)}
@@ -62,6 +39,10 @@ def capture_snapshot(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
 @task_handler(logger)
 def check_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.publishing import runs
+    from lms.table import Table
+    from workflows.publish import LessonInput
+
     request = LessonInput.model_validate(event)
     failures = runs.check_snapshot_lesson(
         Table(), request.course_id, request.version, request.position, request.lesson_id
@@ -71,6 +52,10 @@ def check_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
 
 @task_handler(logger)
 def review_checklist(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.publishing import runs
+    from lms.table import Table
+    from workflows.publish import ReviewInput
+
     request = ReviewInput.model_validate(event)
     failures = runs.failure_list([*request.course_failures, *request.lesson_failures])
     passed, needs_review = runs.review_checklist(Table(), request.course_id, request.execution_name, failures)
@@ -82,6 +67,10 @@ def review_checklist(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
 @task_handler(logger)
 def await_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.publishing import runs
+    from lms.table import Table
+    from workflows.publish import AwaitInput
+
     request = AwaitInput.model_validate(event)
     approval = runs.await_approval(
         Table(),
@@ -97,6 +86,10 @@ def await_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @task_handler(logger)
 def close_unapproved(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.publishing import runs
+    from lms.table import Table
+    from workflows.publish import CloseInput
+
     request = CloseInput.model_validate(event)
     publication = runs.close_unapproved(
         Table(),
@@ -113,6 +106,11 @@ def close_unapproved(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
 @task_handler(logger)
 def publish(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.clock import isoformat
+    from lms.publishing import runs
+    from lms.table import Table
+    from workflows.publish import TaskInput
+
     request = TaskInput.model_validate(event)
     published = runs.publish(Table(), request.course_id, request.version, request.execution_name)
     metrics.add_metric(name="CoursesPublished", unit=MetricUnit.Count, value=1)

@@ -2,27 +2,35 @@
 
 Media tools get the function's remaining time less a margin, so a stuck ffmpeg is killed and
 reported as ``MediaTimeoutError`` by its task before Lambda itself would kill the function.
+
+Cold start: importing this module loads only Powertools, :mod:`tasks.runtime` and
+:mod:`lms.snapstart`; each handler imports the domain inside its body, and
+:func:`lms.snapstart.preload` loads it before a SnapStart snapshot (see :mod:`tasks.purchase`).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms.blobs import S3BlobStore
-from lms.table import Table
-from lms.video import steps
+from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
+if TYPE_CHECKING:
+    from lms.blobs import S3BlobStore
+
 logger = Logger(service="lms-video")
+preload("lms.blobs", "lms.table", "lms.video.steps")
 _MARGIN_SECONDS = 5.0
 
 
 def _store() -> S3BlobStore:
+    from lms.blobs import S3BlobStore
+
     return S3BlobStore(os.environ["LMS_BUCKET_NAME"])
 
 
@@ -32,6 +40,9 @@ def _deadline(context: LambdaContext) -> float:
 
 @task_handler(logger)
 def probe(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.table import Table
+    from lms.video import steps
+
     job = steps.probe(Table(), _store(), event, timeout=_deadline(context))
     logger.info("probed", extra={"outcome": job["outcome"], "reason": job.get("reason")})
     if job["outcome"] == "REJECTED":
@@ -41,46 +52,65 @@ def probe(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 @task_handler(logger)
 def plan_renditions(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.plan_renditions(event)
 
 
 @task_handler(logger)
 def transcode(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.transcode(_store(), event, timeout=_deadline(context))
 
 
 @task_handler(logger)
 def split(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.split(_store(), event, timeout=_deadline(context))
 
 
 @task_handler(logger)
 def transcode_chunk(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.transcode_chunk(_store(), event, timeout=_deadline(context))
 
 
 @task_handler(logger)
 def join_chunks(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]] | dict[str, Any]:
+    from lms.video import steps
+
     return steps.join_chunks(_store(), event)
 
 
 @task_handler(logger)
 def thumbnails(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.thumbnails(_store(), event, timeout=_deadline(context))
 
 
 @task_handler(logger)
 def write_master_playlist(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.write_master_playlist(_store(), event)
 
 
 @task_handler(logger)
 def verify_outputs(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.video import steps
+
     return steps.verify_outputs(_store(), event)
 
 
 @task_handler(logger)
 def update_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.table import Table
+    from lms.video import steps
+
     result = steps.update_lesson(Table(), _store(), event)
     if result["outcome"] == "READY":
         seconds = float(event["source"]["duration"])
@@ -90,6 +120,9 @@ def update_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 
 @task_handler(logger)
 def clean_up_failed(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.table import Table
+    from lms.video import steps
+
     result = steps.clean_up_failed(Table(), _store(), event)
     logger.warning("processing failed", extra={"error": result.get("error"), "outcome": result["outcome"]})
     metrics.add_metric(name="VideoProcessingFailed", unit=MetricUnit.Count, value=1)

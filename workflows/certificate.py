@@ -1,4 +1,4 @@
-"""Certificate issuance and revocation: their definitions, task functions, input and start helper."""
+"""Certificate issuance and revocation: definitions, task functions and their inputs, start helper."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from lms import keys
+from lms.entities import Certificate
 from lms.table import serialize_key
 from workflows import executions
 from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow, Zip
@@ -44,6 +45,41 @@ CERTIFICATE_REVOCATION = Workflow(
     error_alarms=("CertificateRevocationFailed",),
     execution_prefix="revoke-certificate",
 )
+
+
+# The inputs of their task functions (the ASL's Parameters), parsed by tasks.certificate and
+# tasks.certificate_revocation.
+class TaskInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    execution_name: str = ""
+
+
+class VerifyInput(TaskInput):
+    user_id: str
+    course_id: str
+    execution_arn: str
+
+
+class RenderInput(TaskInput):
+    certificate: Certificate
+    verify_url_base: str
+
+
+class RecordInput(TaskInput):
+    certificate: Certificate
+    pdf_bytes: int
+
+
+class RevokeInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    user_id: str
+    course_id: str
+    transaction_id: str
+    reason: str = "The purchase was refunded."
+    execution_name: str = ""
+    execution_arn: str = ""
 
 
 class CertificateInput(BaseModel):

@@ -1,19 +1,21 @@
-"""The course publishing workflow: its definition, task functions, input and start helper."""
+"""The course publishing workflow: its definition, task functions and their inputs, start helper."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from lms import keys
-from lms.identity import Principal
 from lms.publishing import runs
 from lms.settings import get_settings
 from lms.table import Table, serialize_key
 from workflows import executions
 from workflows.definition import Access, Needs, TaskFunction, Workflow
+
+if TYPE_CHECKING:
+    from lms.identity import Principal  # only annotations: the task packages have no argon2 or jwt
 
 PUBLISH = Workflow(
     name="publish",
@@ -29,6 +31,35 @@ PUBLISH = Workflow(
     timeout_seconds=31 * 24 * 3600,
     error_alarms=("PublishFailed",),
 )
+
+
+# The inputs of its task functions (the ASL's Parameters), parsed by tasks.publish.
+class TaskInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    course_id: str
+    version: int
+    execution_name: str = ""
+
+
+class LessonInput(TaskInput):
+    position: int
+    lesson_id: str
+
+
+class ReviewInput(TaskInput):
+    course_failures: list[Any]
+    lesson_failures: list[Any]
+
+
+class AwaitInput(TaskInput):
+    task_token: str
+    execution_arn: str = ""
+
+
+class CloseInput(TaskInput):
+    rejected: bool
+    reason: str
 
 
 class PublishInput(BaseModel):
