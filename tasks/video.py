@@ -23,6 +23,8 @@ from tasks.runtime import metrics, task_handler
 if TYPE_CHECKING:
     from lms.blobs import S3BlobStore
 
+# Faults that mean a tool ran out of time: ours (the media deadline), Lambda's, Step Functions'.
+TIMEOUT_ERRORS = frozenset({"MediaTimeoutError", "Sandbox.Timedout", "States.Timeout"})
 logger = Logger(service="lms-video")
 preload("lms.blobs", "lms.table", "lms.video.steps")
 _MARGIN_SECONDS = 5.0
@@ -123,7 +125,7 @@ def clean_up_failed(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     from lms.table import Table
     from lms.video import steps
 
-    result = steps.clean_up_failed(Table(), _store(), event)
+    result = steps.clean_up_failed(Table(), _store(), event, timed_out=TIMEOUT_ERRORS.__contains__)
     logger.warning("processing failed", extra={"error": result.get("error"), "outcome": result["outcome"]})
     metrics.add_metric(name="VideoProcessingFailed", unit=MetricUnit.Count, value=1)
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import Field
@@ -21,10 +21,12 @@ from lms.blobs import BlobStore
 from lms.clock import new_id, utcnow
 from lms.entities import Entity, LessonType, UtcDatetime, VideoStatus
 from lms.errors import BusinessRuleError, ForbiddenError, NotFoundError, ValidationError
-from lms.identity import Principal
 from lms.settings import get_settings
 from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
 from lms.video.media import Limits
+
+if TYPE_CHECKING:
+    from lms.identity import Principal  # only annotations: task packages carry no argon2 or jwt
 
 ALLOWED_CONTENT_TYPES = (
     "video/mp4",

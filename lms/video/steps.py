@@ -8,6 +8,7 @@ already written and does nothing, because the playlist is uploaded after its seg
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ PRESET = "veryfast"
 # The reasons an instructor reads when processing failed for a reason that is not their file.
 TOO_SLOW = "Processing took too long and was stopped. Try again, or upload a shorter video."
 FAULT = "Processing failed on our side ({error}); operators have been alerted. Try uploading again."
-TIMEOUT_ERRORS = ("MediaTimeoutError", "Sandbox.Timedout", "States.Timeout")
 
 
 class OutputsIncompleteError(Exception):
@@ -278,15 +278,26 @@ def update_lesson(table: Table, store: S3BlobStore, job: Job) -> Job:
     return {**_summary(job), "outcome": Outcome.READY.value, "masterPlaylistKey": live["masterPlaylistKey"]}
 
 
+def fault_error(job: Job) -> str:
+    """The error name of the fault that sent the run to clean-up (from the Catch, or a chunk's result)."""
+    fault = job.get("fault") or job.get("master", {}).get("result", {}).get("fault") or {}
+    return str(fault.get("Error", "Unknown"))
+
+
 def _summary(job: Job) -> Job:
     return {k: job[k] for k in ("sourceKey", "lessonId", "courseId", "uploadId", "mediaPrefix") if k in job}
 
 
-def clean_up_failed(table: Table, store: S3BlobStore, job: Job) -> Job:
-    """After a fault: this run's outputs removed, the lesson FAILED with a reason (unless superseded)."""
-    fault = job.get("fault") or job.get("master", {}).get("result", {}).get("fault") or {}
-    error = str(fault.get("Error", "Unknown"))
-    reason = TOO_SLOW if error in TIMEOUT_ERRORS else FAULT.format(error=error)
+def clean_up_failed(
+    table: Table, store: S3BlobStore, job: Job, *, timed_out: Callable[[str], bool] = lambda _: False
+) -> Job:
+    """After a fault: this run's outputs removed, the lesson FAILED with a reason (unless superseded).
+
+    ``timed_out`` tells, from the fault's error name, whether a tool ran out of time (the names are
+    the orchestrator's, so the task adapter knows them, not the domain).
+    """
+    error = fault_error(job)
+    reason = TOO_SLOW if timed_out(error) else FAULT.format(error=error)
     parsed = keys.parse_video_upload(job["sourceKey"])
     if parsed is None:
         return {**job, "outcome": Outcome.FAILED.value}
