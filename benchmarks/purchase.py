@@ -103,13 +103,14 @@ def import_figures(runs: int) -> None:
             samples[module].append(import_seconds(module))
     reference = statistics.median(imported for imported, _ in samples[REFERENCE_MODULE])
     print(f"Import time in a fresh interpreter (median of {runs}), against a bare `import boto3`:")
-    print(f"  {'module':<16} {'import':>15}   {'+ before-snapshot preparation':>30}")
-    print(f"  {REFERENCE_MODULE:<16} {reference * 1000:6.0f} ms 1.00x")
+    width = max(len(module) for module in modules)
+    print(f"  {'module':<{width}} {'import':>15}   {'+ before-snapshot preparation':>30}")
+    print(f"  {REFERENCE_MODULE:<{width}} {reference * 1000:6.0f} ms 1.00x")
     for module in modules[1:]:
         imported = statistics.median(i for i, _ in samples[module])
         prepared = statistics.median(p for _, p in samples[module])
         print(
-            f"  {module:<16} {imported * 1000:6.0f} ms {imported / reference:4.2f}x"
+            f"  {module:<{width}} {imported * 1000:6.0f} ms {imported / reference:4.2f}x"
             f"   {prepared * 1000:17.0f} ms {prepared / reference:4.2f}x"
         )
 
