@@ -26,18 +26,34 @@ from urllib.parse import quote, urlencode, urlparse
 
 from werkzeug.wrappers import Request, Response
 
-from lms import identity, purchases
+from lms import identity, keys, purchases
 from lms.entities import Role
 from lms.errors import ConflictError, LmsError, NotFoundError
+from lms.publishing import runs
 from lms.redaction import redact
-from lms.table import Table
+from lms.table import Item, Table
+from lms.video import records as video_records
 from workflows import operations as ops
+from workflows.certificate import CERTIFICATE_REVOCATION
 
 PREFIX = "/console"
 COOKIE = "lms_console"
 
-# The business record each workflow drives, by business key (the execution name without its prefix).
-RecordLookup = Callable[[str], dict[str, Any] | None]
+# --- the business record each workflow drives, found from an execution's business key ---------------
+
+
+@dataclass(frozen=True)
+class BusinessRecord:
+    """How the console finds and links the record a workflow drives.
+
+    ``lookup`` takes the business key (the execution name without its workflow prefix) and returns
+    the record as JSON, or None; ``links`` are the dotted paths in it that hold execution names or
+    ARNs, shown as links to those executions.
+    """
+
+    kind: str
+    lookup: Callable[[str], dict[str, Any] | None]
+    links: tuple[str, ...] = ("executionName", "executionArn")
 
 
 def _transaction(key: str) -> dict[str, Any] | None:
@@ -45,7 +61,70 @@ def _transaction(key: str) -> dict[str, Any] | None:
     return found.model_dump(mode="json", by_alias=True, exclude={"task_token"}) if found else None
 
 
-RECORDS: dict[str, tuple[str, RecordLookup]] = {"purchase": ("transaction", _transaction)}
+def _publication(key: str) -> dict[str, Any] | None:
+    """``<courseId>-v<n>``: the course's publication record (it follows the course's latest run)."""
+    course_id, _, version = key.rpartition("-v")
+    if not course_id or not version.isdigit():
+        return None
+    found = runs.get_publication(Table(), course_id)
+    return found.model_dump(mode="json", by_alias=True) if found else None
+
+
+def _lesson_video(key: str) -> dict[str, Any] | None:
+    """``<lessonId>-<uploadId>``: the lesson's video record (it follows the lesson's latest upload)."""
+    lesson_id, _, upload_id = key.rpartition("-")
+    if not lesson_id or not upload_id:
+        return None
+    found = video_records.find_record(Table(), lesson_id)
+    return found.model_dump(mode="json", by_alias=True) if found else None
+
+
+def _certificate_of(table: Table, user_id: str, course_id: str) -> Item | None:
+    # Stored items, not entities: they hold what the entities leave out (the runs that touched them).
+    listing = table.get(keys.user_certificate(user_id, course_id), consistent=True)
+    return table.get(keys.certificate(str(listing["certificateId"])), consistent=True) if listing else None
+
+
+def _issuance(key: str) -> dict[str, Any] | None:
+    """``<userId>-<courseId>``: the enrollment (which notes every issuance run) and its certificate."""
+    user_id, _, course_id = key.partition("-")
+    table = Table()
+    enrollment = table.get(keys.enrollment(user_id, course_id), consistent=True) if course_id else None
+    if enrollment is None:
+        return None
+    return {"enrollment": enrollment, "certificate": _certificate_of(table, user_id, course_id)}
+
+
+def _revocation(key: str) -> dict[str, Any] | None:
+    """``<transactionId>``: the refunded transaction and the certificate the run revoked (if any)."""
+    # Its executions are named with the workflow's own prefix, which operations leaves on the key.
+    transaction_id = key.removeprefix(f"{CERTIFICATE_REVOCATION.execution_prefix}-")
+    transaction = _transaction(transaction_id)
+    if transaction is None:
+        return None
+    certificate = _certificate_of(Table(), transaction["userId"], transaction["courseId"])
+    return {"transaction": transaction, "certificate": certificate}
+
+
+_ISSUANCE_RUN = ("certificate.executionName", "certificate.executionArn")
+_REVOCATION_RUN = ("certificate.revokedByExecutionName", "certificate.revokedByExecutionArn")
+
+# Workflow name -> its record; a test holds every workflow of the catalog to having one.
+RECORDS: dict[str, BusinessRecord] = {
+    "purchase": BusinessRecord("transaction", _transaction),
+    "publish": BusinessRecord("publication", _publication),
+    "video": BusinessRecord("lesson video", _lesson_video),
+    "certificate": BusinessRecord(
+        "enrollment and certificate",
+        _issuance,
+        ("enrollment.certificateExecutionName", "enrollment.certificateExecutionArn", *_REVOCATION_RUN),
+    ),
+    "certificate-revocation": BusinessRecord(
+        "transaction and certificate",
+        _revocation,
+        ("transaction.executionName", *_REVOCATION_RUN, *_ISSUANCE_RUN),
+    ),
+}
 
 
 def is_loopback(host: str) -> bool:
@@ -210,24 +289,31 @@ def _list_page(operations: ops.Operations, request: Request) -> str:
         if found
         else "<p id=executions>No executions match.</p>"
     )
-    record = _record_panel(found[0].workflow, key) if key and found else ""
+    record = _record_panel(found[0].workflow, found[0].business_key) if key and found else ""
     return filters + record + table
 
 
 def _record_panel(workflow: str, key: str) -> str:
-    kind, lookup = RECORDS.get(workflow, ("", None))
-    record = lookup(key) if lookup else None
-    if record is None:
+    source = RECORDS.get(workflow)
+    record = source.lookup(key) if source else None
+    if source is None or record is None:
         return ""
     executions = "".join(
-        f"<li>{_e(field)}: {_link(str(record[field]).rsplit(':', 1)[-1])}</li>"
-        for field in ("executionName", "executionArn")
-        if record.get(field)
+        f"<li>{_e(path)}: {_link(str(value).rsplit(':', 1)[-1])}</li>"
+        for path in source.links
+        if (value := _at(record, path))
     )
     return (
-        f"<section class=record><h2>Business record: {_e(kind)} {_e(key)}</h2>"
+        f"<section class=record id=record><h2>Business record: {_e(source.kind)} {_e(key)}</h2>"
         f"<ul>{executions}</ul>{_json(redact(record))}</section>"
     )
+
+
+def _at(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _execution_page(operations: ops.Operations, name: str) -> str:
@@ -266,13 +352,7 @@ def _execution_page(operations: ops.Operations, name: str) -> str:
         f"<label>Compare with <input name=b placeholder='{_e(detail.workflow)}-…'></label> "
         "<button>Compare</button></form>"
     )
-    kind, lookup = RECORDS.get(detail.workflow, ("", None))
-    record = lookup(detail.business_key) if lookup else None
-    record_html = (
-        f"<section class=record><h2>Business record: {_e(kind)}</h2>{_json(redact(record))}</section>"
-        if record
-        else ""
-    )
+    record_html = _record_panel(detail.workflow, detail.business_key)
     return (
         f"<table class=facts>{summary}</table>{failure}{redrive}"
         f"<h2>State machine</h2>{graph(detail.definition, detail)}"

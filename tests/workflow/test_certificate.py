@@ -23,6 +23,7 @@ from lms.clock import utcnow
 from lms.entities import Course, CourseStatus, Lesson, LessonType, TransactionStatus
 from lms.table import Table, serialize_key
 from tests.conftest import ApiClient
+from tests.console import execution_link, record_panel
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, pay, states_entered, wait_for
 from tests.workflow.test_purchase import outcome, until
@@ -295,6 +296,15 @@ def test_a_refund_revokes_the_certificate(
     assert detail["status"] == "REVOKED" and "refunded" in detail["revokedReason"]
     stored = Table().get(keys.certificate(listing["certificateId"]), consistent=True)
     assert stored is not None and stored["revokedByExecutionArn"] == described["executionArn"]
+    # Ops see the run's transaction and the certificate it revoked, linked both ways.
+    name = f"revoke-certificate-{transaction_id}"
+    panel = record_panel(f"/executions/{name}")
+    assert f'"transactionId": "{transaction_id}"' in panel and '"status": "REFUNDED"' in panel
+    assert '"status": "REVOKED"' in panel and '"revokedReason": "Revoked: transaction' in panel
+    assert execution_link("certificate.revokedByExecutionArn", name) in panel
+    assert execution_link("transaction.executionName", f"purchase-{transaction_id}") in panel
+    issuance = record_panel(f"/executions/certificate-{student.user_id}-{course.course_id}")
+    assert execution_link("certificate.revokedByExecutionName", name) in issuance
     assert student.client.post(f"/lessons/{lessons[0].lesson_id}/progress", json={}).status_code == 403
 
 

@@ -17,10 +17,14 @@ from lms.entities import TransactionStatus
 from lms.errors import ConflictError, NotFoundError
 from lms.redaction import REDACTED
 from lms.table import Table
+from tests.console import execution_link, record_panel
+from tests.publishing import create_course, decide, publication_until, publish
 from tests.purchases import DECLINED_CARD, buy, execution, pay, transaction, wait_for
 from tests.throwaway import DAWDLE, GREET
+from tests.workflow.test_certificate import complete, enroll, issued, published_course
 from workflows import executions
 from workflows import operations as ops
+from workflows.certificate import CERTIFICATE
 
 PAID = "Python for Beginners"
 
@@ -189,3 +193,41 @@ def wait_for_payment_intent(transaction_id: str, timeout: float = 20) -> str:
         assert time.monotonic() < deadline, "no PaymentIntent for the re-run"
         time.sleep(0.1)
     return intent
+
+
+def test_the_console_shows_a_publish_runs_publication_and_links_it_back(new_user, admin, demo) -> None:
+    instructor = new_user("instructor")
+    course = create_course(instructor.client, str(demo.data.categories["Python"].category_id))
+    started = publish(instructor.client, course)
+    waiting = publication_until(instructor.client, course, "AWAITING_APPROVAL")
+    assert decide(admin, waiting["approvalId"], "approve").status_code == 200
+    publication_until(instructor.client, course, "PUBLISHED")
+    name = started["executionName"]
+    assert name == f"publish-{course}-v1"
+    execution(started["executionArn"])
+
+    # execution -> business record
+    panel = record_panel(f"/executions/{name}")
+    assert f"Business record: publication {course}-v1" in panel
+    assert '"status": "PUBLISHED"' in panel and f'"approvalId": "{waiting["approvalId"]}"' in panel
+    # business record -> execution, also from a search by the course id alone
+    for shown in (panel, record_panel("", key=course)):
+        assert execution_link("executionName", name) in shown
+        assert execution_link("executionArn", name) in shown
+
+
+def test_the_console_shows_a_certificate_runs_enrollment_and_certificate(new_user, demo) -> None:
+    course, lessons = published_course(demo, lessons=1)
+    student = new_user()
+    enroll(student, course)
+    complete(student.client, lessons[0])
+    listing = issued(student, course)
+    name = f"certificate-{student.user_id}-{course.course_id}"
+    execution(executions.execution_arn(CERTIFICATE, name))
+
+    panel = record_panel(f"/executions/{name}")
+    assert f"Business record: enrollment and certificate {student.user_id}-{course.course_id}" in panel
+    assert execution_link("enrollment.certificateExecutionName", name) in panel
+    assert execution_link("enrollment.certificateExecutionArn", name) in panel
+    assert f'"certificateId": "{listing["certificateId"]}"' in panel  # on the enrollment and the certificate
+    assert '"status": "VALID"' in panel and f'"courseTitle": "{course.title}"' in panel

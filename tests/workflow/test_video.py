@@ -22,6 +22,7 @@ from lms.settings import get_settings, reset_settings
 from lms.table import Table
 from lms.video import media
 from tests.conftest import ApiClient
+from tests.console import execution_link, record_panel
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, states_entered, wait_for
 from tests.videos import clip, corrupt, ffprobe, lesson_view, settled, upload, video_lesson
@@ -132,6 +133,9 @@ def test_an_upload_becomes_a_ready_lesson_with_playable_hls_renditions(
     assert kept["executionArn"] == described["executionArn"]
     assert kept["source"]["width"] == 1280 and kept["source"]["audioCodec"] == "aac"
     assert kept["startedAt"] <= kept["endedAt"]
+    panel = record_panel(f"/executions/{kept['executionName']}")
+    assert f'"uploadId": "{ticket["uploadId"]}"' in panel and '"status": "READY"' in panel
+    assert execution_link("executionArn", kept["executionName"]) in panel
 
     # The same upload again (EventBridge delivers at least once) starts nothing and changes nothing.
     starter = VIDEO.starter
