@@ -140,6 +140,13 @@ def workflow_of_state_machine(arn: str) -> str:
     return arn.rsplit(":", 1)[-1].removeprefix(STATE_MACHINE_PREFIX)
 
 
+def execution_prefix(workflow: str) -> str:
+    """What the workflow's execution names start with (its name, unless the catalog says otherwise)."""
+    from workflows.catalog import WORKFLOWS
+
+    return next((w.execution_prefix for w in WORKFLOWS if w.name == workflow), workflow)
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
@@ -204,7 +211,7 @@ class Operations:
             name=name,
             workflow=workflow,
             status=ExecutionStatus(item["status"]),
-            business_key=original.removeprefix(f"{workflow}-"),
+            business_key=original.removeprefix(f"{execution_prefix(workflow)}-"),
             start_date=_utc(item["startDate"]),
             stop_date=_utc(item.get("stopDate")),
             execution_arn=item["executionArn"],
@@ -215,8 +222,10 @@ class Operations:
 
     def find(self, name: str) -> tuple[str, dict[str, Any]]:
         """(workflow, DescribeExecution) of the execution with this name, in whichever workflow has it."""
-        # The workflow whose name prefixes the execution's first; then the rest (a custom prefix).
-        candidates = sorted(self.state_machines, key=lambda w: (not name.startswith(f"{w}-"), -len(w)))
+        # The workflow whose execution prefix the name starts with first; then the rest.
+        candidates = sorted(
+            self.state_machines, key=lambda w: (not name.startswith(f"{execution_prefix(w)}-"), -len(w))
+        )
         for workflow in candidates:
             try:
                 return workflow, self.sfn.describe_execution(executionArn=self._execution_arn(workflow, name))

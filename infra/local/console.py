@@ -34,7 +34,6 @@ from lms.redaction import redact
 from lms.table import Item, Table
 from lms.video import records as video_records
 from workflows import operations as ops
-from workflows.certificate import CERTIFICATE_REVOCATION
 
 PREFIX = "/console"
 COOKIE = "lms_console"
@@ -97,9 +96,7 @@ def _issuance(key: str) -> dict[str, Any] | None:
 
 def _revocation(key: str) -> dict[str, Any] | None:
     """``<transactionId>``: the refunded transaction and the certificate the run revoked (if any)."""
-    # Its executions are named with the workflow's own prefix, which operations leaves on the key.
-    transaction_id = key.removeprefix(f"{CERTIFICATE_REVOCATION.execution_prefix}-")
-    transaction = _transaction(transaction_id)
+    transaction = _transaction(key)
     if transaction is None:
         return None
     certificate = _certificate_of(Table(), transaction["userId"], transaction["courseId"])

@@ -27,6 +27,7 @@ from tests.console import execution_link, record_panel
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, pay, states_entered, wait_for
 from tests.workflow.test_purchase import outcome, until
+from workflows.operations import Operations, deployed_state_machines
 
 
 def published_course(demo, *, lessons: int = 2, price_cents: int = 0) -> tuple[Course, list[Lesson]]:
@@ -298,6 +299,10 @@ def test_a_refund_revokes_the_certificate(
     assert stored is not None and stored["revokedByExecutionArn"] == described["executionArn"]
     # Ops see the run's transaction and the certificate it revoked, linked both ways.
     name = f"revoke-certificate-{transaction_id}"
+    (run,) = Operations(deployed_state_machines()).list_executions(
+        business_key=transaction_id, workflow=CERTIFICATE_REVOCATION.name
+    )
+    assert run.name == name and run.business_key == transaction_id  # its own prefix, not the workflow's name
     panel = record_panel(f"/executions/{name}")
     assert f'"transactionId": "{transaction_id}"' in panel and '"status": "REFUNDED"' in panel
     assert '"status": "REVOKED"' in panel and '"revokedReason": "Revoked: transaction' in panel
