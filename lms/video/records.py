@@ -246,29 +246,32 @@ def record_source(table: Table, record: VideoRecord, source: dict[str, Any]) -> 
 
 def record_failure(table: Table, record: VideoRecord, reason: str) -> None:
     """FAILED with the reason the instructor reads, unless a newer upload took over (Superseded)."""
-    values = {":status": VideoStatus.FAILED.value, ":now": utcnow().isoformat(), ":error": reason}
-    _transact(
-        table,
-        _record_update(
-            record,
-            "SET #status = :status, endedAt = :now, #error = :error",
-            values,
-            {"#status": "status", "#error": "error"},
-        ),
-        _lesson_status(record.course_id, record.lesson_id, VideoStatus.FAILED, reason),
-    )
+    _record_outcome(table, record, VideoStatus.FAILED, "#error = :error", {":error": reason}, error=reason)
 
 
 def record_ready(table: Table, record: VideoRecord, live: dict[str, Any]) -> None:
     """READY with the new live media, unless a newer upload took over (Superseded)."""
-    values = {":status": VideoStatus.READY.value, ":now": utcnow().isoformat(), ":live": live}
+    _record_outcome(table, record, VideoStatus.READY, "live = :live", {":live": live}, error=None)
+
+
+def _record_outcome(
+    table: Table,
+    record: VideoRecord,
+    status: VideoStatus,
+    assignment: str,
+    values: Item,
+    *,
+    error: str | None,
+) -> None:
+    """The run's end on its record (status, end time, ``assignment``) and the lesson's status, together."""
+    expression = f"SET #status = :status, endedAt = :now, {assignment}" + ("" if error else " REMOVE #error")
     _transact(
         table,
         _record_update(
             record,
-            "SET #status = :status, endedAt = :now, live = :live REMOVE #error",
-            values,
+            expression,
+            {":status": status.value, ":now": utcnow().isoformat(), **values},
             {"#status": "status", "#error": "error"},
         ),
-        _lesson_status(record.course_id, record.lesson_id, VideoStatus.READY, None),
+        _lesson_status(record.course_id, record.lesson_id, status, error),
     )

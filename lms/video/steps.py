@@ -7,8 +7,9 @@ already written and does nothing, because the playlist is uploaded after its seg
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,17 +98,25 @@ def _rendition_prefix(job: Job, rendition: Rendition) -> str:
     return f"{job['mediaPrefix']}{rendition.name}/"
 
 
+@contextlib.contextmanager
+def _scratch_copy(store: S3BlobStore, key: str, output: str) -> Iterator[tuple[Path, Path]]:
+    """A scratch directory (gone afterwards) with the object ``key`` as ``source`` and an empty
+    ``output`` directory for the tool to write into."""
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "source"
+        store.download_file(key, str(source))
+        out = Path(work) / output
+        out.mkdir()
+        yield source, out
+
+
 def transcode(store: S3BlobStore, job: Job, *, timeout: float, preset: str = PRESET) -> Job:
     """One rendition of the whole source (short sources)."""
     rendition = Rendition.from_dict(job["rendition"])
     prefix = _rendition_prefix(job, rendition)
     playlist_key = f"{prefix}{media.PLAYLIST}"
     if store.metadata(playlist_key) is None:
-        with tempfile.TemporaryDirectory() as work:
-            source = Path(work) / "source"
-            store.download_file(job["sourceKey"], str(source))
-            out = Path(work) / "out"
-            out.mkdir()
+        with _scratch_copy(store, job["sourceKey"], "out") as (source, out):
             media.run(media.hls_command(source, [(rendition, out, "index")], preset=preset), timeout=timeout)
             _upload_directory(store, out, prefix, last=media.PLAYLIST)
     return {**rendition.as_dict(), "playlistKey": playlist_key}
@@ -116,11 +125,7 @@ def transcode(store: S3BlobStore, job: Job, *, timeout: float, preset: str = PRE
 def split(store: S3BlobStore, job: Job, *, timeout: float) -> Job:
     """Cut a long source at keyframes into chunks (no re-encoding) under the run's media prefix."""
     prefix = f"{job['mediaPrefix']}chunks/"
-    with tempfile.TemporaryDirectory() as work:
-        source = Path(work) / "source"
-        store.download_file(job["sourceKey"], str(source))
-        out = Path(work) / "chunks"
-        out.mkdir()
+    with _scratch_copy(store, job["sourceKey"], "chunks") as (source, out):
         media.run(media.split_command(source, out, float(job["chunkSeconds"])), timeout=timeout)
         chunks = []
         for index, (name, start, end) in enumerate(media.read_chunk_list(out)):
@@ -191,11 +196,7 @@ def thumbnails(store: S3BlobStore, job: Job, *, timeout: float) -> Job:
     """A poster image and periodic thumbnails."""
     duration = float(job["source"]["duration"])
     prefix = f"{job['mediaPrefix']}thumbnails/"
-    with tempfile.TemporaryDirectory() as work:
-        source = Path(work) / "source"
-        store.download_file(job["sourceKey"], str(source))
-        out = Path(work) / "thumbnails"
-        out.mkdir()
+    with _scratch_copy(store, job["sourceKey"], "thumbnails") as (source, out):
         media.run(media.poster_command(source, out / "poster.jpg", min(1.0, duration / 2)), timeout=timeout)
         interval = media.thumbnail_interval(duration)
         media.run(media.thumbnails_command(source, out, interval), timeout=timeout)
