@@ -75,11 +75,16 @@ def upload(client: ApiClient, lesson_id: str, path: Path, content_type: str = "v
     """Request an upload URL and PUT the file to it, as a browser would."""
     ticket = client.post(f"/lessons/{lesson_id}/video", json={"contentType": content_type})
     assert ticket.status_code == 201, ticket.text
+    put_file(ticket.json(), path, content_type)
+    return dict(ticket.json())
+
+
+def put_file(ticket: dict[str, Any], path: Path, content_type: str = "video/mp4") -> None:
+    """PUT the file to the ticket's presigned URL (the upload lands, and starts its run)."""
     put = requests.put(
-        ticket.json()["uploadUrl"], data=path.read_bytes(), headers={"Content-Type": content_type}, timeout=60
+        ticket["uploadUrl"], data=path.read_bytes(), headers={"Content-Type": content_type}, timeout=60
     )
     assert put.status_code == 200, put.text
-    return dict(ticket.json())
 
 
 def lesson_view(client: ApiClient, course_id: str, lesson_id: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from tests.conftest import ApiClient
 from tests.console import execution_link, record_panel
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, states_entered, wait_for
-from tests.videos import clip, corrupt, ffprobe, lesson_view, settled, upload, video_lesson
+from tests.videos import clip, corrupt, ffprobe, lesson_view, put_file, settled, upload, video_lesson
 from workflows import executions
 from workflows.video import VIDEO
 
@@ -225,9 +225,7 @@ def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
         count=3,
         match={"sourceKey": older["key"]},
     )
-    requests.put(
-        older["uploadUrl"], data=clips["good"].read_bytes(), headers={"Content-Type": "video/mp4"}, timeout=60
-    ).raise_for_status()
+    put_file(older, clips["good"])
     sfn = aws.client("stepfunctions")
     older_arn = executions.execution_arn(VIDEO, f"video-{lesson_id}-{older['uploadId']}")
     deadline = time.monotonic() + 60
@@ -269,12 +267,7 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
         count=3,
         match={"sourceKey": ticket["key"]},
     )
-    requests.put(
-        ticket["uploadUrl"],
-        data=clips["good"].read_bytes(),
-        headers={"Content-Type": "video/mp4"},
-        timeout=60,
-    ).raise_for_status()
+    put_file(ticket, clips["good"])
 
     failed = settled(instructor, course_id, lesson_id)
 
