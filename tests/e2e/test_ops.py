@@ -126,6 +126,17 @@ def browser() -> Iterator[Any]:
     driver.quit()
 
 
+def navigate(browser: Any, control: Any) -> None:
+    """Click a link or submit button and wait for the page it loads (a click returns before that)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element("tag name", "html")
+    control.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
 def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser) -> None:
     from selenium.webdriver.common.by import By
 
@@ -143,7 +154,7 @@ def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser
         ("declined", "DeclinePayment", "Enrolled"),
     ):
         name = purchases[kind]["executionName"]
-        browser.find_element(By.LINK_TEXT, name).click()
+        navigate(browser, browser.find_element(By.LINK_TEXT, name))
         assert name in browser.title
         visited = {
             g.get_attribute("data-state")
@@ -163,7 +174,7 @@ def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser
     for kind in ("completed", "declined"):
         name = purchases[kind]["executionName"]
         browser.find_element(By.CSS_SELECTOR, f"input[name=pick][value='{name}']").click()
-    browser.find_element(By.CSS_SELECTOR, "#compare button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "#compare button"))
     sides = browser.find_elements(By.CSS_SELECTOR, "#comparison .side")
     assert len(sides) == 2 and len(browser.find_elements(By.CSS_SELECTOR, "#comparison svg")) == 2
     differing = {
