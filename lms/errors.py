@@ -35,6 +35,10 @@ class ConflictError(LmsError):
     status, code = 409, "CONFLICT"
 
 
+class ConditionFailedError(ConflictError):
+    """A conditional write found the record changed (the default when a caller names no error)."""
+
+
 class BusinessRuleError(LmsError):
     status, code = 422, "BUSINESS_RULE"
 

@@ -10,6 +10,8 @@ import base64
 import binascii
 import heapq
 import json
+import random
+import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from lms import aws, keys
-from lms.errors import ValidationError
+from lms.errors import ConditionFailedError, LmsError, ValidationError
+from lms.expressions import Condition, Placeholders, Update
 from lms.settings import get_settings
 
 _serializer = TypeSerializer()
@@ -86,6 +89,88 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         return serialize(plain)
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise ValidationError("The cursor is not one this API issued.") from error
+
+
+# --- writes with conditions ---------------------------------------------------------------------
+# What to raise when a condition does not hold: an error, or a function of the failed operations'
+# positions (for a transaction) that builds one.
+Otherwise = LmsError | Callable[[tuple[int, ...]], LmsError] | None
+
+
+@dataclass(frozen=True)
+class Put:
+    """Write a whole item (``when``: only if the condition holds on the item stored there now)."""
+
+    item: Item
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Apply ``changes`` to the item at ``key`` (created if absent, unless ``when`` says otherwise)."""
+
+    key: keys.Key
+    changes: Update
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: keys.Key
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A transaction's guard: ``when`` must hold on ``key``; nothing is written there."""
+
+    key: keys.Key
+    when: Condition
+
+
+Write = Put | Change | Delete | Check
+TRANSACTION_LIMIT = 100  # DynamoDB's TransactWriteItems cap
+_TRANSACTION_ATTEMPTS = 4  # TransactionConflict: another transaction held an item; nothing was applied
+
+
+def _request(write: Write) -> tuple[str, dict[str, Any]]:
+    """The TransactWriteItems entry (without TableName) for one write."""
+    placeholders = Placeholders()
+    body: dict[str, Any]
+    if isinstance(write, Put):
+        kind, body = "Put", {"Item": serialize(write.item)}
+    elif isinstance(write, Change):
+        kind = "Update"
+        body = {"Key": serialize_key(write.key), "UpdateExpression": write.changes.render(placeholders)}
+    elif isinstance(write, Delete):
+        kind, body = "Delete", {"Key": serialize_key(write.key)}
+    else:
+        kind, body = "ConditionCheck", {"Key": serialize_key(write.key)}
+    if write.when is not None:
+        body["ConditionExpression"] = write.when.render(placeholders)
+    if placeholders.names:
+        body["ExpressionAttributeNames"] = placeholders.names
+    if placeholders.values:
+        body["ExpressionAttributeValues"] = serialize(placeholders.values)
+    return kind, body
+
+
+def _failed_positions(error: ClientError) -> tuple[int, ...]:
+    reasons = error.response.get("CancellationReasons", [])
+    return tuple(i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed")
+
+
+def _refuse(otherwise: Otherwise, failed: tuple[int, ...]) -> LmsError:
+    if otherwise is None:
+        return ConditionFailedError("The record changed meanwhile; read it again and retry.")
+    return otherwise(failed) if callable(otherwise) else otherwise
+
+
+def _is_transaction_conflict(error: ClientError) -> bool:
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons", [])
+    return any(r.get("Code") == "TransactionConflict" for r in reasons) and not _failed_positions(error)
 
 
 class Table:
@@ -188,57 +273,159 @@ class Table:
         self,
         item: Item,
         *,
+        when: Condition | None = None,
+        otherwise: Otherwise = None,
         condition: str | None = None,
         names: dict[str, str] | None = None,
         values: Item | None = None,
     ) -> None:
-        request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
-        if condition:
-            request["ConditionExpression"] = condition
-        if names:
-            request["ExpressionAttributeNames"] = names
-        if values:
-            request["ExpressionAttributeValues"] = serialize(values)
-        self._client.put_item(**request)
+        """Write ``item``; when ``when`` does not hold, raise ``otherwise`` (default: a 409).
 
-    def delete(self, key: keys.Key, *, condition: str | None = None, values: Item | None = None) -> None:
-        request: dict[str, Any] = {"TableName": self.name, "Key": serialize_key(key)}
-        if condition:
+        ``condition``/``names``/``values`` are the raw form, kept only until every caller has moved to
+        ``when``: a failed raw condition raises botocore's ClientError.
+        """
+        if condition is not None:
+            request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
             request["ConditionExpression"] = condition
-        if values:
-            request["ExpressionAttributeValues"] = serialize(values)
-        self._client.delete_item(**request)
+            if names:
+                request["ExpressionAttributeNames"] = names
+            if values:
+                request["ExpressionAttributeValues"] = serialize(values)
+            self._client.put_item(**request)
+            return
+        if not self._write(Put(item, when)):
+            raise _refuse(otherwise, (0,))
+
+    def put_if(self, item: Item, *, when: Condition) -> bool:
+        """Write ``item`` if ``when`` holds; False (nothing written) when it does not."""
+        return self._write(Put(item, when))
 
     def update(
         self,
         key: keys.Key,
+        changes: Update | None = None,
         *,
-        expression: str,
+        when: Condition | None = None,
+        otherwise: Otherwise = None,
+        expression: str | None = None,
         names: dict[str, str] | None = None,
         values: Item | None = None,
         condition: str | None = None,
     ) -> Item:
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": serialize_key(key),
-            "UpdateExpression": expression,
-            "ReturnValues": "ALL_NEW",
-        }
-        if names:
-            request["ExpressionAttributeNames"] = names
-        if values:
-            request["ExpressionAttributeValues"] = serialize(values)
-        if condition:
+        """Apply ``changes`` and return the whole item as it is now; ``when`` failing raises ``otherwise``.
+
+        ``expression``/``names``/``values``/``condition`` are the raw form, kept only until every
+        caller has moved to :class:`~lms.expressions.Update`: it raises botocore's ClientError.
+        """
+        if changes is None:
+            if expression is None:
+                raise TypeError("update needs changes")
+            request: dict[str, Any] = {
+                "TableName": self.name,
+                "Key": serialize_key(key),
+                "UpdateExpression": expression,
+                "ReturnValues": "ALL_NEW",
+            }
+            if names:
+                request["ExpressionAttributeNames"] = names
+            if values:
+                request["ExpressionAttributeValues"] = serialize(values)
+            if condition:
+                request["ConditionExpression"] = condition
+            return deserialize(self._client.update_item(**request)["Attributes"])
+        updated = self.update_if(key, changes, when=when)
+        if updated is None:
+            raise _refuse(otherwise, (0,))
+        return updated
+
+    def update_if(self, key: keys.Key, changes: Update, *, when: Condition | None) -> Item | None:
+        """Apply ``changes`` if ``when`` holds: the item as it is now, or None (nothing changed)."""
+        kind, body = _request(Change(key, changes, when))
+        try:
+            response = self._client.update_item(TableName=self.name, ReturnValues="ALL_NEW", **body)
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return None
+            raise
+        return deserialize(response["Attributes"])
+
+    def delete(
+        self,
+        key: keys.Key,
+        *,
+        when: Condition | None = None,
+        otherwise: Otherwise = None,
+        condition: str | None = None,
+        values: Item | None = None,
+    ) -> None:
+        """Delete the item at ``key`` (absent is fine); ``when`` failing raises ``otherwise``.
+
+        ``condition``/``values`` are the raw form, kept only until every caller uses ``when``.
+        """
+        if condition is not None:
+            request: dict[str, Any] = {"TableName": self.name, "Key": serialize_key(key)}
             request["ConditionExpression"] = condition
-        return deserialize(self._client.update_item(**request)["Attributes"])
+            if values:
+                request["ExpressionAttributeValues"] = serialize(values)
+            self._client.delete_item(**request)
+            return
+        if not self._write(Delete(key, when)):
+            raise _refuse(otherwise, (0,))
+
+    def delete_if(self, key: keys.Key, *, when: Condition) -> bool:
+        """Delete the item if ``when`` holds; False (nothing deleted) when it does not."""
+        return self._write(Delete(key, when))
+
+    def _write(self, write: Put | Delete) -> bool:
+        kind, body = _request(write)
+        call = self._client.put_item if kind == "Put" else self._client.delete_item
+        try:
+            call(TableName=self.name, **body)
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def transact(self, writes: Iterable[Write], *, otherwise: Otherwise = None) -> None:
+        """Apply ``writes`` atomically (at most 100). A failed condition raises ``otherwise``, which
+        may be a function of the failed writes' positions; a conflict with another transaction
+        (nothing applied) is retried."""
+        failed = self._transact(list(writes))
+        if failed:
+            raise _refuse(otherwise, failed)
+
+    def transact_if(self, writes: Iterable[Write]) -> bool:
+        """Apply ``writes`` atomically if every condition holds; False (nothing written) otherwise."""
+        return not self._transact(list(writes))
 
     def transact_write(self, operations: Iterable[dict[str, Any]]) -> None:
-        """Apply writes atomically. Each operation is a TransactWriteItems entry without TableName."""
+        """The raw form of :meth:`transact` (TransactWriteItems entries without TableName), kept only
+        until every caller has moved to :class:`Write` values; it raises botocore's ClientError."""
         items = []
         for operation in operations:
             ((kind, body),) = operation.items()
             items.append({kind: {"TableName": self.name, **body}})
         self._client.transact_write_items(TransactItems=items)
+
+    def _transact(self, writes: list[Write]) -> tuple[int, ...]:
+        if len(writes) > TRANSACTION_LIMIT:
+            raise ValueError(f"a transaction holds at most {TRANSACTION_LIMIT} writes, not {len(writes)}")
+        items = []
+        for write in writes:
+            kind, body = _request(write)
+            items.append({kind: {"TableName": self.name, **body}})
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return ()
+            except ClientError as error:
+                if is_conditional_failure(error):
+                    return _failed_positions(error) or (0,)
+                if not _is_transaction_conflict(error) or attempt == _TRANSACTION_ATTEMPTS - 1:
+                    raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+        raise AssertionError("unreachable")
 
 
 # --- one list over several partitions (write-sharded index keys) --------------------------------
