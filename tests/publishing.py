@@ -9,7 +9,7 @@ from typing import Any
 
 from lms import catalog
 from lms.entities import Course, Lesson, LessonType
-from lms.publishing import runs, snapshots
+from lms.publishing import snapshots, steps
 from lms.table import Table
 from tests.conftest import ApiClient
 
@@ -129,4 +129,4 @@ def publish_directly(course_id: str, version: int = 1) -> None:
     course, lessons = catalog.read_course(table, course_id)
     assert course is not None
     snapshots.capture(table, course, lessons, version)
-    runs.publish(table, course_id, version, execution_name=None)
+    steps.publish(table, course_id, version, execution_name=None)

@@ -342,7 +342,7 @@ def test_a_deleted_published_course_leaves_the_catalog(trusted: NewUser, demo, a
 def test_a_run_claimed_by_a_request_that_died_before_starting_it_is_started_by_the_next(
     trusted: NewUser, demo
 ) -> None:
-    from lms.publishing import runs
+    from lms.publishing import publications
     from lms.table import Table
     from workflows import executions
     from workflows.publish import PUBLISH
@@ -350,14 +350,14 @@ def test_a_run_claimed_by_a_request_that_died_before_starting_it_is_started_by_t
     course = create_course(trusted.client, category(demo))
     name = f"publish-{course}-v1"
     # What the first request wrote before it died: its claim on run 1, and no execution.
-    claim = runs.Publication(
+    claim = publications.Publication(
         course_id=course,
         version=1,
         execution_name=name,
         execution_arn=executions.execution_arn(PUBLISH, name),
         requested_by=trusted.user_id,
     )
-    Table().put(runs.publication_item(claim))
+    Table().put(publications.publication_item(claim))
 
     again = publish(trusted.client, course)
     assert again["executionName"] == name
