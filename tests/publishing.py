@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from typing import Any
 
-from lms import catalog
+from lms import aws, catalog
 from lms.entities import Course, Lesson, LessonType
 from lms.publishing import snapshots, steps
 from lms.table import Table
@@ -130,3 +131,22 @@ def publish_directly(course_id: str, version: int = 1) -> None:
     assert course is not None
     snapshots.capture(table, course, lessons, version)
     steps.publish(table, course_id, version, execution_name=None)
+
+
+def stop_execution(execution_arn: str, token: str, *, timeout: float = 30) -> dict[str, Any]:
+    """StopExecution, as an operator would; returns the execution once it is no longer RUNNING.
+
+    The local engine (moto 5.2.5) keeps a stopped execution RUNNING while it waits on a task token,
+    and the token valid, until something answers the token: this wakes it with SendTaskFailure so it
+    ends (FAILED there, ABORTED in AWS). Once the engine ends it at the stop, the token is already
+    dead and the wake-up is refused, which is fine.
+    """
+    sfn = aws.client("stepfunctions")
+    sfn.stop_execution(executionArn=execution_arn, error="Operator", cause="stopped by an operator")
+    with contextlib.suppress(sfn.exceptions.ClientError):
+        sfn.send_task_failure(taskToken=token, error="Stopped", cause="stopped by an operator")
+    deadline = time.monotonic() + timeout
+    while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING after StopExecution"
+        time.sleep(0.2)
+    return dict(described)
