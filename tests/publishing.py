@@ -6,6 +6,9 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 from lms import aws, catalog
@@ -150,3 +153,26 @@ def stop_execution(execution_arn: str, token: str, *, timeout: float = 30) -> di
         assert time.monotonic() < deadline, f"{execution_arn} still RUNNING after StopExecution"
         time.sleep(0.2)
     return dict(described)
+
+
+@contextmanager
+def throttled_sends(times: int = 1) -> Iterator[list[str]]:
+    """SendTaskSuccess answers ThrottlingException ``times`` times (botocore raises it as from AWS)."""
+    client = aws.client("stepfunctions")
+    refused: list[str] = []
+
+    def refuse(**_: Any) -> Any:
+        if len(refused) >= times:
+            return None
+        refused.append("ThrottlingException")
+        error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        return SimpleNamespace(status_code=400, headers={}), {
+            **error,
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    client.meta.events.register("before-call.sfn.SendTaskSuccess", refuse)
+    try:
+        yield refused
+    finally:
+        client.meta.events.unregister("before-call.sfn.SendTaskSuccess", refuse)

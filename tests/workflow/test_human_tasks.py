@@ -13,10 +13,7 @@ import concurrent.futures
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,7 +24,7 @@ from lms.errors import ConflictError
 from lms.human_tasks import DecisionNotDeliveredError, HumanTaskStatus
 from lms.settings import get_settings
 from lms.table import Table
-from tests.publishing import stop_execution
+from tests.publishing import stop_execution, throttled_sends
 from tests.purchases import execution
 from tests.throwaway.review import REVIEW, REVIEW_TASK
 from workflows import executions
@@ -84,29 +81,6 @@ def decide(review_id: str, verdict: str = "accept") -> human_tasks.HumanTask:
         outcome=verdict,
         output={"verdict": verdict},
     )
-
-
-@contextmanager
-def throttled_sends(times: int = 1) -> Iterator[list[str]]:
-    """SendTaskSuccess answers ThrottlingException ``times`` times (botocore raises it as from AWS)."""
-    client = aws.client("stepfunctions")
-    refused: list[str] = []
-
-    def refuse(**_: Any) -> Any:
-        if len(refused) >= times:
-            return None
-        refused.append("ThrottlingException")
-        error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
-        return SimpleNamespace(status_code=400, headers={}), {
-            **error,
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
-
-    client.meta.events.register("before-call.sfn.SendTaskSuccess", refuse)
-    try:
-        yield refused
-    finally:
-        client.meta.events.unregister("before-call.sfn.SendTaskSuccess", refuse)
 
 
 def test_a_declared_human_task_is_listed_oldest_first_and_decided_once(deployed) -> None:
