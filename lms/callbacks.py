@@ -1,10 +1,11 @@
 """The ``WorkflowCallbacks`` port: a paused workflow step waits on a task token kept with a business
 record; whoever completes the business step later resumes it (success with output) or fails it.
 
-Generic on purpose: purchase payments use it, publishing approvals will. A token the orchestrator no
-longer accepts (the step timed out, the execution ended, the token is garbage) is a *result*
-(:attr:`CallbackResult.delivered` is False), not an exception: the caller decides what a late
-completion means for its record (a purchase refunds a late payment, an approval is discarded).
+Generic on purpose: purchase payments use it, and so does every human task (:mod:`lms.human_tasks`).
+A token the orchestrator no longer accepts (the step timed out, the execution ended, the token is
+garbage) is a *result* (:attr:`CallbackResult.delivered` is False), not an exception: the caller
+decides what a late completion means for its record (a purchase refunds a late payment, an
+approval is discarded).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from lms import keys
 from lms.clock import isoformat, utcnow
+from lms.expressions import Condition, Update
 from lms.table import Table, is_conditional_failure
 
 TASK_TOKEN_ATTRIBUTE = "taskToken"
@@ -46,14 +48,19 @@ def store_token(
     record: keys.Key,
     token: str,
     *,
-    condition: str,
+    when: Condition | None = None,
+    condition: str | None = None,
     names: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
 ) -> bool:
-    """Keep ``token`` on ``record`` if ``condition`` holds (the record still awaits this step).
+    """Keep ``token`` on ``record`` if ``when`` holds (the record still awaits this step).
 
     Returns False when the condition failed, so the caller can say which business rule refused it.
+    ``condition``/``names``/``values`` are the raw form, kept only until purchases move to ``when``.
     """
+    changes = Update().set({TASK_TOKEN_ATTRIBUTE: token, "updatedAt": isoformat(utcnow())})
+    if condition is None:
+        return table.update_if(record, changes, when=when) is not None
     try:
         table.update(
             record,

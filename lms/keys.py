@@ -372,3 +372,44 @@ def parse_video_upload(key: str) -> tuple[str, str] | None:
 def video_media(lesson_id: str, upload_id: str) -> str:
     """The prefix (ending in ``/``) of everything one upload's processing writes."""
     return f"{MEDIA_PREFIX}{lesson_id}/{upload_id}/"
+
+
+# --- human tasks (approvals, grading, moderation: one mechanism, lms.human_tasks) ----------------
+# a task by kind and id             Get       PK=HUMAN_TASK#<kind>#<id>  SK=TASK
+# pending tasks of a kind for a role Query    GSI2PK=HUMAN_TASKS#PENDING#<kind>#ROLE#<role>
+#                                             GSI2SK=<requestedAt>#<id> (oldest first)
+# pending tasks of a kind in a course Query   GSI1PK=HUMAN_TASKS#PENDING#<kind>#COURSE#<courseId>
+#                                             GSI1SK=<requestedAt>#<id> (oldest first)
+# a version's checklist problems    Query     PK=COURSE_VERSION#<id>#<n>  SK begins_with CHECKLIST#
+#
+# A task is in the pending partitions only while it waits for a person (both index keys are removed
+# when it is decided or expires), so a listing reads pending tasks only and the reminder sweeper
+# reads each (kind, role) partition oldest first, stopping at the first task not yet due.
+# Write rates: a task is written about four times in its life (open, token, claim, settle); one
+# role partition per kind takes every task of that kind, far below 1,000 writes/s for people's work.
+
+HUMAN_TASK_PREFIX = "HUMAN_TASK#"
+PENDING_HUMAN_TASKS_PREFIX = "HUMAN_TASKS#PENDING#"
+CHECKLIST_PREFIX = "CHECKLIST#"
+
+
+def human_task(kind: str, task_id: str) -> Key:
+    return Key(f"{HUMAN_TASK_PREFIX}{kind}#{task_id}", "TASK")
+
+
+def pending_tasks_for_role(kind: str, role: str) -> str:
+    return f"{PENDING_HUMAN_TASKS_PREFIX}{kind}#ROLE#{role}"
+
+
+def pending_tasks_in_course(kind: str, course_id: str) -> str:
+    return f"{PENDING_HUMAN_TASKS_PREFIX}{kind}#COURSE#{course_id}"
+
+
+def human_task_sort(requested_at: str, task_id: str) -> str:
+    return f"{requested_at}#{task_id}"
+
+
+def checklist_problems(course_id: str, version: int, position: int, lesson_id: str) -> Key:
+    """One lesson's launch-checklist problems for a version (position -1: the course's own)."""
+    order = "-COURSE" if position < 0 else f"{position:06d}#{lesson_id}"
+    return Key(snapshot_partition(course_id, version), f"{CHECKLIST_PREFIX}{order}")

@@ -1,6 +1,7 @@
 """Task handlers of the course publishing workflow (``state-machines/publish.asl.json``).
 
-Thin: parse the input, call :mod:`lms.publishing.runs`, return a small result.
+Thin: parse the input, call :mod:`lms.publishing.steps` or :mod:`lms.publishing.approvals`, return a
+small result (counts and the first problems, never the whole checklist: it stays in the table).
 
 Cold start: importing this module loads only Powertools, :mod:`tasks.runtime` and
 :mod:`lms.snapstart`; each handler imports the domain inside its body, and
@@ -19,66 +20,73 @@ from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-publish")
-preload("lms.publishing.runs", "lms.table", "workflows.publish")
-
-
-def _dump(failures: list[Any]) -> list[dict[str, Any]]:
-    return [f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in failures]
+preload("lms.publishing.steps", "lms.publishing.approvals", "lms.table", "workflows.publish")
 
 
 @task_handler(logger)
 def capture_snapshot(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from lms.publishing import runs
+    from lms.publishing import steps
     from lms.table import Table
     from workflows.publish import TaskInput
 
     request = TaskInput.model_validate(event)
-    lessons, failures = runs.capture_snapshot(Table(), request.course_id, request.version)
-    return {"lessons": lessons, "courseFailures": _dump(failures)}
+    lessons, problems = steps.capture_snapshot(Table(), request.course_id, request.version)
+    return {"lessons": lessons, "courseProblems": problems}
 
 
 @task_handler(logger)
 def check_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from lms.publishing import runs
+    from lms.publishing import steps
     from lms.table import Table
     from workflows.publish import LessonInput
 
     request = LessonInput.model_validate(event)
-    failures = runs.check_snapshot_lesson(
+    problems = steps.check_snapshot_lesson(
         Table(), request.course_id, request.version, request.position, request.lesson_id
     )
-    return {"failures": _dump(failures)}
+    return {"problems": problems}
 
 
 @task_handler(logger)
 def review_checklist(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from lms.publishing import runs
+    from lms.publishing import steps
     from lms.table import Table
     from workflows.publish import ReviewInput
 
     request = ReviewInput.model_validate(event)
-    failures = runs.failure_list([*request.course_failures, *request.lesson_failures])
-    passed, needs_review = runs.review_checklist(Table(), request.course_id, request.execution_name, failures)
-    if not passed:
+    count = request.course_problems + sum(request.lesson_problems)
+    review = steps.review_checklist(
+        Table(), request.course_id, request.version, request.execution_name, count
+    )
+    if not review.passed:
         metrics.add_metric(name="PublicationChecklistFailed", unit=MetricUnit.Count, value=1)
-    logger.info("checklist reviewed", extra={"passed": passed, "failures": len(failures)})
-    return {"outcome": "ChecklistPassed" if passed else "ChecklistFailed", "needsReview": needs_review}
+    logger.info("checklist reviewed", extra={"passed": review.passed, "problems": count})
+    return {
+        "outcome": "ChecklistPassed" if review.passed else "ChecklistFailed",
+        "needsReview": review.needs_review,
+        "problemCount": count,
+        "firstProblems": [
+            p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in review.first_problems
+        ],
+    }
 
 
 @task_handler(logger)
 def await_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from lms.publishing import runs
+    from lms.publishing import approvals
     from lms.table import Table
-    from workflows.publish import AwaitInput
+    from workflows.publish import APPROVAL, AwaitInput
 
     request = AwaitInput.model_validate(event)
-    approval = runs.await_approval(
+    approval = approvals.await_approval(
         Table(),
         request.course_id,
         request.version,
         request.execution_name,
         request.task_token,
         execution_arn=request.execution_arn,
+        timeout_seconds=request.timeout_seconds,
+        remind_after_seconds=APPROVAL.remind_after_seconds,
     )
     logger.info("awaiting approval", extra={"approval_id": approval.approval_id})
     return {"approvalId": approval.approval_id}
@@ -86,12 +94,12 @@ def await_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @task_handler(logger)
 def close_unapproved(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from lms.publishing import runs
+    from lms.publishing import approvals
     from lms.table import Table
     from workflows.publish import CloseInput
 
     request = CloseInput.model_validate(event)
-    publication = runs.close_unapproved(
+    publication = approvals.close_unapproved(
         Table(),
         request.course_id,
         request.version,
@@ -107,11 +115,11 @@ def close_unapproved(event: dict[str, Any], context: LambdaContext) -> dict[str,
 @task_handler(logger)
 def publish(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms.clock import isoformat
-    from lms.publishing import runs
+    from lms.publishing import steps
     from lms.table import Table
     from workflows.publish import TaskInput
 
     request = TaskInput.model_validate(event)
-    published = runs.publish(Table(), request.course_id, request.version, request.execution_name)
+    published = steps.publish(Table(), request.course_id, request.version, request.execution_name)
     metrics.add_metric(name="CoursesPublished", unit=MetricUnit.Count, value=1)
     return {"publishedAt": isoformat(published.published_at), "event": published.event}

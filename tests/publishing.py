@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
-from lms import catalog
+from lms import aws, catalog
 from lms.entities import Course, Lesson, LessonType
-from lms.publishing import runs, snapshots
+from lms.publishing import snapshots, steps
 from lms.table import Table
 from tests.conftest import ApiClient
 
@@ -129,4 +133,46 @@ def publish_directly(course_id: str, version: int = 1) -> None:
     course, lessons = catalog.read_course(table, course_id)
     assert course is not None
     snapshots.capture(table, course, lessons, version)
-    runs.publish(table, course_id, version, execution_name=None)
+    steps.publish(table, course_id, version, execution_name=None)
+
+
+def stop_execution(execution_arn: str, token: str, *, timeout: float = 30) -> dict[str, Any]:
+    """StopExecution, as an operator would; returns the execution once it is no longer RUNNING.
+
+    The local engine (moto 5.2.5) keeps a stopped execution RUNNING while it waits on a task token,
+    and the token valid, until something answers the token: this wakes it with SendTaskFailure so it
+    ends (FAILED there, ABORTED in AWS). Once the engine ends it at the stop, the token is already
+    dead and the wake-up is refused, which is fine.
+    """
+    sfn = aws.client("stepfunctions")
+    sfn.stop_execution(executionArn=execution_arn, error="Operator", cause="stopped by an operator")
+    with contextlib.suppress(sfn.exceptions.ClientError):
+        sfn.send_task_failure(taskToken=token, error="Stopped", cause="stopped by an operator")
+    deadline = time.monotonic() + timeout
+    while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING after StopExecution"
+        time.sleep(0.2)
+    return dict(described)
+
+
+@contextmanager
+def throttled_sends(times: int = 1) -> Iterator[list[str]]:
+    """SendTaskSuccess answers ThrottlingException ``times`` times (botocore raises it as from AWS)."""
+    client = aws.client("stepfunctions")
+    refused: list[str] = []
+
+    def refuse(**_: Any) -> Any:
+        if len(refused) >= times:
+            return None
+        refused.append("ThrottlingException")
+        error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        return SimpleNamespace(status_code=400, headers={}), {
+            **error,
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    client.meta.events.register("before-call.sfn.SendTaskSuccess", refuse)
+    try:
+        yield refused
+    finally:
+        client.meta.events.unregister("before-call.sfn.SendTaskSuccess", refuse)

@@ -16,7 +16,10 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflows.human_tasks import HumanTask
 
 STATE_MACHINES_DIR = Path(__file__).resolve().parent.parent / "state-machines"
 
@@ -169,6 +172,8 @@ class Workflow:
     asl_file: str = ""  # default: <name>.asl.json
     asl_dir: Path = STATE_MACHINES_DIR
     execution_prefix: str = ""  # default: the name
+    # People's work the workflow waits for (workflows.human_tasks): listed, decided, reminded.
+    human_tasks: tuple[HumanTask, ...] = ()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):

@@ -14,7 +14,7 @@ from api.models import CourseView, Page, RequestBody, View
 from api.params import Cursor, Limit, PathId
 from api.responses import accepted, page_limit
 from lms.entities import Role
-from lms.publishing import runs
+from lms.publishing import approvals, publications
 from lms.table import Table
 from workflows import callbacks as workflow_callbacks
 
@@ -28,7 +28,7 @@ class PublishStarted(View):
     version: int
     execution_name: str
     execution_arn: str
-    status: runs.PublicationStatus
+    status: publications.PublicationStatus
 
 
 class ChecklistItem(View):
@@ -43,10 +43,11 @@ class PublicationView(View):
     version: int = Field(
         description="run n is execution publish-<courseId>-v<n> and, once published, version n"
     )
-    status: runs.PublicationStatus
+    status: publications.PublicationStatus
     reason: str | None = None
     checklist_passed: bool | None = None
-    checklist: list[ChecklistItem]
+    checklist: list[ChecklistItem] = Field(description="every problem the launch checklist found")
+    checklist_count: int | None = Field(default=None, description="how many problems (null before the check)")
     approval_id: str | None = None
     execution_name: str
     execution_arn: str
@@ -56,7 +57,7 @@ class PublicationView(View):
     published_at: datetime | None = None
 
     @classmethod
-    def of(cls, publication: runs.Publication) -> PublicationView:
+    def of(cls, publication: publications.Publication) -> PublicationView:
         return cls.model_validate(
             {
                 **publication.model_dump(exclude={"checklist"}),
@@ -72,7 +73,7 @@ class ApprovalView(View):
     course_title: str
     instructor_id: str
     version: int
-    status: runs.ApprovalStatus
+    status: approvals.ApprovalStatus
     requested_at: datetime
     decided_by: str | None = None
     decided_at: datetime | None = None
@@ -81,8 +82,8 @@ class ApprovalView(View):
     execution_arn: str
 
     @classmethod
-    def of(cls, approval: runs.Approval) -> ApprovalView:
-        return cls.model_validate(approval.model_dump(exclude={"task_token"}))
+    def of(cls, approval: approvals.Approval) -> ApprovalView:
+        return cls.model_validate(approval.model_dump())
 
 
 class ApprovalPage(Page[ApprovalView]):
@@ -90,7 +91,7 @@ class ApprovalPage(Page[ApprovalView]):
 
 
 class ApprovalDecision(RequestBody):
-    decision: runs.Decision
+    decision: approvals.Decision
     reason: Reason | None = None
 
 
@@ -127,7 +128,7 @@ def publish_course(courseId: PathId) -> Response[PublishStarted]:  # noqa: N803
 def get_publication(courseId: PathId) -> PublicationView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    return PublicationView.of(runs.publication_for(table, principal, courseId))
+    return PublicationView.of(publications.publication_for(table, principal, courseId))
 
 
 @router.post(
@@ -139,14 +140,14 @@ def get_publication(courseId: PathId) -> PublicationView:  # noqa: N803
 def unpublish_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    return CourseView.of(runs.unpublish(table, principal, courseId))
+    return CourseView.of(publications.unpublish(table, principal, courseId))
 
 
 @router.get("/admin/approvals", tags=["publishing"], summary="Pending approvals, oldest first (admin)")
 @security.allow(Role.ADMIN)
 def list_approvals(limit: Limit = 20, cursor: Cursor = None) -> ApprovalPage:
-    approvals, next_cursor = runs.list_pending_approvals(Table(), limit=page_limit(limit), cursor=cursor)
-    return ApprovalPage(items=[ApprovalView.of(a) for a in approvals], next_cursor=next_cursor)
+    pending, next_cursor = approvals.list_pending_approvals(Table(), limit=page_limit(limit), cursor=cursor)
+    return ApprovalPage(items=[ApprovalView.of(a) for a in pending], next_cursor=next_cursor)
 
 
 @router.post(
@@ -158,7 +159,7 @@ def list_approvals(limit: Limit = 20, cursor: Cursor = None) -> ApprovalPage:
 def decide_approval(approvalId: PathId, body: ApprovalDecision) -> ApprovalView:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    approval = runs.decide(
+    approval = approvals.decide(
         table,
         workflow_callbacks.callbacks(),
         principal,
@@ -176,5 +177,5 @@ def decide_approval(approvalId: PathId, body: ApprovalDecision) -> ApprovalView:
 )
 @security.allow(Role.ADMIN)
 def set_review_policy(userId: PathId, body: ReviewPolicy) -> ReviewPolicyView:  # noqa: N803
-    runs.set_review_required(Table(), userId, required=body.required)
+    publications.set_review_required(Table(), userId, required=body.required)
     return ReviewPolicyView(user_id=userId, review_required=body.required)

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 from lms import identity, keys, purchases
 from lms.entities import Role
 from lms.errors import ConflictError, LmsError, NotFoundError
-from lms.publishing import runs
+from lms.publishing import publications
 from lms.redaction import redact
 from lms.table import Item, Table
 from lms.video import records as video_records
@@ -65,7 +65,7 @@ def _publication(key: str) -> dict[str, Any] | None:
     course_id, _, version = key.rpartition("-v")
     if not course_id or not version.isdigit():
         return None
-    found = runs.get_publication(Table(), course_id)
+    found = publications.get_publication(Table(), course_id)
     return found.model_dump(mode="json", by_alias=True) if found else None
 
 

@@ -25,7 +25,7 @@ from lms.entities import (
     User,
 )
 from lms.identity import user_item
-from lms.publishing import runs, snapshots
+from lms.publishing import publications, snapshots, steps
 from lms.purchases.records import counters_operation
 from lms.table import Table, is_conditional_failure, serialize
 
@@ -176,11 +176,11 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
         if status == CourseStatus.PUBLISHED:
             # A real version 1, read by students exactly as a course published through the workflow.
             snapshots.capture(table, course, written, 1)
-            runs.publish(table, course.course_id, 1, execution_name=None)
+            steps.publish(table, course.course_id, 1, execution_name=None)
             courses[title] = course.model_copy(update={"published_version": 1})
     # Every publication of the demo instructor waits for an admin, so `make dev` shows the approval
     # step (an admin lifts it with PUT /admin/instructors/{userId}/review).
-    runs.set_review_required(table, instructor.user_id, required=True)
+    publications.set_review_required(table, instructor.user_id, required=True)
     _enroll_demo_student(table, users[Role.STUDENT.value], courses[DEMO_ENROLLMENT])
     return DemoData(users=users, categories=categories, courses=courses)
 

@@ -19,6 +19,9 @@ from lms.errors import BusinessRuleError
 # Elements whose content runs or embeds code in a student's browser.
 UNSAFE_ELEMENTS = frozenset({"script", "iframe", "object", "embed"})
 UNSAFE_URL_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+# A message names at most this many findings ("... and 4,987 more"): a lesson full of on* handlers
+# must not make a message (and the run's record) as large as the lesson.
+NAMED_FINDINGS = 10
 
 
 class ChecklistFailure(BaseModel):
@@ -56,7 +59,8 @@ def check_course(course: Course, lessons: list[Lesson], *, category_exists: bool
         failures.append(
             ChecklistFailure(
                 code="ORDER_NOT_CONTIGUOUS",
-                message=f"Lesson order indexes must run without gaps or repeats; they are {order}.",
+                message="Lesson order indexes must run without gaps or repeats; they are "
+                f"{_some([str(index) for index in order])}.",
             )
         )
     return failures
@@ -89,9 +93,16 @@ def _check_text(content: str) -> list[tuple[str, str]]:
     if not "".join(scan.text).strip():
         problems.append(("TEXT_EMPTY", "The lesson has no text."))
     if scan.unsafe:
-        found = ", ".join(sorted(scan.unsafe))
+        found = _some(sorted(scan.unsafe))
         problems.append(("UNSAFE_HTML", f"Remove what would run in a student's browser: {found}."))
     return problems
+
+
+def _some(findings: list[str]) -> str:
+    """The first findings, and how many more there are."""
+    named = ", ".join(finding[:80] for finding in findings[:NAMED_FINDINGS])
+    more = len(findings) - NAMED_FINDINGS
+    return f"{named} and {more:,} more" if more > 0 else named
 
 
 class _HtmlScan(HTMLParser):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lms import keys
 from lms.entities import CourseStatus
-from lms.publishing import runs, snapshots
+from lms.publishing import snapshots, steps
 from lms.table import Table
 from tests.publishing import draft_with_lessons
 
@@ -16,16 +16,16 @@ def test_a_snapshot_bigger_than_a_transaction_is_only_read_once_complete(demo, d
     course, lessons = draft_with_lessons(demo, 150)
 
     dynamodb_calls.reset()
-    items, failures = runs.capture_snapshot(table, course.course_id, 1)
+    items, problems = steps.capture_snapshot(table, course.course_id, 1)
     assert dynamodb_calls.operations.count("TransactWriteItems") == 2  # 151 writes, at most 100 each
-    assert failures == [] and [i["lessonId"] for i in items] == [lesson.lesson_id for lesson in lessons]
+    assert problems == 0 and [i["lessonId"] for i in items] == [lesson.lesson_id for lesson in lessons]
 
     # Captured but not published: nobody but the owner sees anything.
     pointer = table.get(keys.published_pointer(course.course_id))
     assert snapshots.published_course(pointer, None, enrolled=True) is None
 
     dynamodb_calls.reset()
-    runs.publish(table, course.course_id, 1, execution_name=None)
+    steps.publish(table, course.course_id, 1, execution_name=None)
     assert dynamodb_calls.operations.count("TransactWriteItems") == 1
 
     published = snapshots.published_course(
@@ -39,9 +39,9 @@ def test_a_snapshot_bigger_than_a_transaction_is_only_read_once_complete(demo, d
 def test_publishing_the_same_version_twice_changes_nothing(demo) -> None:
     table = Table()
     course, _ = draft_with_lessons(demo, 2)
-    runs.capture_snapshot(table, course.course_id, 1)
-    first = runs.publish(table, course.course_id, 1, execution_name=None)
-    again = runs.publish(table, course.course_id, 1, execution_name=None)  # a retried task
+    steps.capture_snapshot(table, course.course_id, 1)
+    first = steps.publish(table, course.course_id, 1, execution_name=None)
+    again = steps.publish(table, course.course_id, 1, execution_name=None)  # a retried task
     assert again.published_at == first.published_at
 
 

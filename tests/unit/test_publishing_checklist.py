@@ -107,3 +107,19 @@ def test_malformed_quizzes_are_refused_with_a_reason(quiz: str) -> None:
     assert quiz_problem(quiz)
     assert codes(check_lesson(lesson(LessonType.QUIZ, content=quiz))) == ["QUIZ_MALFORMED"]
     assert quiz_problem(json.dumps(GOOD)) is None
+
+
+def test_a_lesson_full_of_handlers_gets_a_short_message_that_counts_the_rest() -> None:
+    handlers = " ".join(f"on{i}" for i in range(7000))
+    (failure,) = check_lesson(lesson(content=f"<p {handlers}>Hi</p>"))
+
+    assert failure.code == "UNSAFE_HTML"
+    assert "and 6,990 more" in failure.message and len(failure.message) < 1000
+
+
+def test_a_long_gappy_lesson_order_is_named_briefly() -> None:
+    lessons = [lesson(order_index=2 * i) for i in range(5000)]
+    (failure,) = check_course(course(), lessons, category_exists=True)
+
+    assert failure.code == "ORDER_NOT_CONTIGUOUS" and "and 4,990 more" in failure.message
+    assert len(failure.message) < 1000

@@ -21,7 +21,9 @@ from tests.publishing import (
     publication_until,
     publish,
     publish_with_approval,
+    stop_execution,
     text_lesson,
+    throttled_sends,
     transitions_outside_map,
 )
 from tests.purchases import buy, execution
@@ -342,7 +344,7 @@ def test_a_deleted_published_course_leaves_the_catalog(trusted: NewUser, demo, a
 def test_a_run_claimed_by_a_request_that_died_before_starting_it_is_started_by_the_next(
     trusted: NewUser, demo
 ) -> None:
-    from lms.publishing import runs
+    from lms.publishing import publications
     from lms.table import Table
     from workflows import executions
     from workflows.publish import PUBLISH
@@ -350,15 +352,128 @@ def test_a_run_claimed_by_a_request_that_died_before_starting_it_is_started_by_t
     course = create_course(trusted.client, category(demo))
     name = f"publish-{course}-v1"
     # What the first request wrote before it died: its claim on run 1, and no execution.
-    claim = runs.Publication(
+    claim = publications.Publication(
         course_id=course,
         version=1,
         execution_name=name,
         execution_arn=executions.execution_arn(PUBLISH, name),
         requested_by=trusted.user_id,
     )
-    Table().put(runs.publication_item(claim))
+    Table().put(publications.publication_item(claim))
 
     again = publish(trusted.client, course)
     assert again["executionName"] == name
     assert publication_until(trusted.client, course, *FINISHED)["status"] == "PUBLISHED"
+
+
+def pending_approvals(admin: ApiClient) -> set[str]:
+    return {a["approvalId"] for a in admin.get("/admin/approvals?limit=100").json()["items"]}
+
+
+def test_a_throttled_decision_changes_nothing_and_its_retry_publishes(new_user, admin, demo) -> None:
+    """Issue 15: the approval used to be settled before the send, so a throttled send lost it."""
+    instructor = new_user("instructor").client
+    course = create_course(instructor, category(demo))
+    started = publish(instructor, course)
+    waiting = publication_until(instructor, course, "AWAITING_APPROVAL")
+
+    with throttled_sends(times=1) as refused:
+        answer = decide(admin, waiting["approvalId"], "approve")
+
+    assert refused and answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "DECISION_NOT_DELIVERED"
+    assert waiting["approvalId"] in pending_approvals(admin)  # still pending, still decidable
+    assert instructor.get(f"/courses/{course}/publication").json()["status"] == "AWAITING_APPROVAL"
+
+    retried = decide(admin, waiting["approvalId"], "approve")
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "APPROVED"
+    assert publication_until(instructor, course, *FINISHED)["status"] == "PUBLISHED"
+    assert outcome(started["executionArn"]) == ("SUCCEEDED", "Published")
+
+
+def test_a_publication_whose_run_was_stopped_is_closed_and_the_course_publishes_again(
+    new_user, admin, demo
+) -> None:
+    """Issue 15: a run that ended outside its Catch (here: stopped) used to hold the course for ever."""
+    from lms import human_tasks
+    from lms.publishing import approvals
+    from lms.table import Table
+
+    instructor = new_user("instructor").client
+    course = create_course(instructor, category(demo))
+    first = publish(instructor, course)
+    waiting = publication_until(instructor, course, "AWAITING_APPROVAL")
+    task = human_tasks.get_task(Table(), approvals.KIND, waiting["approvalId"])
+    assert task is not None and task.task_token
+    stopped = stop_execution(first["executionArn"], task.task_token)
+    assert instructor.get(f"/courses/{course}/publication").json()["status"] == "AWAITING_APPROVAL"  # stuck
+
+    again = publish(instructor, course)
+
+    assert again["executionName"] == f"publish-{course}-v2" and again["version"] == 2
+    closed = human_tasks.get_task(Table(), approvals.KIND, waiting["approvalId"])
+    assert closed is not None and closed.status == human_tasks.HumanTaskStatus.EXPIRED
+    assert f"ended ({stopped['status']})" in str(closed.reason)
+    assert waiting["approvalId"] not in pending_approvals(admin)
+    assert decide(admin, waiting["approvalId"], "approve").status_code == 409
+    second = publication_until(instructor, course, "AWAITING_APPROVAL")
+    assert second["version"] == 2 and decide(admin, second["approvalId"], "approve").status_code == 200
+    assert publication_until(instructor, course, *FINISHED)["status"] == "PUBLISHED"
+
+
+def test_the_record_of_a_stopped_run_says_failed_with_the_runs_cause(new_user, admin, demo) -> None:
+    """Through the adapter: the stuck record is closed FAILED, with what the orchestrator reports."""
+    from lms import human_tasks
+    from lms.publishing import approvals, publications
+    from lms.table import Table
+    from workflows.publish import StepFunctionsRuns
+
+    instructor = new_user("instructor").client
+    course = create_course(instructor, category(demo))
+    started = publish(instructor, course)
+    waiting = publication_until(instructor, course, "AWAITING_APPROVAL")
+    runs = StepFunctionsRuns()
+    assert runs.ended(started["executionArn"]) is None  # running: nothing to close
+    task = human_tasks.get_task(Table(), approvals.KIND, waiting["approvalId"])
+    assert task is not None and task.task_token
+    stopped = stop_execution(started["executionArn"], task.task_token)
+
+    ended = runs.ended(started["executionArn"])
+    assert ended is not None and ended.status == stopped["status"]
+    record = publications.get_publication(Table(), course)
+    assert record is not None
+    closed = publications.close_ended_run(Table(), record, ended)
+
+    seen = instructor.get(f"/courses/{course}/publication").json()
+    assert closed.status == "FAILED" and seen["status"] == "FAILED" and seen["finishedAt"]
+    assert seen["reason"].startswith(f"The publishing run ended ({stopped['status']})")
+    assert waiting["approvalId"] not in pending_approvals(admin)
+
+
+def test_three_huge_lessons_full_of_handlers_keep_the_run_state_small(new_user, demo) -> None:
+    """Issue 15: three 50,000-character lessons of on* attributes made the checklist exceed 256 KB."""
+    instructor = new_user("instructor").client
+    handlers = " ".join(f"on{i}" for i in range(7000))
+    huge = f"<p {handlers}>Hi</p>"[:49_990] + ">Hi</p>"
+    assert len(huge) <= 50_000
+    lessons = [text_lesson(f"Huge {i}", content=huge, orderIndex=i) for i in range(3)]
+    # And more problems than the record holds (20): the API reads the rest from the table.
+    lessons += [text_lesson(f"Empty {i}", content="<p> </p>", orderIndex=3 + i) for i in range(22)]
+    course = create_course(instructor, category(demo), lessons=lessons)
+
+    started = publish(instructor, course)
+    result = publication_until(instructor, course, *FINISHED, timeout=120)
+
+    assert outcome(started["executionArn"]) == ("SUCCEEDED", "ChecklistFailed")
+    _, history = execution(started["executionArn"])
+    largest = max(len(json.dumps(event, default=str)) for event in history)
+    assert largest < 256 * 1024 // 4, f"an event of {largest} characters"  # far below the limit
+    assert result["status"] == "CHECKLIST_FAILED" and result["checklistCount"] == 25
+    assert len(result["checklist"]) == 25
+    unsafe = [f for f in result["checklist"] if f["code"] == "UNSAFE_HTML"]
+    assert sorted(f["lessonTitle"] for f in unsafe) == ["Huge 0", "Huge 1", "Huge 2"]
+    assert all("more" in f["message"] and len(f["message"]) < 2000 for f in unsafe)
+    assert {f["lessonTitle"] for f in result["checklist"] if f["code"] == "TEXT_EMPTY"} == {
+        f"Empty {i}" for i in range(22)
+    }
