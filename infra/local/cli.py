@@ -18,10 +18,18 @@ SUCCEEDING_CARD = "4242424242424242"
 
 
 def _port(variable: str, default: int) -> int:
+    """A port for `lms dev` itself: the exported variable or the default (never a state file)."""
     raw = os.environ.get(variable, str(default))
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         sys.exit(f"{variable} must be a port number, not {raw!r}")
     return int(raw)
+
+
+def _running_port(variable: str, default: int) -> int:
+    """A port of the running `lms dev` (exported variable, else `.lms/dev.json`, else the default)."""
+    from infra.local import dev_state
+
+    return dev_state.port(variable, default)
 
 
 def _demo_password() -> tuple[str, bool]:
@@ -44,6 +52,7 @@ def _print_logins(password: str, generated: bool) -> None:
 
 
 def dev(args: argparse.Namespace) -> int:
+    from infra.local import dev_state
     from infra.local.api_gateway import LocalApi
     from infra.local.cloud import LocalCloud
     from infra.local.seed import seed_demo_data
@@ -88,6 +97,12 @@ def dev(args: argparse.Namespace) -> int:
         print("  Stripe       test mode (STRIPE_SECRET_KEY); forward webhooks to /webhooks/stripe")
     if not args.no_seed:
         _print_logins(password, generated)
+    # Written last, once everything above is true, so `lms seed`, `lms pay` and `lms executions` in
+    # another shell find this instance without exported variables.
+    state = dev_state.register(api_port, cloud_port, local_stripe.port if local_stripe else None)
+    if state is None:
+        print(f"  (another `lms dev` of this checkout is recorded in {dev_state.state_file()}: the")
+        print("   other `lms` commands talk to that one unless LMS_*_PORT is exported)")
     print("Press Ctrl-C to stop.", flush=True)
 
     stop = threading.Event()
@@ -95,6 +110,7 @@ def dev(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     print("\nStopping.")
+    dev_state.unregister()
     api.stop()
     if local_stripe:
         local_stripe.stop()
@@ -103,19 +119,26 @@ def dev(args: argparse.Namespace) -> int:
 
 
 def seed(_: argparse.Namespace) -> int:
+    """Re-seed a running `lms dev`; the demo password stays the one it printed unless one is given."""
+    from infra.local import dev_state
     from infra.local.cloud import use_local_cloud
     from infra.local.seed import seed_demo_data
     from lms.table import Table
 
-    cloud_port = _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
+    cloud_port = _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
     use_local_cloud(f"http://127.0.0.1:{cloud_port}")
     password, generated = _demo_password()
     try:
-        seed_demo_data(Table(), password)
+        seeded = seed_demo_data(Table(), password, keep_passwords=generated)
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the user
-        sys.exit(f"Could not seed the local cloud at port {cloud_port} (is `lms dev` running?): {error}")
+        sys.exit(
+            f"Could not seed the local cloud at port {cloud_port} ({dev_state.not_running_hint()}): {error}"
+        )
     print("Demo data re-seeded.")
-    _print_logins(password, generated)
+    if seeded.new_logins:
+        _print_logins(password, generated)
+    else:
+        print("Demo logins unchanged (the password `lms dev` printed; set LMS_DEMO_PASSWORD to reset it).")
     return 0
 
 
@@ -123,23 +146,24 @@ def pay(args: argparse.Namespace) -> int:
     """Play the customer's browser for a PENDING transaction of a running `lms dev`."""
     import time
 
+    from infra.local import dev_state
     from infra.local.cloud import use_local_cloud
     from infra.local.stripe import pay as confirm_payment
     from lms import purchases
     from lms.entities import TransactionStatus
     from lms.table import Table
 
-    use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
     if not os.environ.get("STRIPE_SECRET_KEY"):
         os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
         os.environ["LMS_STRIPE_API_BASE"] = (
-            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
+            f"http://127.0.0.1:{_running_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
         )
     table = Table()
     try:
         transaction = purchases.get_transaction(table, args.transaction_id)
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the user
-        sys.exit(f"Cannot reach the local cloud (is `lms dev` running?): {error}")
+        sys.exit(f"Cannot reach the local cloud ({dev_state.not_running_hint()}): {error}")
     if transaction is None:
         sys.exit(f"No transaction {args.transaction_id}.")
     if transaction.status != TransactionStatus.PENDING or not transaction.payment_intent_id:
@@ -181,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     pay_parser.set_defaults(run=pay)
     from infra.local import executions_cli
 
-    executions_cli.add_parser(commands, lambda: _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
+    executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
     args = parser.parse_args(argv)
     return int(args.run(args))
 
