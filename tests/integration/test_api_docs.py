@@ -213,7 +213,8 @@ def test_every_route_answers_the_success_status_its_document_states(
     email = f"docs-{uuid.uuid4().hex[:10]}@example.org"
     account = {"email": email, "password": "a long password", "firstName": "Doc", "lastName": "Reader"}
     call(anonymous, "POST", "/auth/register", "/auth/register", json=account)
-    token = call(anonymous, "POST", "/auth/login", "/auth/login", json=account).json()["accessToken"]
+    credentials = {"email": email, "password": account["password"]}
+    token = call(anonymous, "POST", "/auth/login", "/auth/login", json=credentials).json()["accessToken"]
     buyer = anonymous.as_token(token)
 
     new_category = {"name": f"Docs {uuid.uuid4().hex[:6]}", "description": "d"}
@@ -221,13 +222,14 @@ def test_every_route_answers_the_success_status_its_document_states(
     draft = {"title": "Statuses", "description": "Checked", "categoryId": category, "priceCents": 0}
     course = call(instructor, "POST", "/courses", "/courses", json=draft).json()["courseId"]
     lesson = {"courseId": course, "title": "One", "type": "text", "content": "<p>Some text.</p>"}
-    kept = call(instructor, "POST", "/lessons", "/lessons", json=lesson).json()["lessonId"]
+    filmed = {"courseId": course, "title": "Filmed", "type": "video"}
+    video = call(instructor, "POST", "/lessons", "/lessons", json=filmed).json()["lessonId"]
     dropped = call(instructor, "POST", "/lessons", "/lessons", json=lesson).json()["lessonId"]
     call(
         instructor,
         "POST",
         "/lessons/{lessonId}/video",
-        f"/lessons/{kept}/video",
+        f"/lessons/{video}/video",
         json={"contentType": "video/mp4"},
     )
     call(instructor, "DELETE", "/lessons/{lessonId}", f"/lessons/{dropped}")
