@@ -1,7 +1,7 @@
 """The ``WorkflowCallbacks`` port: a paused workflow step waits on a task token kept with a business
 record; whoever completes the business step later resumes it (success with output) or fails it.
 
-Generic on purpose: purchase payments use it, publishing approvals will. A token the orchestrator no
+Generic on purpose: purchase payments and publishing approvals use it. A token the orchestrator no
 longer accepts (the step timed out, the execution ended, the token is garbage) is a *result*
 (:attr:`CallbackResult.delivered` is False), not an exception: the caller decides what a late
 completion means for its record (a purchase refunds a late payment, an approval is discarded).
