@@ -142,6 +142,34 @@ def seed(_: argparse.Namespace) -> int:
     return 0
 
 
+def status(args: argparse.Namespace) -> int:
+    """Where the running `lms dev` is: for people, or one URL for scripts (`API=$(lms status --api-url)`)."""
+    import requests
+
+    from infra.local import dev_state
+
+    api = f"http://127.0.0.1:{_running_port('LMS_API_PORT', DEFAULT_API_PORT)}"
+    cloud = f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}"
+    if args.api_url or args.cloud_url:
+        print(api if args.api_url else cloud)
+        return 0
+    instance = dev_state.running()
+    try:
+        healthy = requests.get(f"{api}/health", timeout=5).status_code == 200
+    except requests.RequestException:
+        healthy = False
+    if not healthy:
+        print(f"No `lms dev` answers at {api} ({dev_state.not_running_hint()}).", file=sys.stderr)
+        return 1
+    if instance is not None:
+        print(f"lms dev (pid {instance.pid}, started {instance.started_at}) from {instance.checkout}")
+    print(f"  API          {api}")
+    print(f"  Local cloud  {cloud}")
+    if instance is not None and instance.stripe_port is not None:
+        print(f"  Stripe       http://127.0.0.1:{instance.stripe_port}")
+    return 0
+
+
 def pay(args: argparse.Namespace) -> int:
     """Play the customer's browser for a PENDING transaction of a running `lms dev`."""
     import time
@@ -192,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     dev_parser.set_defaults(run=dev)
     seed_parser = commands.add_parser("seed", help="re-seed the demo data of a running `lms dev`")
     seed_parser.set_defaults(run=seed)
+    status_parser = commands.add_parser("status", help="where the running `lms dev` is (from .lms/dev.json)")
+    which = status_parser.add_mutually_exclusive_group()
+    which.add_argument("--api-url", action="store_true", help="print only the API's URL")
+    which.add_argument("--cloud-url", action="store_true", help="print only the local cloud's URL")
+    status_parser.set_defaults(run=status)
     pay_parser = commands.add_parser(
         "pay", help="pay a PENDING transaction with a test card, as the browser would"
     )
