@@ -195,7 +195,7 @@ def seed_demo_data(table: Table, password: str, *, keep_passwords: bool = False)
 
 
 # The demo student is enrolled in this course (without a purchase), so on `make dev` they can
-# complete its lessons over HTTP and get a certificate (README, "Certificates").
+# complete its lessons over HTTP and get a certificate (docs/workflows/certificate.md).
 DEMO_ENROLLMENT = "UX Research Basics"
 
 

@@ -6,6 +6,7 @@ A block preceded by ``<!-- not run: reason -->`` is skipped (deploying needs an 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -104,3 +105,49 @@ def test_the_snippets_of_a_page_run_as_printed(reader_env: dict[str, str], page:
     assert result.returncode == 0, output
     for expected in EXPECTED[_name(page)]:
         assert expected in output, f"{expected!r} not in the output of {_name(page)}:\n{output}"
+
+
+def test_lms_seed_finds_the_running_instance_and_keeps_the_printed_password(
+    reader_env: dict[str, str],
+) -> None:
+    """`make seed` runs `lms seed`: no exported port, no LMS_DEMO_PASSWORD, the logins still work."""
+    import requests
+
+    env = {k: v for k, v in reader_env.items() if k != "LMS_DEMO_PASSWORD"}
+    seeded = subprocess.run(
+        [str(LMS), "seed"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "unchanged" in seeded.stdout and PASSWORD not in seeded.stdout
+    api = subprocess.run(
+        [str(LMS), "status", "--api-url"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+    for email in ("admin@example.com", "student@example.com"):
+        login = requests.post(f"{api}/auth/login", json={"email": email, "password": PASSWORD}, timeout=30)
+        assert login.status_code == 200, login.text
+
+
+def test_a_state_file_left_by_a_killed_lms_dev_is_ignored_with_a_message(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    state_file = tmp_path / "dev.json"
+    record = {
+        "pid": gone.pid,
+        "checkout": str(ROOT),
+        "api_port": free_port(),
+        "cloud_port": free_port(),
+        "stripe_port": None,
+        "started_at": "2026-11-29T00:00:00+00:00",
+    }
+    state_file.write_text(json.dumps(record))
+    env = {
+        **_without_exported_ports(),
+        "LMS_DEV_STATE_FILE": str(state_file),
+        "LMS_API_PORT": str(free_port()),
+    }
+    status = subprocess.run(
+        [str(LMS), "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert status.returncode == 1
+    assert f"pid {gone.pid}" in status.stderr and "no longer running" in status.stderr
+    assert "make dev" in status.stderr
