@@ -33,8 +33,10 @@ EXPECTED = {
     "docs/workflows/certificate.md": ['"progressPercentage":100', '"valid":true'],
     "docs/workflows/video.md": ["READY", "master", "FAILED"],
     "docs/operations.md": [
-        "FAILED in     CreatePaymentIntent",
+        "FAILED in     PurchaseFailed",  # the Fail state, with the timeline below it
+        "CreatePaymentIntent          Task      CAUGHT",
         "injected: Stripe client broken",
+        "rerun-1",
         "COMPLETED",
     ],
 }
