@@ -100,7 +100,9 @@ def dev(args: argparse.Namespace) -> int:
     # Written last, once everything above is true, so `lms seed`, `lms pay` and `lms executions` in
     # another shell find this instance without exported variables.
     state = dev_state.register(api_port, cloud_port, local_stripe.port if local_stripe else None)
-    if state is None:
+    if state is not None:
+        print(f"  Recorded in  {state}   (`lms status`, `make seed`, `lms pay` find this instance)")
+    else:
         print(f"  (another `lms dev` of this checkout is recorded in {dev_state.state_file()}: the")
         print("   other `lms` commands talk to that one unless LMS_*_PORT is exported)")
     print("Press Ctrl-C to stop.", flush=True)

@@ -153,3 +153,30 @@ def test_a_state_file_left_by_a_killed_lms_dev_is_ignored_with_a_message(tmp_pat
     assert status.returncode == 1
     assert f"pid {gone.pid}" in status.stderr and "no longer running" in status.stderr
     assert "make dev" in status.stderr
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_of_the_docs_leads_somewhere() -> None:
+    pages = [
+        ROOT / "README.md",
+        ROOT / "state-machines" / "README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+    ]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # a URL
+            path, _, anchor = target.partition("#")
+            resolved = (page.parent / path).resolve() if path else page
+            if not resolved.exists():
+                broken.append(f"{_name(page)}: {target}")
+            elif anchor and resolved.is_file():
+                headings = re.findall(r"^#+ (.+)$", resolved.read_text(), flags=re.MULTILINE)
+                if anchor not in {_anchor(h) for h in headings}:
+                    broken.append(f"{_name(page)}: {target} (no such heading)")
+    assert broken == []
