@@ -110,8 +110,10 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(ops.router)
     app.include_router(health.router)
     for route in app._static_routes + app._dynamic_routes:
-        # Documented with the status the route answers (201/202/204 through api.responses), not 200.
-        route.status_code = responses.success_status(route.func)
+        # Documented with the status the route answers (201/202/204 through api.responses), not 200,
+        # unless the route's decorator says (status_code=...).
+        if route.status_code == 200:
+            route.status_code = responses.success_status(route.func)
     app.enable_swagger(path="/docs", **_openapi())
     # Swagger UI shows the document /openapi.json serves (Powertools reads it from this attribute).
     app._openapi_merge = _ServedDocument()  # type: ignore[assignment]
