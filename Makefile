@@ -1,4 +1,5 @@
 # The two commands of the README: `make dev` runs the product, `make test` runs the whole suite.
+# docs/local-development.md and docs/testing.md say more.
 # Both set up everything they need first (a virtualenv in .venv from the lock file).
 PYTHON ?= python3
 VENV := .venv
@@ -50,6 +51,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lms api tasks workflows infra
 
+# Re-seed the running `make dev` of this checkout (found through .lms/dev.json); the demo password
+# stays the one it printed unless LMS_DEMO_PASSWORD is set.
 seed: setup
 	$(BIN)/lms seed
 
@@ -60,7 +63,7 @@ clean:
 synth: setup
 	$(BIN)/python -m infra.app
 
-# The purchase, certificate and publishing benchmarks (figures, not assertions; see README "Performance").
+# The purchase, certificate and publishing benchmarks (figures, not assertions; see docs/performance.md).
 bench: setup
 	$(BIN)/python -m benchmarks.purchase $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.certificates $(CERT_BENCH_ARGS)

@@ -10,7 +10,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -83,7 +86,7 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _build() -> APIGatewayRestResolver:
     # The routes, their models and the domain load here, when the app is built (before the SnapStart
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
-    from api import front_door, security
+    from api import front_door, responses, security
     from api.routes import auth, catalog, health, learning, ops, publishing, purchases, video
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
@@ -106,7 +109,14 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(video.router)
     app.include_router(ops.router)
     app.include_router(health.router)
+    for route in app._static_routes + app._dynamic_routes:
+        # Documented with the status the route answers (201/202/204 through api.responses), not 200,
+        # unless the route's decorator says (status_code=...).
+        if route.status_code == 200:
+            route.status_code = responses.success_status(route.func)
     app.enable_swagger(path="/docs", **_openapi())
+    # Swagger UI shows the document /openapi.json serves (Powertools reads it from this attribute).
+    app._openapi_merge = _ServedDocument()  # type: ignore[assignment]
     for route in app._static_routes:
         if route.path == "/docs":
             security.public(route.func)
@@ -149,6 +159,14 @@ def _build() -> APIGatewayRestResolver:
         details = _validation_details(list(error.errors()))
         return error_response(400, "VALIDATION_ERROR", "The request is not valid.", details)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        # A body route called without a body but with a non-JSON content type: the front door lets an
+        # absent body through, Powertools then refuses the header.
+        return error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send request bodies as 'Content-Type: application/json'."
+        )
+
     @app.not_found
     def handle_not_found(_: RouteNotFound) -> Response[Any]:
         event = app.current_event
@@ -179,8 +197,19 @@ preload("jwt", "email_validator", "stripe")
 
 
 def openapi_json() -> str:
-    """The OpenAPI document served at /openapi.json."""
-    return get_app().get_openapi_json_schema(**_openapi())
+    """The OpenAPI document served at /openapi.json (and shown by Swagger UI at /docs): Powertools'
+    document with the answers the API really gives (api.responses.describe_errors)."""
+    from api.responses import describe_errors
+
+    document = json.loads(get_app().get_openapi_json_schema(**_openapi()))
+    return json.dumps(describe_errors(document), indent=2)
+
+
+class _ServedDocument:
+    """What Swagger UI reads its document from: the one /openapi.json serves."""
+
+    def get_openapi_json_schema(self) -> str:
+        return openapi_json()
 
 
 def _body_too_large(event: dict[str, Any]) -> bool:

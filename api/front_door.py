@@ -48,13 +48,36 @@ def _depth(document: Any) -> int:
     return deepest
 
 
+def media_type(content_type: str | None) -> str:
+    """``Application/JSON; charset=UTF-8`` -> ``application/json``: media types are case-insensitive
+    (RFC 9110 8.3.1), parameters aside."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def normalise_content_type(event: dict[str, Any]) -> None:
+    """Write the request's media type in lower case, parameters kept, for the readers after us.
+
+    Powertools' request validation compares the header with ``application/json`` case-sensitively:
+    without this, ``Content-Type: application/JSON`` would pass our check and then fail there.
+    """
+    headers = event.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() == "content-type" and isinstance(value, str):
+            _, separator, parameters = value.partition(";")
+            headers[name] = media_type(value) + separator + parameters
+    for name, values in (event.get("multiValueHeaders") or {}).items():
+        if name.lower() == "content-type" and isinstance(values, list):
+            event["multiValueHeaders"][name] = [
+                media_type(v) + "".join(v.partition(";")[1:]) if isinstance(v, str) else v for v in values
+            ]
+
+
 def check_body(event: dict[str, Any], headers: Any) -> None:
     """Refuse a body that is not JSON, or not decodable, before anything tries to parse it."""
     body = event.get("body")
     if not body:
         return  # no body at all (an optional one, a GET): nothing to check
-    media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if media_type(headers.get("content-type")) != JSON_MEDIA_TYPE:
         raise UnsupportedMediaTypeError("Send request bodies as 'Content-Type: application/json'.")
     malformed = MalformedJsonError("The request body is not valid UTF-8 JSON.")
     try:
@@ -82,6 +105,7 @@ class FrontDoor(BaseMiddlewareHandler[APIGatewayRestResolver]):
             raise ForbiddenError("This route has no access rule.")
         security.enforce(app, rule)
         check_body(app.current_event.raw_event, app.current_event.headers)
+        normalise_content_type(app.current_event.raw_event)
         return self._validation(app, next_middleware)
 
 

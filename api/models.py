@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (camelCase on the wire, see API.md)."""
+"""Request and response bodies of the HTTP API (camelCase on the wire, see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ cloud and API in this process, and has ``--issuances`` fresh students enroll in 
 and complete its lessons over HTTP; for each issuance it reads the execution history and prints the
 state transitions and the time from the completing post to the certificate being listed. It checks
 that every student got exactly one certificate, and asserts no timing: the figures are for people
-(README, "Certificates").
+(docs/workflows/certificate.md).
 """
 
 from __future__ import annotations

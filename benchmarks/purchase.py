@@ -10,7 +10,7 @@ purchase (from the execution history), the largest state input/output, the impor
 Lambda handler module in a fresh interpreter (a cold-start proxy), alone and with what it prepares
 before a SnapStart snapshot, and GET /courses against a bare Query (``--imports-only``: just the
 import figures). It checks that nothing was lost or duplicated, and asserts no timing: the figures
-are for people (README, "Performance").
+are for people (docs/performance.md).
 """
 
 from __future__ import annotations

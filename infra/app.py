@@ -5,12 +5,32 @@ from __future__ import annotations
 import os
 
 import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
 
 from infra.nag import acknowledge
 from infra.stack import LmsStack
+from infra.task_function import invoke_target
 from workflows.catalog import WORKFLOWS
 from workflows.definition import Workflow
+
+# aws-lambda warns on every function with SnapStart, because SnapStart only restores published versions.
+SNAPSTART_PUBLISH_WARNING = "@aws-cdk/aws-lambda:snapStartRequirePublish"
+
+
+@jsii.implements(cdk.IAspect)
+class AcknowledgePublishedSnapStart:
+    """Acknowledge that warning on the functions it does not apply to: those with a published version
+    behind the ``live`` alias that every caller invokes (infra/task_function.py). A SnapStart function
+    without one keeps the warning."""
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, lambda_.Function) and isinstance(invoke_target(node), lambda_.Alias):
+            cdk.Annotations.of(node).acknowledge_warning(
+                SNAPSTART_PUBLISH_WARNING, "published: a version and the live alias callers invoke"
+            )
 
 
 def build_app(
@@ -30,6 +50,7 @@ def build_app(
         description="LMS backend driven by Step Functions",
     )
     acknowledge(stack)
+    cdk.Aspects.of(stack).add(AcknowledgePublishedSnapStart())
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
 

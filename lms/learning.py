@@ -1,4 +1,4 @@
-"""Learning progress (API.md, "Learning"): lesson progress, the enrollment's percentage, completion.
+"""Learning progress (docs/api.md, "Learning"): lesson progress, the enrollment's percentage, completion.
 
 Which lessons count: those of the course's **current published version**, the lessons its
 students see (a lesson added to the draft counts once it is published). The enrollment keeps a

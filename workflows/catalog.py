@@ -55,7 +55,7 @@ __all__ = [
     "substitutions",
 ]
 
-# Workflows are added here as they are built (see the README's status table).
+# Workflows are added here as they are built (see the status table in docs/architecture.md).
 WORKFLOWS: tuple[Workflow, ...] = (
     PURCHASE,
     PUBLISH,

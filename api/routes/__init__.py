@@ -1,1 +1,1 @@
-"""One router per API.md table."""
+"""One router per table of docs/api.md."""

@@ -1,4 +1,4 @@
-"""Auth and users (API.md, "Auth and users")."""
+"""Auth and users (docs/api.md, "Auth and users")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Catalog: categories, courses and lessons (API.md, "Catalog")."""
+"""Catalog: categories, courses and lessons (docs/api.md, "Catalog")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Learning (API.md, "Learning"): enrollments, progress, certificates and their public verification."""
+"""Learning (docs/api.md, "Learning"): enrollments, progress, certificates and their public verification."""
 
 from __future__ import annotations
 

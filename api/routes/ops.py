@@ -1,4 +1,4 @@
-"""Operations (API.md, "Operations"): executions of every deployed workflow, for admins."""
+"""Operations (docs/api.md, "Operations"): executions of every deployed workflow, for admins."""
 
 from __future__ import annotations
 

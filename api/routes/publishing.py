@@ -1,4 +1,4 @@
-"""Course publishing (API.md, "Catalog" and "Operations"): publish, publication, unpublish, approvals."""
+"""Course publishing (docs/api.md, "Catalog" and "Operations"): publish, publication, unpublish, approvals."""
 
 from __future__ import annotations
 

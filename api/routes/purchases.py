@@ -1,4 +1,4 @@
-"""Purchases (API.md, "Purchases"): start a purchase, read transactions, refunds, the Stripe webhook."""
+"""Purchases (docs/api.md, "Purchases"): start a purchase, read transactions, refunds, the Stripe webhook."""
 
 from __future__ import annotations
 

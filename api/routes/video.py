@@ -1,4 +1,4 @@
-"""Video uploads (API.md, "Catalog"): a presigned PUT; processing starts when the file lands."""
+"""Video uploads (docs/api.md, "Catalog"): a presigned PUT; processing starts when the file lands."""
 
 from __future__ import annotations
 

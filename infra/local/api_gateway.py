@@ -29,7 +29,8 @@ def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
     multi_headers = {k: request.headers.getlist(k) for k in headers}
     query = {k: v for k, v in request.args.items()} or None
     multi_query = {k: request.args.getlist(k) for k in request.args} or None
-    is_text = any(request.content_type.startswith(t) for t in _TEXT_TYPES) if request.content_type else True
+    content_type = (request.content_type or "").lower()  # media types are case-insensitive
+    is_text = any(content_type.startswith(t) for t in _TEXT_TYPES) if content_type else True
     try:
         text = body.decode() if is_text else None
     except UnicodeDecodeError:

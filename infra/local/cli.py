@@ -18,10 +18,18 @@ SUCCEEDING_CARD = "4242424242424242"
 
 
 def _port(variable: str, default: int) -> int:
+    """A port for `lms dev` itself: the exported variable or the default (never a state file)."""
     raw = os.environ.get(variable, str(default))
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         sys.exit(f"{variable} must be a port number, not {raw!r}")
     return int(raw)
+
+
+def _running_port(variable: str, default: int) -> int:
+    """A port of the running `lms dev` (exported variable, else `.lms/dev.json`, else the default)."""
+    from infra.local import dev_state
+
+    return dev_state.port(variable, default)
 
 
 def _demo_password() -> tuple[str, bool]:
@@ -44,6 +52,7 @@ def _print_logins(password: str, generated: bool) -> None:
 
 
 def dev(args: argparse.Namespace) -> int:
+    from infra.local import dev_state
     from infra.local.api_gateway import LocalApi
     from infra.local.cloud import LocalCloud
     from infra.local.seed import seed_demo_data
@@ -88,6 +97,14 @@ def dev(args: argparse.Namespace) -> int:
         print("  Stripe       test mode (STRIPE_SECRET_KEY); forward webhooks to /webhooks/stripe")
     if not args.no_seed:
         _print_logins(password, generated)
+    # Written last, once everything above is true, so `lms seed`, `lms pay` and `lms executions` in
+    # another shell find this instance without exported variables.
+    state = dev_state.register(api_port, cloud_port, local_stripe.port if local_stripe else None)
+    if state is not None:
+        print(f"  Recorded in  {state}   (`lms status`, `make seed`, `lms pay` find this instance)")
+    else:
+        print(f"  (another `lms dev` of this checkout is recorded in {dev_state.state_file()}: the")
+        print("   other `lms` commands talk to that one unless LMS_*_PORT is exported)")
     print("Press Ctrl-C to stop.", flush=True)
 
     stop = threading.Event()
@@ -95,6 +112,7 @@ def dev(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     print("\nStopping.")
+    dev_state.unregister()
     api.stop()
     if local_stripe:
         local_stripe.stop()
@@ -103,19 +121,54 @@ def dev(args: argparse.Namespace) -> int:
 
 
 def seed(_: argparse.Namespace) -> int:
+    """Re-seed a running `lms dev`; the demo password stays the one it printed unless one is given."""
+    from infra.local import dev_state
     from infra.local.cloud import use_local_cloud
     from infra.local.seed import seed_demo_data
     from lms.table import Table
 
-    cloud_port = _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
+    cloud_port = _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
     use_local_cloud(f"http://127.0.0.1:{cloud_port}")
     password, generated = _demo_password()
     try:
-        seed_demo_data(Table(), password)
+        seeded = seed_demo_data(Table(), password, keep_passwords=generated)
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the user
-        sys.exit(f"Could not seed the local cloud at port {cloud_port} (is `lms dev` running?): {error}")
+        sys.exit(
+            f"Could not seed the local cloud at port {cloud_port} ({dev_state.not_running_hint()}): {error}"
+        )
     print("Demo data re-seeded.")
-    _print_logins(password, generated)
+    if seeded.new_logins:
+        _print_logins(password, generated)
+    else:
+        print("Demo logins unchanged (the password `lms dev` printed; set LMS_DEMO_PASSWORD to reset it).")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    """Where the running `lms dev` is: for people, or one URL for scripts (`API=$(lms status --api-url)`)."""
+    import requests
+
+    from infra.local import dev_state
+
+    api = f"http://127.0.0.1:{_running_port('LMS_API_PORT', DEFAULT_API_PORT)}"
+    cloud = f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}"
+    if args.api_url or args.cloud_url:
+        print(api if args.api_url else cloud)
+        return 0
+    instance = dev_state.running()
+    try:
+        healthy = requests.get(f"{api}/health", timeout=5).status_code == 200
+    except requests.RequestException:
+        healthy = False
+    if not healthy:
+        print(f"No `lms dev` answers at {api} ({dev_state.not_running_hint()}).", file=sys.stderr)
+        return 1
+    if instance is not None:
+        print(f"lms dev (pid {instance.pid}, started {instance.started_at}) from {instance.checkout}")
+    print(f"  API          {api}")
+    print(f"  Local cloud  {cloud}")
+    if instance is not None and instance.stripe_port is not None:
+        print(f"  Stripe       http://127.0.0.1:{instance.stripe_port}")
     return 0
 
 
@@ -123,23 +176,24 @@ def pay(args: argparse.Namespace) -> int:
     """Play the customer's browser for a PENDING transaction of a running `lms dev`."""
     import time
 
+    from infra.local import dev_state
     from infra.local.cloud import use_local_cloud
     from infra.local.stripe import pay as confirm_payment
     from lms import purchases
     from lms.entities import TransactionStatus
     from lms.table import Table
 
-    use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
     if not os.environ.get("STRIPE_SECRET_KEY"):
         os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
         os.environ["LMS_STRIPE_API_BASE"] = (
-            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
+            f"http://127.0.0.1:{_running_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
         )
     table = Table()
     try:
         transaction = purchases.get_transaction(table, args.transaction_id)
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the user
-        sys.exit(f"Cannot reach the local cloud (is `lms dev` running?): {error}")
+        sys.exit(f"Cannot reach the local cloud ({dev_state.not_running_hint()}): {error}")
     if transaction is None:
         sys.exit(f"No transaction {args.transaction_id}.")
     if transaction.status != TransactionStatus.PENDING or not transaction.payment_intent_id:
@@ -168,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     dev_parser.set_defaults(run=dev)
     seed_parser = commands.add_parser("seed", help="re-seed the demo data of a running `lms dev`")
     seed_parser.set_defaults(run=seed)
+    status_parser = commands.add_parser("status", help="where the running `lms dev` is (from .lms/dev.json)")
+    which = status_parser.add_mutually_exclusive_group()
+    which.add_argument("--api-url", action="store_true", help="print only the API's URL")
+    which.add_argument("--cloud-url", action="store_true", help="print only the local cloud's URL")
+    status_parser.set_defaults(run=status)
     pay_parser = commands.add_parser(
         "pay", help="pay a PENDING transaction with a test card, as the browser would"
     )
@@ -181,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     pay_parser.set_defaults(run=pay)
     from infra.local import executions_cli
 
-    executions_cli.add_parser(commands, lambda: _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
+    executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from lms import keys, passwords
 from lms.catalog import category_item, course_item, lesson_item
 from lms.clock import utcnow
@@ -24,10 +22,10 @@ from lms.entities import (
     Role,
     User,
 )
+from lms.expressions import Update, item_absent
 from lms.identity import user_item
 from lms.publishing import publications, snapshots, steps
-from lms.purchases.records import counters_operation
-from lms.table import Table, is_conditional_failure, serialize
+from lms.table import Change, Put, Table
 
 _NAMESPACE = uuid.UUID("6f1c2a52-6b39-4d53-9a55-2d1b7b8c0f11")
 
@@ -106,20 +104,31 @@ class DemoData:
     users: dict[str, User]
     categories: dict[str, Category]
     courses: dict[str, Course]
+    # The demo accounts whose password is ``password`` now (with keep_passwords, the ones created).
+    new_logins: tuple[str, ...]
 
 
-def seed_demo_data(table: Table, password: str) -> DemoData:
+def seed_demo_data(table: Table, password: str, *, keep_passwords: bool = False) -> DemoData:
+    """Write the demo records. ``keep_passwords``: a demo account that exists keeps its password
+    (``lms seed`` on a running ``lms dev``: the logins it printed stay valid); only new accounts get
+    ``password``."""
     password_hash = passwords.hash_password(password)
     now = utcnow()
     users: dict[str, User] = {}
+    new_logins: list[str] = []
     for email, first, last, role in DEMO_USERS:
+        user_id = demo_id("user", email)
+        existing = table.get(keys.user(user_id), consistent=True) if keep_passwords else None
+        kept_hash = existing.get("passwordHash") if existing else None
+        if not kept_hash:
+            new_logins.append(email)
         user = User(
-            user_id=demo_id("user", email),
+            user_id=user_id,
             email=email,
             first_name=first,
             last_name=last,
             role=role,
-            password_hash=password_hash,
+            password_hash=kept_hash or password_hash,
             created_at=now,
             updated_at=now,
         )
@@ -182,11 +191,11 @@ def seed_demo_data(table: Table, password: str) -> DemoData:
     # step (an admin lifts it with PUT /admin/instructors/{userId}/review).
     publications.set_review_required(table, instructor.user_id, required=True)
     _enroll_demo_student(table, users[Role.STUDENT.value], courses[DEMO_ENROLLMENT])
-    return DemoData(users=users, categories=categories, courses=courses)
+    return DemoData(users=users, categories=categories, courses=courses, new_logins=tuple(new_logins))
 
 
 # The demo student is enrolled in this course (without a purchase), so on `make dev` they can
-# complete its lessons over HTTP and get a certificate (README, "Certificates").
+# complete its lessons over HTTP and get a certificate (docs/workflows/certificate.md).
 DEMO_ENROLLMENT = "UX Research Basics"
 
 
@@ -194,13 +203,9 @@ def _enroll_demo_student(table: Table, student: User, course: Course) -> None:
     """Once: a re-seed keeps the progress (and certificate) the demo student has made since."""
     enrollment = Enrollment.new(user_id=student.user_id, course_id=course.course_id, transaction_id=None)
     item = {**keys.enrollment(student.user_id, course.course_id).as_item(), **enrollment.attributes()}
-    try:
-        table.transact_write(
-            [
-                {"Put": {"Item": serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}},
-                counters_operation(course.course_id, enrollments=1, revenue_cents=0),
-            ]
-        )
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
+    table.transact_if(
+        [
+            Put(item, when=item_absent()),
+            Change(keys.course_counters(course.course_id), Update().add(enrollmentCount=1, revenueCents=0)),
+        ]
+    )

@@ -144,7 +144,7 @@ def test_health_and_demo_login_work(running: dict[str, str]) -> None:
 def test_the_demo_student_completes_a_seeded_course_and_gets_a_verifiable_certificate(
     running: dict[str, str],
 ) -> None:
-    """The issue's "Done when", over HTTP against `lms dev` (README, "Learning progress and certificates")."""
+    """The issue's "Done when", over HTTP against `lms dev` (docs/workflows/certificate.md)."""
     api = running["api"]
     credentials = {"email": "student@example.com", "password": "demo-password-123"}
     login = requests.post(api + "/auth/login", json=credentials, timeout=10)

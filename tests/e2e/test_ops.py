@@ -52,7 +52,7 @@ def login(api: str, email: str, password: str) -> str:
 
 @pytest.fixture(scope="module")
 def purchases(dev: dict[str, Any]) -> dict[str, Any]:
-    """A paid purchase and a declined one, each paid with `lms pay` as the README shows."""
+    """A paid purchase and a declined one, each paid with `lms pay` as docs/workflows/purchase.md shows."""
     api = dev["api"]
     registered = requests.post(
         f"{api}/auth/register",

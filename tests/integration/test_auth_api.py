@@ -1,4 +1,4 @@
-"""Auth and users over HTTP (API.md, "Auth and users")."""
+"""Auth and users over HTTP (docs/api.md, "Auth and users")."""
 
 from __future__ import annotations
 

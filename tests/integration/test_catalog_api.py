@@ -1,4 +1,4 @@
-"""Catalog over HTTP (API.md, "Catalog"): categories, courses and lessons, with their permissions."""
+"""Catalog over HTTP (docs/api.md, "Catalog"): categories, courses and lessons, with their permissions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Video uploads over HTTP (API.md, "Catalog"): who may ask for an upload URL, what it allows, and
+"""Video uploads over HTTP (docs/api.md, "Catalog"): who may ask for an upload URL, what it allows, and
 signed playback links. Processing itself is in tests/workflow/test_video.py."""
 
 from __future__ import annotations

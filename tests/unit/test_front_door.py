@@ -54,3 +54,31 @@ def test_depth_up_to_the_limit_passes_and_base64_json_is_decoded() -> None:
     check_body(
         event(base64.b64encode(b'{"a": 1}').decode(), encoded=True), {"content-type": "application/json"}
     )
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/JSON", "APPLICATION/JSON; charset=UTF-8"]
+)
+def test_a_json_body_reaches_validation_whatever_the_case_of_its_media_type(content_type: str) -> None:
+    """Given a body route behind the local API Gateway, when the media type is in upper case, then the
+    body is validated like any JSON body (400 VALIDATION_ERROR for a missing field), never a 500."""
+    from werkzeug.test import Client
+
+    from infra.local.api_gateway import ApiGatewayApp
+
+    client = Client(ApiGatewayApp())
+    response = client.post("/auth/login", data='{"email": "someone@example.org"}', content_type=content_type)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.json is not None and response.json["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_the_media_type_is_handed_on_in_lower_case_with_its_parameters() -> None:
+    from api.front_door import normalise_content_type
+
+    request = {
+        "headers": {"Content-Type": "Application/JSON; charset=UTF-8"},
+        "multiValueHeaders": {"Content-Type": ["Application/JSON; charset=UTF-8"]},
+    }
+    normalise_content_type(request)
+    assert request["headers"] == {"Content-Type": "application/json; charset=UTF-8"}
+    assert request["multiValueHeaders"] == {"Content-Type": ["application/json; charset=UTF-8"]}

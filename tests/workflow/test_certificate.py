@@ -239,7 +239,7 @@ def test_concurrent_progress_posts_lose_no_lesson_and_no_second(new_user, demo) 
 
 def test_progress_counts_current_lessons_and_never_falls(new_user, demo, instructor: ApiClient) -> None:
     """Progress counts the published version's lessons: a lesson added and published later counts; a
-    deleted lesson never takes away an earned percentage (README)."""
+    deleted lesson never takes away an earned percentage (docs/workflows/certificate.md)."""
     course, lessons = published_course(demo, lessons=2)
     student = new_user()
     enroll(student, course)
