@@ -37,7 +37,12 @@ VIDEO = Workflow(
         pattern={
             "source": ["aws.s3"],
             "detail-type": ["Object Created"],
-            "detail": {"object": {"key": [{"prefix": keys.UPLOADS_PREFIX}]}},
+            # The media bucket by its deployed name (filled from the catalog's Resources, as the ASL's
+            # placeholders are), so another bucket's uploads/ never start a run.
+            "detail": {
+                "bucket": {"name": ["${BucketName}"]},
+                "object": {"key": [{"prefix": keys.UPLOADS_PREFIX}]},
+            },
         },
         business_key=("detail.object.key",),
         bus="default",
@@ -91,7 +96,15 @@ VIDEO = Workflow(
             Needs(bucket=BucketAccess(Access.READ, keys.MEDIA_PREFIX, list=True)),
             timeout_seconds=300,
         ),
-        TaskFunction("UpdateLesson", Needs(table=Access.READ_WRITE, bucket=_TIDY_MEDIA), timeout_seconds=120),
+        TaskFunction("UpdateLesson", Needs(table=Access.READ_WRITE), timeout_seconds=120),
+        TaskFunction(
+            "RemoveSpentFiles",
+            Needs(
+                table=Access.READ,
+                bucket=(BucketAccess(Access.READ, keys.UPLOADS_PREFIX, delete=True), _TIDY_MEDIA),
+            ),
+            timeout_seconds=300,
+        ),
         TaskFunction(
             "CleanUpFailed", Needs(table=Access.READ_WRITE, bucket=_TIDY_MEDIA), timeout_seconds=120
         ),

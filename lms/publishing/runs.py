@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 from pydantic import Field
 
 from lms import callbacks, keys
-from lms.catalog import can_manage, read_course_partition, read_course_with_counters
 from lms.clock import isoformat, utcnow
+from lms.courses.courses import can_manage, read_course_partition, read_course_with_counters
 from lms.entities import Course, CourseStatus, Entity, Role, UtcDatetime
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from lms.publishing import snapshots

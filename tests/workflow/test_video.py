@@ -25,7 +25,17 @@ from tests.conftest import ApiClient
 from tests.console import execution_link, record_panel
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, states_entered, wait_for
-from tests.videos import clip, corrupt, ffprobe, lesson_view, put_file, settled, upload, video_lesson
+from tests.videos import (
+    clip,
+    corrupt,
+    ffprobe,
+    lesson_view,
+    put_file,
+    settled,
+    upload,
+    upload_request,
+    video_lesson,
+)
 from workflows import executions
 from workflows.video import VIDEO
 
@@ -215,7 +225,7 @@ def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
     instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
 ) -> None:
     course_id, lesson_id = lesson
-    older = instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).json()
+    older = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["good"])).json()
     # The older run's transcodes are held up (a transient Lambda error, retried after 2 s), so the
     # newer upload is requested while the older run is certainly past its probe.
     local_cloud.runtime.inject_fault(
@@ -257,7 +267,7 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
     instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
 ) -> None:
     course_id, lesson_id = lesson
-    ticket = instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).json()
+    ticket = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["good"])).json()
     # What the task raises when its ffmpeg runs past the deadline (tests/unit/test_video_media.py
     # kills a real stuck ffmpeg); not retried, so the run fails over to its cleanup.
     local_cloud.runtime.inject_fault(
