@@ -124,6 +124,7 @@ class _Router:
                 spec.get("errorMessage", "injected fault"),
                 int(spec.get("count", 1)),
                 spec.get("match"),
+                after_work=bool(spec.get("afterWork", False)),
             )
         except KeyError as error:
             return _respond(

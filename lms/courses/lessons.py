@@ -101,19 +101,25 @@ def _write_lesson(table: Table, lesson: Lesson, write: Write, seconds_delta: int
     table.transact(writes, otherwise=ConflictError("The lesson or its course changed meanwhile; retry."))
 
 
-def find_lesson(table: Table, lesson_id: str) -> Lesson:
-    """A lesson by id alone (video processing and progress know the lesson, not its course)."""
+def _find_lesson_item(table: Table, lesson_id: str) -> Item:
     page = table.query(partition=(keys.GSI1PK, keys.lesson_index(lesson_id)), index=keys.GSI1, limit=1)
     if not page.items:
         raise NotFoundError(f"No lesson with id {lesson_id}.")
-    return Lesson.from_item(page.items[0])
+    return page.items[0]
+
+
+def find_lesson(table: Table, lesson_id: str) -> Lesson:
+    """A lesson by id alone (video processing and progress know the lesson, not its course)."""
+    return Lesson.from_item(_find_lesson_item(table, lesson_id))
 
 
 def update_lesson(table: Table, principal: Principal, lesson_id: str, changes: dict[str, Any]) -> Lesson:
-    lesson = find_lesson(table, lesson_id)
+    item = _find_lesson_item(table, lesson_id)
+    lesson = Lesson.from_item(item)
     require_manager(principal, get_course(table, lesson.course_id))
     updated = lesson.changed(changes)
-    put = Put(lesson_item(updated), when=eq("updatedAt", lesson.attributes()["updatedAt"]))
+    # Compared as stored: other writers (video processing) format the time their own way.
+    put = Put(lesson_item(updated), when=eq("updatedAt", item["updatedAt"]))
     _write_lesson(table, updated, put, (updated.duration or 0) - (lesson.duration or 0))
     return updated
 
