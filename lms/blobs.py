@@ -154,9 +154,13 @@ class S3BlobStore:
         refused: dict[str, str] = {}
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
             batch = [{"Key": key} for key in keys[start : start + 1000]]
-            response = self.client.delete_objects(
-                Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True}
-            )
+            try:
+                response = self.client.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True}
+                )
+            except ClientError as error:  # the whole batch refused (throttled, denied)
+                refused.update(dict.fromkeys(keys[start : start + 1000], error.response["Error"]["Code"]))
+                continue
             refused.update({str(e["Key"]): str(e.get("Code", "Unknown")) for e in response.get("Errors", [])})
         if refused:
             raise BlobsNotDeletedError(refused)

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from lms import keys
 from lms.blobs import BlobsNotDeletedError, S3BlobStore
 from lms.entities import VideoStatus
@@ -323,7 +321,6 @@ def clean_up_failed(
     )
     if record is not None and record.live_upload_id == upload_id:
         return {**_ready(summary, record), "error": error}
-    store.delete_prefix(keys.video_media(lesson_id, upload_id))
     outcome = Outcome.FAILED
     if record is None or record.upload_id != upload_id:
         outcome = Outcome.SUPERSEDED
@@ -332,7 +329,20 @@ def clean_up_failed(
             records.record_failure(table, record, reason)
         except Superseded:
             outcome = Outcome.SUPERSEDED
-    return {**summary, "outcome": outcome.value, "error": error, "reason": reason}
+    # The outcome first: media that cannot be removed now is tagged for the lifecycle rule.
+    left, untagged = _remove(store, store.keys(keys.video_media(lesson_id, upload_id)))
+    return {**summary, "outcome": outcome.value, "error": error, "reason": reason, "left": left[:20]}
+
+
+def _remove(store: S3BlobStore, found: list[str]) -> tuple[list[str], list[str]]:
+    """Delete ``found``; what S3 refuses is tagged for the lifecycle rule that expires spent media.
+    Returns the keys left and, of those, the media keys that could not be tagged either."""
+    try:
+        store.delete_keys(found)
+    except BlobsNotDeletedError as refused:
+        left = sorted(refused.refused)
+        return left, store.tag([key for key in left if key.startswith(keys.MEDIA_PREFIX)], SPENT_TAG)
+    return [], []
 
 
 def remove_spent_files(table: Table, store: S3BlobStore, job: Job) -> Job:
@@ -356,14 +366,5 @@ def remove_spent_files(table: Table, store: S3BlobStore, job: Job) -> Job:
     # anyway, and a run that failed on our side keeps it for operators until then.
     if job["outcome"] in (Outcome.READY.value, Outcome.REJECTED.value, Outcome.SUPERSEDED.value):
         found.append(job["sourceKey"])
-    left: list[str] = []
-    try:
-        store.delete_keys(found)
-    except BlobsNotDeletedError as refused:
-        left = sorted(refused.refused)
-    except ClientError:
-        left = found
-    untagged = (
-        store.tag([key for key in left if key.startswith(keys.MEDIA_PREFIX)], SPENT_TAG) if left else []
-    )
+    left, untagged = _remove(store, found)
     return {"removed": len(found) - len(left), "left": left[:20], "untagged": untagged[:20]}
