@@ -162,3 +162,36 @@ def test_deleting_a_lesson_or_its_course_deletes_its_video_record(instructor: Ap
     assert Table().get(keys.lesson_video(course_id, first), consistent=True) is None
     assert instructor.delete(f"/courses/{course_id}").status_code == 204
     assert Table().get(keys.lesson_video(course_id, second["lessonId"]), consistent=True) is None
+
+
+@pytest.mark.parametrize(("bucket", "starts"), [("media", True), ("another-bucket", False)])
+def test_only_an_upload_to_the_media_bucket_matches_the_rule_that_starts_processing(
+    local_cloud: Any, bucket: str, starts: bool
+) -> None:
+    from moto.events.models import EventPattern
+
+    from lms import aws
+    from lms.settings import get_settings
+    from workflows.video import VIDEO
+
+    events = aws.client("events")
+    deployed = events.describe_rule(Name=f"{VIDEO.state_machine_name}-trigger", EventBusName="default")
+    name = get_settings().bucket_name if bucket == "media" else bucket
+    upload = {  # what S3 sends EventBridge for a PUT under uploads/
+        "id": str(uuid.uuid4()),
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "time": "2026-01-01T00:00:00Z",
+        "resources": [f"arn:aws:s3:::{name}"],
+        "detail": {
+            "bucket": {"name": name},
+            "object": {"key": f"uploads/{uuid.uuid4().hex}/{uuid.uuid4().hex}"},
+        },
+    }
+
+    # The local cloud's own matcher (moto implements no TestEventPattern), on the rule as deployed.
+    matched = EventPattern.load(deployed["EventPattern"]).matches_event(upload)
+
+    assert matched is starts
