@@ -219,6 +219,7 @@ def test_media_that_is_not_a_video_ends_failed_with_its_reason_and_nothing_writt
     assert "Transcode" not in states_entered(history)
     assert media_keys(lesson_id, ticket["uploadId"]) == []
     assert record(course_id, lesson_id)["error"] == failed["videoError"]
+    assert not source_exists(ticket)  # the refused file is not kept either
 
 
 def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
@@ -260,6 +261,7 @@ def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
     assert ready["videoStatus"] == "READY"
     assert record(course_id, lesson_id)["live"]["uploadId"] == newer["uploadId"]
     assert media_keys(lesson_id, older["uploadId"]) == []  # the superseded run left nothing behind
+    assert not source_exists(older) and not source_exists(newer)
     assert media_keys(lesson_id, newer["uploadId"])
 
 
@@ -289,6 +291,7 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
     )  # operators alerted
     assert "CleanUpFailed" in states_entered(history)
     assert media_keys(lesson_id, ticket["uploadId"]) == []  # thumbnails written meanwhile were removed
+    assert source_exists(ticket)  # kept for operators (a fault on our side); the lifecycle rule expires it
 
 
 def ready_upload(instructor: ApiClient, course_id: str, lesson_id: str, path: Path) -> dict[str, Any]:
