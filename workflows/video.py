@@ -1,8 +1,11 @@
 """Video processing: an upload under ``uploads/<lessonId>/<uploadId>`` becomes HLS renditions,
 thumbnails and a master playlist under ``media/<lessonId>/<uploadId>/``, and a READY lesson.
 
-Started by the S3 Object Created event through the catalog's starter, which names the execution
+Started by the media bucket's S3 Object Created event (the rule names the bucket, filled from the
+catalog's Resources) through the catalog's starter, which names the execution
 ``video-<lessonId>-<uploadId>``: a redelivered event, or the same upload again, starts nothing new.
+UpdateLesson only commits the outcome; RemoveSpentFiles then removes the source and the media nobody
+plays any more, best effort (the bucket's lifecycle rules catch what it leaves).
 The media tasks are container-image Lambdas with ffmpeg (``containers/video/Dockerfile``); locally
 they run in the platform's workers with Debian's ffmpeg and their declared timeouts enforced.
 """
