@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from lms.catalog import SUPPORTED_CURRENCIES, CourseOutline
+from lms.courses.pricing import SUPPORTED_CURRENCIES
 from lms.entities import (
     CAMEL_CASE,
-    Category,
     Course,
     CourseStatus,
     Difficulty,
     Email,
-    Lesson,
-    LessonType,
     PaymentMethod,
     Role,
     Transaction,
     TransactionStatus,
     User,
-    VideoStatus,
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -156,57 +152,7 @@ class UserPage(Page[UserView]):
     pass
 
 
-# --- catalog -----------------------------------------------------------------------------------
-
-
-class CategoryCreate(RequestBody):
-    name: Name
-    description: Annotated[str, Field(max_length=1000)] = ""
-    parent_category_id: Id | None = None
-
-
-class CategoryView(View):
-    category_id: str
-    name: str
-    description: str
-    parent_category_id: str | None = None
-    created_at: datetime
-    subcategories: list[CategoryView] | None = None
-
-    @classmethod
-    def of(cls, category: Category, subcategories: list[Category] | None = None) -> CategoryView:
-        view = cls.model_validate(category.model_dump())
-        if subcategories is not None:
-            view.subcategories = [cls.of(sub) for sub in subcategories]
-        return view
-
-
-class CategoryPage(Page[CategoryView]):
-    pass
-
-
-class CourseCreate(RequestBody):
-    title: Title
-    description: Description = ""
-    category_id: Id
-    difficulty: Difficulty = Difficulty.BEGINNER
-    duration: CourseMinutes | None = None
-    price_cents: PriceCents
-    currency: Currency = "usd"
-
-
-class CourseUpdate(AtLeastOneField):
-    """``description`` and ``duration`` can be cleared with null; the other fields cannot."""
-
-    clearable = frozenset({"description", "duration"})
-
-    title: Title | Unset = None
-    description: Description | None = None
-    category_id: Id | Unset = None
-    difficulty: Difficulty | Unset = None
-    duration: CourseMinutes | None = None
-    price_cents: PriceCents | Unset = None
-    currency: Currency | Unset = None
+# --- courses (the catalog's and publishing's answers) -------------------------------------------
 
 
 class CourseView(View):
@@ -233,86 +179,6 @@ class CourseView(View):
     @classmethod
     def of(cls, course: Course) -> CourseView:
         return cls.model_validate({**course.model_dump(), "duration": course.total_minutes})
-
-
-class CoursePage(Page[CourseView]):
-    pass
-
-
-class LessonCreate(RequestBody):
-    course_id: Id
-    title: Title
-    type: LessonType
-    content: LessonContent | None = None
-    order_index: OrderIndex | None = None
-    duration: LessonSeconds | None = None
-
-
-class LessonUpdate(AtLeastOneField):
-    """``content`` and ``duration`` can be cleared with null; the other fields cannot."""
-
-    clearable = frozenset({"content", "duration"})
-
-    title: Title | Unset = None
-    type: LessonType | Unset = None
-    content: LessonContent | None = None
-    order_index: OrderIndex | Unset = None
-    duration: LessonSeconds | None = None
-
-
-class LessonView(View):
-    lesson_id: str
-    course_id: str
-    title: str
-    type: LessonType
-    order_index: int
-    duration: int | None = Field(default=None, description="seconds")
-    video_url: str | None = Field(
-        default=None,
-        description="a short-lived presigned URL of the HLS master playlist once a video is READY; only for "
-        "enrolled students, the owner and admins, and only in the course's lesson list",
-    )
-    video_status: VideoStatus | None = Field(
-        default=None, description="UPLOADING, PROCESSING, READY or FAILED"
-    )
-    video_error: str | None = Field(default=None, description="why the latest upload FAILED")
-    video: LessonVideoView | None = Field(
-        default=None, description="the playable video's details, as videoUrl"
-    )
-    content: str | None = Field(default=None, description="only for enrolled students, the owner and admins")
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(
-        cls, lesson: Lesson, *, full_content: bool = True, media: dict[str, Any] | None = None
-    ) -> LessonView:
-        view = cls.model_validate(lesson.model_dump())
-        if not full_content:
-            view.content = None
-        if media:
-            view.video_url = media["videoUrl"]
-            view.video = LessonVideoView.model_validate(media)
-        return view
-
-
-class CourseLessons(View):
-    course_id: str
-    full_content: bool
-    items: list[LessonView]
-
-    @classmethod
-    def of(cls, outline: CourseOutline, media: dict[str, dict[str, Any]] | None = None) -> CourseLessons:
-        """``media``: lessonId -> presigned media (``lms.video.records.lesson_media``)."""
-        media = media or {}
-        return cls(
-            course_id=outline.course.course_id,
-            full_content=outline.full_content,
-            items=[
-                LessonView.of(lesson, full_content=outline.full_content, media=media.get(lesson.lesson_id))
-                for lesson in outline.lessons
-            ],
-        )
 
 
 # --- misc --------------------------------------------------------------------------------------
@@ -479,34 +345,3 @@ class CertificateVerification(View):
     issued_at: datetime
     status: str = Field(description="VALID or REVOKED")
     valid: bool
-
-
-# --- video processing --------------------------------------------------------------------------
-
-
-class VideoUploadRequest(RequestBody):
-    content_type: str = Field(
-        min_length=1, max_length=100, examples=["video/mp4"], description="the Content-Type the PUT must send"
-    )
-    content_length: int | None = Field(
-        default=None,
-        ge=1,
-        le=100 * 1024**3,
-        description="bytes; when given, the PUT must send exactly this many",
-    )
-
-
-class VideoUploadTicket(View):
-    upload_url: str = Field(description="presigned PUT URL: send the file with the same Content-Type")
-    key: str
-    expires_in: int = Field(description="seconds the URL stays valid")
-    upload_id: str
-
-
-class LessonVideoView(View):
-    video_url: str
-    poster_url: str
-    thumbnail_urls: list[str]
-    duration: float = Field(description="seconds, as the source measured")
-    renditions: list[str]
-    expires_in: int = Field(description="seconds the URLs stay valid")

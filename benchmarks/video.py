@@ -77,7 +77,7 @@ def through_the_workflow(api: str, source: Path) -> tuple[float, float]:
     ).json()
     ticket = requests.post(
         f"{api}/lessons/{lesson['lessonId']}/video",
-        json={"contentType": "video/mp4"},
+        json={"contentType": "video/mp4", "contentLength": source.stat().st_size},
         headers=headers,
         timeout=30,
     ).json()

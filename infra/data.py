@@ -4,12 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lms import keys
+from lms.video import SPENT_TAG
+
+# How long a deleted or overwritten object stays recoverable as a noncurrent version.
+NONCURRENT_DAYS = 30
+# An upload's source is removed by its run once the outcome is recorded; this rule catches the rest
+# (runs that failed on our side keep it for operators, uploads nobody asked for, abandoned parts).
+UPLOAD_DAYS = 7
+# Media a run could not remove (tagged SPENT_TAG) goes after this many days.
+SPENT_MEDIA_DAYS = 1
+
+
+def media_lifecycle_rules() -> list[s3.LifecycleRule]:
+    """What expires in the media bucket (versioned): every file the product no longer needs."""
+    return [
+        s3.LifecycleRule(
+            id="NoncurrentVersions",
+            noncurrent_version_expiration=Duration.days(NONCURRENT_DAYS),
+            expired_object_delete_marker=True,
+            abort_incomplete_multipart_upload_after=Duration.days(1),
+        ),
+        s3.LifecycleRule(
+            id="UploadSources", prefix=keys.UPLOADS_PREFIX, expiration=Duration.days(UPLOAD_DAYS)
+        ),
+        s3.LifecycleRule(
+            id="SpentMedia",
+            prefix=keys.MEDIA_PREFIX,
+            tag_filters=SPENT_TAG,
+            expiration=Duration.days(SPENT_MEDIA_DAYS),
+        ),
+    ]
 
 
 class Data(Construct):
@@ -51,6 +81,7 @@ class Data(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="media/",
             event_bridge_enabled=True,
+            lifecycle_rules=media_lifecycle_rules(),
         )
 
     def _private_bucket(self, construct_id: str, **options: Any) -> s3.Bucket:

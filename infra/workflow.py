@@ -118,7 +118,7 @@ class Platform:
             Access.READ: ["s3:GetObject"],
             Access.WRITE: ["s3:PutObject"],
             Access.READ_WRITE: ["s3:GetObject", "s3:PutObject"],
-        }[bucket.access] + (["s3:DeleteObject"] if bucket.delete else [])
+        }[bucket.access] + (["s3:DeleteObject", "s3:PutObjectTagging"] if bucket.delete else [])
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=actions,
@@ -216,7 +216,10 @@ class WorkflowConstruct(Construct):
             else events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
         )
         pattern = events.EventPattern(
-            **{key.replace("-", "_"): value for key, value in trigger.pattern.items()}
+            **{
+                key.replace("-", "_"): value
+                for key, value in catalog.event_pattern(trigger, platform.resources()).items()
+            }
         )
         return events.Rule(
             self,

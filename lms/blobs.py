@@ -22,6 +22,15 @@ from lms.clock import utcnow
 DEFAULT_EXPIRY_SECONDS = 15 * 60
 
 
+class BlobsNotDeletedError(Exception):
+    """S3 refused to delete some objects: key -> its error code."""
+
+    def __init__(self, refused: dict[str, str]) -> None:
+        sample = ", ".join(f"{key} ({code})" for key, code in list(refused.items())[:3])
+        super().__init__(f"{len(refused)} objects not deleted: {sample}")
+        self.refused = refused
+
+
 @dataclass(frozen=True)
 class BlobMetadata:
     key: str
@@ -134,11 +143,38 @@ class S3BlobStore:
         return sorted(str(o["Key"]) for page in pages for o in page.get("Contents", []))
 
     def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix``; :class:`BlobsNotDeletedError` names any S3 refused."""
         found = self.keys(prefix)
-        for start in range(0, len(found), 1000):  # DeleteObjects takes at most 1,000 keys
-            batch = [{"Key": key} for key in found[start : start + 1000]]
-            self.client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
+        self.delete_keys(found)
         return len(found)
+
+    def delete_keys(self, keys: list[str]) -> None:
+        """Delete these objects. DeleteObjects answers 200 even when it refused some keys (its
+        per-key ``Errors``): those are raised as :class:`BlobsNotDeletedError`."""
+        refused: dict[str, str] = {}
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            try:
+                response = self.client.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True}
+                )
+            except ClientError as error:  # the whole batch refused (throttled, denied)
+                refused.update(dict.fromkeys(keys[start : start + 1000], error.response["Error"]["Code"]))
+                continue
+            refused.update({str(e["Key"]): str(e.get("Code", "Unknown")) for e in response.get("Errors", [])})
+        if refused:
+            raise BlobsNotDeletedError(refused)
+
+    def tag(self, keys: list[str], tags: dict[str, str]) -> list[str]:
+        """Put ``tags`` on each object (replacing its tags); the keys that could not be tagged."""
+        tag_set = {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        untagged = []
+        for key in keys:
+            try:
+                self.client.put_object_tagging(Bucket=self._bucket, Key=key, Tagging=tag_set)
+            except ClientError:
+                untagged.append(key)
+        return untagged
 
 
 @dataclass

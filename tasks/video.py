@@ -113,7 +113,7 @@ def update_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     from lms.table import Table
     from lms.video import steps
 
-    result = steps.update_lesson(Table(), _store(), event)
+    result = steps.update_lesson(Table(), event)
     if result["outcome"] == "READY":
         seconds = float(event["source"]["duration"])
         metrics.add_metric(name="VideoSecondsProcessed", unit=MetricUnit.Seconds, value=seconds)
@@ -128,4 +128,16 @@ def clean_up_failed(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     result = steps.clean_up_failed(Table(), _store(), event, timed_out=TIMEOUT_ERRORS.__contains__)
     logger.warning("processing failed", extra={"error": result.get("error"), "outcome": result["outcome"]})
     metrics.add_metric(name="VideoProcessingFailed", unit=MetricUnit.Count, value=1)
+    return result
+
+
+@task_handler(logger)
+def remove_spent_files(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.table import Table
+    from lms.video import steps
+
+    result = steps.remove_spent_files(Table(), _store(), event)
+    if result["left"]:
+        # Never a failure of the run: the lifecycle rule expires what was tagged; the rest is named here.
+        logger.error("spent files left", extra={"left": result["left"], "untagged": result["untagged"]})
     return result

@@ -11,7 +11,9 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from lms import aws, catalog
+from lms import aws
+from lms.courses.courses import course_item, read_course
+from lms.courses.lessons import lesson_item
 from lms.entities import Course, Lesson, LessonType
 from lms.publishing import snapshots, steps
 from lms.table import Table
@@ -104,7 +106,6 @@ def transitions_outside_map(history: list[dict[str, Any]]) -> int:
 
 
 def draft_with_lessons(demo: Any, count: int) -> tuple[Course, list[Lesson]]:
-    from lms import catalog
     from lms.table import Table
 
     table = Table()
@@ -115,7 +116,7 @@ def draft_with_lessons(demo: Any, count: int) -> tuple[Course, list[Lesson]]:
         category_id=demo.data.categories["Python"].category_id,
         price_cents=0,
     )
-    table.put(catalog.course_item(course))
+    table.put(course_item(course))
     lessons = [
         Lesson(
             course_id=course.course_id, title=f"Lesson {i}", type=LessonType.TEXT, content="x", order_index=i
@@ -123,14 +124,14 @@ def draft_with_lessons(demo: Any, count: int) -> tuple[Course, list[Lesson]]:
         for i in range(count)
     ]
     for lesson in lessons:
-        table.put(catalog.lesson_item(lesson))
+        table.put(lesson_item(lesson))
     return course, lessons
 
 
 def publish_directly(course_id: str, version: int = 1) -> None:
     """Publish the draft as it is now as ``version``, without the workflow (tests about other things)."""
     table = Table()
-    course, lessons = catalog.read_course(table, course_id)
+    course, lessons = read_course(table, course_id)
     assert course is not None
     snapshots.capture(table, course, lessons, version)
     steps.publish(table, course_id, version, execution_name=None)

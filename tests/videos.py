@@ -71,9 +71,18 @@ def video_lesson(instructor: ApiClient, category_id: str) -> tuple[str, str]:
     return course_id, lesson.json()["lessonId"]
 
 
+# An upload request for a small MP4 (the size the PUT must then send).
+MP4 = {"contentType": "video/mp4", "contentLength": 1000}
+
+
+def upload_request(path: Path, content_type: str = "video/mp4") -> dict[str, Any]:
+    """The body of ``POST /lessons/{lessonId}/video`` for this file."""
+    return {"contentType": content_type, "contentLength": path.stat().st_size}
+
+
 def upload(client: ApiClient, lesson_id: str, path: Path, content_type: str = "video/mp4") -> dict[str, Any]:
     """Request an upload URL and PUT the file to it, as a browser would."""
-    ticket = client.post(f"/lessons/{lesson_id}/video", json={"contentType": content_type})
+    ticket = client.post(f"/lessons/{lesson_id}/video", json=upload_request(path, content_type))
     assert ticket.status_code == 201, ticket.text
     put_file(ticket.json(), path, content_type)
     return dict(ticket.json())

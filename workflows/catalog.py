@@ -48,6 +48,7 @@ __all__ = [
     "arn_variable",
     "definition",
     "environment",
+    "event_pattern",
     "handler_modules",
     "integrations",
     "placeholders",
@@ -97,11 +98,7 @@ def substitutions(
     workflow: Workflow, *, function_arn: dict[str, str], resources: Resources
 ) -> dict[str, str]:
     """Placeholder -> value for one workflow: its function ARNs plus the shared names it uses."""
-    shared = {
-        "TableName": resources.table_name,
-        "BucketName": resources.bucket_name,
-        "EventBusName": resources.event_bus_name,
-    }
+    shared = _shared_names(resources)
     used = placeholders(workflow)
     mapping = {name: value for name, value in shared.items() if name in used}
     mapping.update({fn.placeholder: function_arn[fn.name] for fn in workflow.functions})
@@ -109,6 +106,34 @@ def substitutions(
     if unknown:
         raise ValueError(f"{workflow.asl_file}: no value for {', '.join(sorted(unknown))}")
     return mapping
+
+
+def _shared_names(resources: Resources) -> dict[str, str]:
+    return {
+        "TableName": resources.table_name,
+        "BucketName": resources.bucket_name,
+        "EventBusName": resources.event_bus_name,
+    }
+
+
+def event_pattern(trigger: EventTrigger, resources: Resources) -> dict[str, Any]:
+    """The trigger's pattern with its ``${BucketName}``-style placeholders filled with the deployed
+    names (CDK tokens in AWS, plain names locally), as :func:`substitutions` fills the ASL's."""
+    names = _shared_names(resources)
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        if isinstance(value, str):
+            for name in re.findall(r"\$\{([A-Za-z0-9]+)\}", value):
+                if name not in names:
+                    raise ValueError(f"an event pattern may use {', '.join(names)}, not ${{{name}}}")
+                value = value.replace("${" + name + "}", names[name])
+        return value
+
+    return dict(fill(trigger.pattern))
 
 
 def definition(workflow: Workflow) -> str:

@@ -35,8 +35,9 @@ class BucketAccess:
     """Objects of the media bucket under ``prefix`` (e.g. ``"uploads/"``), never the whole bucket.
 
     ``list`` lets the function list the keys under the prefix (ListBucket, narrowed to it by a
-    condition); ``delete`` lets it delete objects there (a workflow that must leave no orphaned
-    objects behind, e.g. video processing cleaning up a failed run's outputs).
+    condition); ``delete`` lets it delete objects there, or tag them for a lifecycle rule to expire (a
+    workflow that must leave no orphaned objects behind, e.g. video processing cleaning up a failed
+    run's outputs).
     """
 
     access: Access

@@ -1,8 +1,11 @@
 """Video processing: an upload under ``uploads/<lessonId>/<uploadId>`` becomes HLS renditions,
 thumbnails and a master playlist under ``media/<lessonId>/<uploadId>/``, and a READY lesson.
 
-Started by the S3 Object Created event through the catalog's starter, which names the execution
+Started by the media bucket's S3 Object Created event (the rule names the bucket, filled from the
+catalog's Resources) through the catalog's starter, which names the execution
 ``video-<lessonId>-<uploadId>``: a redelivered event, or the same upload again, starts nothing new.
+UpdateLesson only commits the outcome; RemoveSpentFiles then removes the source and the media nobody
+plays any more, best effort (the bucket's lifecycle rules catch what it leaves).
 The media tasks are container-image Lambdas with ffmpeg (``containers/video/Dockerfile``); locally
 they run in the platform's workers with Debian's ffmpeg and their declared timeouts enforced.
 """
@@ -37,7 +40,12 @@ VIDEO = Workflow(
         pattern={
             "source": ["aws.s3"],
             "detail-type": ["Object Created"],
-            "detail": {"object": {"key": [{"prefix": keys.UPLOADS_PREFIX}]}},
+            # The media bucket by its deployed name (filled from the catalog's Resources, as the ASL's
+            # placeholders are), so another bucket's uploads/ never start a run.
+            "detail": {
+                "bucket": {"name": ["${BucketName}"]},
+                "object": {"key": [{"prefix": keys.UPLOADS_PREFIX}]},
+            },
         },
         business_key=("detail.object.key",),
         bus="default",
@@ -91,7 +99,15 @@ VIDEO = Workflow(
             Needs(bucket=BucketAccess(Access.READ, keys.MEDIA_PREFIX, list=True)),
             timeout_seconds=300,
         ),
-        TaskFunction("UpdateLesson", Needs(table=Access.READ_WRITE, bucket=_TIDY_MEDIA), timeout_seconds=120),
+        TaskFunction("UpdateLesson", Needs(table=Access.READ_WRITE), timeout_seconds=120),
+        TaskFunction(
+            "RemoveSpentFiles",
+            Needs(
+                table=Access.READ,
+                bucket=(BucketAccess(Access.READ, keys.UPLOADS_PREFIX, delete=True), _TIDY_MEDIA),
+            ),
+            timeout_seconds=300,
+        ),
         TaskFunction(
             "CleanUpFailed", Needs(table=Access.READ_WRITE, bucket=_TIDY_MEDIA), timeout_seconds=120
         ),

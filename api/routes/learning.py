@@ -19,8 +19,9 @@ from api.models import (
 )
 from api.params import Cursor, Limit, PathId
 from api.responses import page_limit
-from lms import catalog, certificates, keys, learning
+from lms import certificates, keys, learning
 from lms.blobs import DEFAULT_EXPIRY_SECONDS, S3BlobStore
+from lms.courses import lessons
 from lms.entities import CertificateStatus, Enrollment, Role
 from lms.errors import NotFoundError
 from lms.settings import get_settings
@@ -55,7 +56,7 @@ def list_enrollments(limit: Limit = 50, cursor: Cursor = None) -> EnrollmentPage
 def record_progress(lessonId: PathId, body: ProgressRequest) -> ProgressRecorded:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    lesson = catalog.find_lesson(table, lessonId)
+    lesson = lessons.find_lesson(table, lessonId)
     update = learning.record_progress(
         table,
         user_id=principal.user_id,

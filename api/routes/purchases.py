@@ -20,7 +20,8 @@ from api.models import (
 )
 from api.params import Cursor, Limit, PathId
 from api.responses import accepted, page_limit
-from lms import catalog, keys, purchases
+from lms import keys, purchases
+from lms.courses import courses
 from lms.entities import Course, Enrollment, Role, Transaction, TransactionStatus
 from lms.errors import ConfigurationError, ForbiddenError, LmsError, NotFoundError
 from lms.identity import Principal
@@ -65,7 +66,7 @@ def create_transaction(
     )
     principal = security.require_role(caller.principal, Role.STUDENT)
     course_item = caller.extras.get(keys.course(course_id))
-    catalog.visible_course(None, Course.from_item(course_item) if course_item else None, course_id)
+    courses.visible_course(None, Course.from_item(course_item) if course_item else None, course_id)
     if Enrollment.is_active_item(caller.extras.get(keys.enrollment(principal.user_id, course_id))):
         raise purchases.AlreadyEnrolledError("You are already enrolled in this course.")
     transaction_id, execution = workflow.begin_purchase(

@@ -124,6 +124,7 @@ class _Router:
                 spec.get("errorMessage", "injected fault"),
                 int(spec.get("count", 1)),
                 spec.get("match"),
+                after_work=bool(spec.get("afterWork", False)),
             )
         except KeyError as error:
             return _respond(
@@ -305,7 +306,11 @@ class LocalCloud:
         events = aws.client("events")
         bus = get_settings().event_bus_name if trigger.bus == "lms" else "default"
         rule = f"{workflow.state_machine_name}-trigger"
-        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(trigger.pattern))
+        events.put_rule(
+            Name=rule,
+            EventBusName=bus,
+            EventPattern=json.dumps(catalog.event_pattern(trigger, self.resources())),
+        )
         events.put_targets(
             Rule=rule,
             EventBusName=bus,

@@ -97,6 +97,9 @@ class Fault:
     error_message: str
     remaining: int
     match: dict[str, Any] | None = None
+    # The function runs and does its work, then the invocation fails (Lambda timed out or crashed
+    # before answering): what a task looks like when it fails after its write committed.
+    after_work: bool = False
 
     def applies_to(self, event: Any) -> bool:
         if not self.match:
@@ -362,11 +365,13 @@ class LambdaRuntime:
         error_message: str,
         count: int,
         match: dict[str, Any] | None = None,
+        *,
+        after_work: bool = False,
     ) -> None:
         if function not in self._functions:
             raise KeyError(function)
         with self._lock:
-            self._faults[function] = Fault(error_type, error_message, count, match)
+            self._faults[function] = Fault(error_type, error_message, count, match, after_work)
 
     def _take_fault(self, function: str, event: Any) -> Fault | None:
         with self._lock:
@@ -397,7 +402,7 @@ class LambdaRuntime:
                 headers, 400, "InvalidRequestContentException", "Could not parse request body into json"
             )
         fault = self._take_fault(name, event)
-        if fault:
+        if fault and not fault.after_work:
             logger.info("injected fault", extra={"function": name, "error_type": fault.error_type})
             headers["X-Amz-Function-Error"] = "Unhandled"
             return 200, headers, _error_payload(fault.error_type, fault.error_message, [])
@@ -422,6 +427,9 @@ class LambdaRuntime:
             ok, body = False, _error_payload("Runtime.ExitError", message, [])
         finally:
             function.release(worker, used)
+        if fault:  # after its work: the answer is lost
+            logger.info("injected fault after work", extra={"function": name, "error_type": fault.error_type})
+            ok, body = False, _error_payload(fault.error_type, fault.error_message, [])
         if not ok:
             headers["X-Amz-Function-Error"] = "Unhandled"
         return 200, headers, body

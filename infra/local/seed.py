@@ -9,8 +9,10 @@ import uuid
 from dataclasses import dataclass
 
 from lms import keys, passwords
-from lms.catalog import category_item, course_item, lesson_item
 from lms.clock import utcnow
+from lms.courses.categories import category_item
+from lms.courses.courses import course_item
+from lms.courses.lessons import lesson_item
 from lms.entities import (
     Category,
     Course,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from lms.catalog import check_price
+from lms.courses.pricing import check_price
 from lms.entities import CAMEL_CASE, Course, Lesson, LessonType, VideoStatus
 from lms.errors import BusinessRuleError
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import Field
 
 from lms import keys
-from lms.catalog import can_manage, read_course_partition, read_course_with_counters
 from lms.clock import isoformat, utcnow
+from lms.courses.courses import can_manage, read_course_partition, read_course_with_counters
 from lms.entities import Course, CourseStatus, Entity, Role, UtcDatetime
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError
 from lms.expressions import Condition, Update, eq, item_absent, one_of

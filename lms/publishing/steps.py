@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from lms import keys
-from lms.catalog import read_course_partition, read_course_with_counters
 from lms.clock import isoformat, utcnow
+from lms.courses.courses import read_course_partition, read_course_with_counters
 from lms.entities import CourseStatus
 from lms.errors import BusinessRuleError, NotFoundError
 from lms.expressions import Update, item_absent, item_exists, lt

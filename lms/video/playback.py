@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 
 from lms import keys
 from lms.blobs import BlobStore
-from lms.catalog import CourseOutline
 from lms.clock import epoch_seconds
+from lms.courses.lessons import CourseOutline
 from lms.errors import ForbiddenError, NotFoundError
 from lms.settings import get_settings
 from lms.tokens import signing_secret

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from pydantic import Field
 
-from lms import catalog, keys
+from lms import keys
 from lms.blobs import BlobStore
 from lms.clock import new_id, utcnow
-from lms.entities import Entity, LessonType, UtcDatetime, VideoStatus
+from lms.courses import courses, lessons
+from lms.entities import Entity, Lesson, LessonType, UtcDatetime, VideoStatus
 from lms.errors import BusinessRuleError, ForbiddenError, NotFoundError, ValidationError
+from lms.expressions import Condition, Update, absent, eq, item_exists
 from lms.settings import get_settings
-from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
+from lms.table import Change, Table, Write
 from lms.video.media import Limits
 
 if TYPE_CHECKING:
@@ -67,6 +68,16 @@ class VideoRecord(Entity):
     execution_arn: str | None = None
     source: dict[str, Any] | None = None
     live: dict[str, Any] | None = Field(default=None, description="the media of the last READY upload")
+    replaced_upload_id: str | None = Field(
+        default=None, description="the upload whose media the live one replaced (removed after the run)"
+    )
+    applied_duration: int | None = Field(
+        default=None, description="the seconds the live video set as the lesson's duration (not the owner)"
+    )
+
+    @property
+    def live_upload_id(self) -> str | None:
+        return str(self.live["uploadId"]) if self.live else None
 
     @property
     def upload_limits(self) -> Limits:
@@ -93,11 +104,11 @@ def request_upload(
     lesson_id: str,
     *,
     content_type: str,
-    content_length: int | None,
+    content_length: int,
 ) -> UploadTicket:
     """A presigned PUT for a new upload of the lesson's video; the lesson's video becomes UPLOADING."""
-    lesson = catalog.find_lesson(table, lesson_id)
-    if not catalog.can_manage(principal, catalog.get_course(table, lesson.course_id)):
+    lesson = lessons.find_lesson(table, lesson_id)
+    if not courses.can_manage(principal, courses.get_course(table, lesson.course_id)):
         raise ForbiddenError("Only the course's instructor or an administrator may upload its videos.")
     if lesson.type != LessonType.VIDEO:
         raise BusinessRuleError(
@@ -106,79 +117,58 @@ def request_upload(
     settings = get_settings()
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise ValidationError(f"contentType must be one of {', '.join(ALLOWED_CONTENT_TYPES)}.")
-    if content_length is not None and content_length > settings.video_max_upload_bytes:
+    if content_length > settings.video_max_upload_bytes:
         raise ValidationError(f"Uploads are limited to {settings.video_max_upload_bytes} bytes.")
     upload_id = new_id()
     key = keys.video_upload(lesson_id, upload_id)
-    now = utcnow().isoformat()
-    upload = {
-        ":upload": upload_id,
-        ":status": VideoStatus.UPLOADING.value,
-        ":type": content_type,
-        ":key": key,
-        ":media": keys.video_media(lesson_id, upload_id),
-        ":by": principal.user_id,
-        ":now": now,
-        ":course": lesson.course_id,
-        ":lesson": lesson_id,
-        ":limits": {
-            "maxBytes": settings.video_max_upload_bytes,
-            "maxDurationSeconds": settings.video_max_duration_seconds,
-            "splitAboveSeconds": settings.video_split_above_seconds,
-            "chunkSeconds": settings.video_chunk_seconds,
-        },
-    }
-    record = {
-        "Update": {
-            "Key": serialize_key(keys.lesson_video(lesson.course_id, lesson_id)),
-            # The live media stays: students keep watching the last READY video meanwhile.
-            "UpdateExpression": (
-                "SET uploadId = :upload, #status = :status, contentType = :type, sourceKey = :key, "
-                "mediaPrefix = :media, requestedBy = :by, requestedAt = :now, courseId = :course, "
-                "lessonId = :lesson, limits = :limits "
-                "REMOVE startedAt, endedAt, #error, executionName, executionArn, #source"
-            ),
-            "ExpressionAttributeNames": {"#status": "status", "#error": "error", "#source": "source"},
-            "ExpressionAttributeValues": serialize(upload),
-        }
-    }
-    _transact(table, record, _lesson_status(lesson.course_id, lesson_id, VideoStatus.UPLOADING, None))
+    # The live media stays: students keep watching the last READY video meanwhile.
+    upload = (
+        Update()
+        .set(
+            uploadId=upload_id,
+            status=VideoStatus.UPLOADING.value,
+            contentType=content_type,
+            sourceKey=key,
+            mediaPrefix=keys.video_media(lesson_id, upload_id),
+            requestedBy=principal.user_id,
+            requestedAt=utcnow().isoformat(),
+            courseId=lesson.course_id,
+            lessonId=lesson_id,
+            limits={
+                "maxBytes": settings.video_max_upload_bytes,
+                "maxDurationSeconds": settings.video_max_duration_seconds,
+                "splitAboveSeconds": settings.video_split_above_seconds,
+                "chunkSeconds": settings.video_chunk_seconds,
+            },
+        )
+        .remove("startedAt", "endedAt", "error", "executionName", "executionArn", "source")
+    )
+    record = Change(keys.lesson_video(lesson.course_id, lesson_id), upload)
+    table.transact(
+        [record, _lesson_status(lesson.course_id, lesson_id, VideoStatus.UPLOADING, None)],
+        otherwise=NotFoundError(f"No lesson with id {lesson_id}."),
+    )
     expires = settings.video_upload_url_seconds
     url = store.presigned_put(key, content_type, expires_in=expires, content_length=content_length)
     return UploadTicket(upload_id=upload_id, key=key, upload_url=url, expires_in=expires)
 
 
-def _lesson_status(course_id: str, lesson_id: str, status: VideoStatus, error: str | None) -> dict[str, Any]:
+def _lesson_status(
+    course_id: str, lesson_id: str, status: VideoStatus, error: str | None, **more: Any
+) -> Change:
     # updatedAt moves too, so a lesson edit made from an older read fails its condition (409) rather
     # than writing the old status back.
-    values: Item = {":status": status.value, ":now": utcnow().isoformat()}
-    expression = "SET videoStatus = :status, updatedAt = :now"
-    if error is None:
-        expression += " REMOVE videoError"
-    else:
-        expression += ", videoError = :error"
-        values[":error"] = error
-    return {
-        "Update": {
-            "Key": serialize_key(keys.lesson(course_id, lesson_id)),
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(PK)",
-            "ExpressionAttributeValues": serialize(values),
-        }
-    }
+    changes = Update().set(videoStatus=status.value, updatedAt=utcnow().isoformat(), videoError=error, **more)
+    return Change(keys.lesson(course_id, lesson_id), changes, when=item_exists())
 
 
 class Superseded(Exception):  # noqa: N818 - an outcome, raised only between these functions
     """A newer upload (or the lesson's deletion) took the record over."""
 
 
-def _transact(table: Table, *operations: dict[str, Any]) -> None:
-    try:
-        table.transact_write(list(operations))
-    except ClientError as error:
-        if is_conditional_failure(error):
-            raise Superseded from error
-        raise
+def _transact(table: Table, *writes: Write) -> None:
+    if not table.transact_if(writes):
+        raise Superseded
 
 
 def get_record(table: Table, course_id: str, lesson_id: str) -> VideoRecord | None:
@@ -189,89 +179,97 @@ def get_record(table: Table, course_id: str, lesson_id: str) -> VideoRecord | No
 def find_record(table: Table, lesson_id: str) -> VideoRecord | None:
     """The lesson's record, found from the lesson id alone (an upload key carries no course id)."""
     try:
-        lesson = catalog.find_lesson(table, lesson_id)
+        lesson = lessons.find_lesson(table, lesson_id)
     except NotFoundError:
         return None
     return get_record(table, lesson.course_id, lesson_id)
 
 
-def _is_current(upload_id: str) -> dict[str, Any]:
-    return {
-        "ConditionExpression": "uploadId = :upload",
-        "ExpressionAttributeValues": {":upload": {"S": upload_id}},
-    }
-
-
-def _record_update(
-    record: VideoRecord, expression: str, values: Item, names: dict[str, str]
-) -> dict[str, Any]:
-    condition = _is_current(record.upload_id)
-    return {
-        "Update": {
-            "Key": serialize_key(keys.lesson_video(record.course_id, record.lesson_id)),
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {**serialize(values), **condition["ExpressionAttributeValues"]},
-            "ConditionExpression": condition["ConditionExpression"],
-        }
-    }
+def _record_update(record: VideoRecord, changes: Update) -> Change:
+    """A change to the record that holds only while this upload is still the latest."""
+    key = keys.lesson_video(record.course_id, record.lesson_id)
+    return Change(key, changes, when=eq("uploadId", record.upload_id))
 
 
 def start_processing(table: Table, record: VideoRecord, *, execution_name: str, execution_arn: str) -> None:
     """PROCESSING, with the execution that drives it (a retry of the same run writes the same)."""
-    values = {
-        ":status": VideoStatus.PROCESSING.value,
-        ":now": utcnow().isoformat(),
-        ":name": execution_name,
-        ":arn": execution_arn,
-    }
+    changes = (
+        Update()
+        .set(status=VideoStatus.PROCESSING.value, executionName=execution_name, executionArn=execution_arn)
+        .set_if_absent(startedAt=utcnow().isoformat())
+    )
     _transact(
         table,
-        _record_update(
-            record,
-            "SET #status = :status, startedAt = if_not_exists(startedAt, :now), "
-            "executionName = :name, executionArn = :arn",
-            values,
-            {"#status": "status"},
-        ),
+        _record_update(record, changes),
         _lesson_status(record.course_id, record.lesson_id, VideoStatus.PROCESSING, None),
     )
 
 
 def record_source(table: Table, record: VideoRecord, source: dict[str, Any]) -> None:
-    _transact(
-        table, _record_update(record, "SET #source = :source", {":source": source}, {"#source": "source"})
-    )
+    _transact(table, _record_update(record, Update().set(source=source)))
 
 
 def record_failure(table: Table, record: VideoRecord, reason: str) -> None:
     """FAILED with the reason the instructor reads, unless a newer upload took over (Superseded)."""
-    _record_outcome(table, record, VideoStatus.FAILED, "#error = :error", {":error": reason}, error=reason)
+    _transact(
+        table,
+        _record_update(record, _ended(VideoStatus.FAILED).set(error=reason)),
+        _lesson_status(record.course_id, record.lesson_id, VideoStatus.FAILED, reason),
+    )
+
+
+def _ended(status: VideoStatus) -> Update:
+    return Update().set(status=status.value, endedAt=utcnow().isoformat())
+
+
+_READY_ATTEMPTS = 3
 
 
 def record_ready(table: Table, record: VideoRecord, live: dict[str, Any]) -> None:
-    """READY with the new live media, unless a newer upload took over (Superseded)."""
-    _record_outcome(table, record, VideoStatus.READY, "live = :live", {":live": live}, error=None)
+    """READY with the new live media, unless a newer upload took over (Superseded).
+
+    The media it replaces is named on the record (``replacedUploadId``) for the run to remove. The
+    lesson's ``duration`` becomes the video's length in seconds unless its owner set one (a duration
+    the previous video set is the video's, not the owner's), and the course's total follows, in the
+    same transaction.
+    """
+    seconds = max(1, round(float(live["durationSeconds"])))
+    for _ in range(_READY_ATTEMPTS):
+        item = table.get(keys.lesson(record.course_id, record.lesson_id), consistent=True)
+        if item is None:
+            raise Superseded  # the lesson was deleted meanwhile
+        lesson = Lesson.from_item(item)
+        writes = _ready_writes(record, live, lesson, seconds)
+        if table.transact_if(writes):
+            return
+        if not _still_current(table, record):
+            raise Superseded
+        # The owner edited the lesson between the read and the write: read it again.
+    raise Superseded
 
 
-def _record_outcome(
-    table: Table,
-    record: VideoRecord,
-    status: VideoStatus,
-    assignment: str,
-    values: Item,
-    *,
-    error: str | None,
-) -> None:
-    """The run's end on its record (status, end time, ``assignment``) and the lesson's status, together."""
-    expression = f"SET #status = :status, endedAt = :now, {assignment}" + ("" if error else " REMOVE #error")
-    _transact(
-        table,
-        _record_update(
-            record,
-            expression,
-            {":status": status.value, ":now": utcnow().isoformat(), **values},
-            {"#status": "status", "#error": "error"},
-        ),
-        _lesson_status(record.course_id, record.lesson_id, status, error),
+def _still_current(table: Table, record: VideoRecord) -> bool:
+    found = get_record(table, record.course_id, record.lesson_id)
+    return found is not None and found.upload_id == record.upload_id
+
+
+def _ready_writes(record: VideoRecord, live: dict[str, Any], lesson: Lesson, seconds: int) -> list[Write]:
+    video_set = lesson.duration is None or lesson.duration == record.applied_duration
+    replaced = record.live_upload_id if record.live_upload_id != record.upload_id else None
+    changes = _ended(VideoStatus.READY).set(
+        live=live,
+        error=None,
+        replacedUploadId=replaced,
+        appliedDuration=seconds if video_set else None,
     )
+    duration: dict[str, Any] = {"duration": seconds} if video_set else {}
+    as_read: Condition = absent("duration") if lesson.duration is None else eq("duration", lesson.duration)
+    status = _lesson_status(record.course_id, record.lesson_id, VideoStatus.READY, None, **duration)
+    writes: list[Write] = [
+        _record_update(record, changes),
+        Change(status.key, status.changes, when=item_exists() & as_read),
+    ]
+    delta = seconds - (lesson.duration or 0) if video_set else 0
+    if delta:
+        writes.append(lessons.course_seconds(record.course_id, delta))
+    return writes

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from lms import keys
-from lms.blobs import S3BlobStore
+from lms.blobs import BlobsNotDeletedError, S3BlobStore
 from lms.entities import VideoStatus
 from lms.table import Table
-from lms.video import media, records
+from lms.video import SPENT_TAG, media, records
 from lms.video.media import MediaRejectedError, Rendition, Segment, Source
 from lms.video.records import Outcome, Superseded
 
@@ -252,12 +252,14 @@ def verify_outputs(store: S3BlobStore, job: Job) -> Job:
     return {"renditionSeconds": durations}
 
 
-def update_lesson(table: Table, store: S3BlobStore, job: Job) -> Job:
-    """READY with the new media, unless a newer upload took over: then this run's media is removed."""
+def update_lesson(table: Table, job: Job) -> Job:
+    """READY with the new media, unless a newer upload took over (SUPERSEDED: this run's media is then
+    spent). Removing files is left to :func:`remove_spent_files`, after the outcome is committed."""
     record = records.get_record(table, job["courseId"], job["lessonId"])
     if record is None or record.upload_id != job["uploadId"]:
-        store.delete_prefix(job["mediaPrefix"])
         return {**_summary(job), "outcome": Outcome.SUPERSEDED.value}
+    if record.status == VideoStatus.READY and record.live_upload_id == job["uploadId"]:
+        return _ready(job, record)  # a retry after the commit: the same answer
     thumbs = job["outputs"]["thumbnails"]
     live = {
         "uploadId": job["uploadId"],
@@ -270,13 +272,19 @@ def update_lesson(table: Table, store: S3BlobStore, job: Job) -> Job:
     try:
         records.record_ready(table, record, live)
     except Superseded:
-        store.delete_prefix(job["mediaPrefix"])
         return {**_summary(job), "outcome": Outcome.SUPERSEDED.value}
-    previous = record.live
-    if previous and previous.get("uploadId") != job["uploadId"]:
-        # The media the new upload replaces: nobody is given its URLs any more.
-        store.delete_prefix(keys.video_media(job["lessonId"], str(previous["uploadId"])))
-    return {**_summary(job), "outcome": Outcome.READY.value, "masterPlaylistKey": live["masterPlaylistKey"]}
+    committed = records.get_record(table, job["courseId"], job["lessonId"])
+    return _ready(job, committed or record)
+
+
+def _ready(job: Job, record: records.VideoRecord) -> Job:
+    live = record.live or {}
+    return {
+        **_summary(job),
+        "outcome": Outcome.READY.value,
+        "masterPlaylistKey": live.get("masterPlaylistKey"),
+        "replacedUploadId": record.replaced_upload_id,
+    }
 
 
 def fault_error(job: Job) -> str:
@@ -294,6 +302,8 @@ def clean_up_failed(
 ) -> Job:
     """After a fault: this run's outputs removed, the lesson FAILED with a reason (unless superseded).
 
+    A fault after UpdateLesson committed READY (its answer lost, say) finds this upload live: its
+    media is what students watch, so nothing is removed and the run ends READY.
     ``timed_out`` tells, from the fault's error name, whether a tool ran out of time (the names are
     the orchestrator's, so the task adapter knows them, not the domain).
     """
@@ -303,8 +313,14 @@ def clean_up_failed(
     if parsed is None:
         return {**job, "outcome": Outcome.FAILED.value}
     lesson_id, upload_id = parsed
-    store.delete_prefix(keys.video_media(lesson_id, upload_id))
-    record = records.find_record(table, lesson_id)
+    summary = {**_summary(job), "lessonId": lesson_id, "uploadId": upload_id}
+    record = (
+        records.get_record(table, job["courseId"], lesson_id)
+        if "courseId" in job
+        else records.find_record(table, lesson_id)
+    )
+    if record is not None and record.live_upload_id == upload_id:
+        return {**_ready(summary, record), "error": error}
     outcome = Outcome.FAILED
     if record is None or record.upload_id != upload_id:
         outcome = Outcome.SUPERSEDED
@@ -313,4 +329,42 @@ def clean_up_failed(
             records.record_failure(table, record, reason)
         except Superseded:
             outcome = Outcome.SUPERSEDED
-    return {**_summary(job), "outcome": outcome.value, "error": error, "reason": reason}
+    # The outcome first: media that cannot be removed now is tagged for the lifecycle rule.
+    left, untagged = _remove(store, store.keys(keys.video_media(lesson_id, upload_id)))
+    return {**summary, "outcome": outcome.value, "error": error, "reason": reason, "left": left[:20]}
+
+
+def _remove(store: S3BlobStore, found: list[str]) -> tuple[list[str], list[str]]:
+    """Delete ``found``; what S3 refuses is tagged for the lifecycle rule that expires spent media.
+    Returns the keys left and, of those, the media keys that could not be tagged either."""
+    try:
+        store.delete_keys(found)
+    except BlobsNotDeletedError as refused:
+        left = sorted(refused.refused)
+        return left, store.tag([key for key in left if key.startswith(keys.MEDIA_PREFIX)], SPENT_TAG)
+    return [], []
+
+
+def remove_spent_files(table: Table, store: S3BlobStore, job: Job) -> Job:
+    """After the outcome is committed: remove the upload's source and the media nobody plays any more.
+
+    Best effort, never a failure of the run: what S3 refuses to delete is tagged for the lifecycle
+    rule that expires spent media, and named in the answer (and the log) for operators. The live
+    media of the lesson is never touched, whatever the job says.
+    """
+    lesson_id, upload_id = job["lessonId"], job["uploadId"]
+    record = records.get_record(table, job["courseId"], lesson_id) if "courseId" in job else None
+    live = record.live_upload_id if record else None
+    spent = []
+    if job["outcome"] == Outcome.SUPERSEDED.value and upload_id != live:
+        spent.append(keys.video_media(lesson_id, upload_id))  # this run's own media
+    replaced = job.get("replacedUploadId")
+    if job["outcome"] == Outcome.READY.value and replaced and replaced != live:
+        spent.append(keys.video_media(lesson_id, str(replaced)))
+    found = [key for prefix in spent for key in store.keys(prefix)]
+    # The source is spent once the outcome is on the record; the uploads/ lifecycle rule expires it
+    # anyway, and a run that failed on our side keeps it for operators until then.
+    if job["outcome"] in (Outcome.READY.value, Outcome.REJECTED.value, Outcome.SUPERSEDED.value):
+        found.append(job["sourceKey"])
+    left, untagged = _remove(store, found)
+    return {"removed": len(found) - len(left), "left": left[:20], "untagged": untagged[:20]}

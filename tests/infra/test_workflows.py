@@ -105,7 +105,7 @@ def assert_exactly_declared(grants: dict[str, list[dict[str, Any]]], needs: Need
     for bucket in needs.bucket_grants:
         wanted = {Access.READ: {"s3:GetObject"}, Access.WRITE: {"s3:PutObject"}}.get(
             bucket.access, {"s3:GetObject", "s3:PutObject"}
-        ) | ({"s3:DeleteObject"} if bucket.delete else set())
+        ) | ({"s3:DeleteObject", "s3:PutObjectTagging"} if bucket.delete else set())
         assert any(s["actions"] == wanted and f'"/{bucket.prefix}*"' in s["resource"] for s in objects), who
     # Listing is granted on the bucket, but only for keys under the declared prefix.
     listed = [b.prefix for b in needs.bucket_grants if b.list]

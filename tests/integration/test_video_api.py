@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import ApiClient
-from tests.videos import lesson_view, video_lesson
+from tests.videos import MP4, lesson_view, video_lesson
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_the_owner_gets_a_presigned_put_for_this_lesson_and_the_lesson_is_upload
     instructor: ApiClient, lesson: tuple[str, str]
 ) -> None:
     course_id, lesson_id = lesson
-    response = instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"})
+    response = instructor.post(f"/lessons/{lesson_id}/video", json=MP4)
 
     assert response.status_code == 201, response.text
     ticket = response.json()
@@ -42,9 +42,31 @@ def test_the_upload_url_takes_only_the_declared_content_type(
     instructor: ApiClient, lesson: tuple[str, str]
 ) -> None:
     _, lesson_id = lesson
-    ticket = instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).json()
-    refused = requests.put(ticket["uploadUrl"], data=b"x", headers={"Content-Type": "text/html"}, timeout=10)
+    ticket = instructor.post(f"/lessons/{lesson_id}/video", json=MP4).json()
+    refused = requests.put(
+        ticket["uploadUrl"],
+        data=b"x" * MP4["contentLength"],
+        headers={"Content-Type": "text/html"},
+        timeout=10,
+    )
     assert refused.status_code == 403
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the local S3 checks only SigV2's signed content-type, and botocore presigns SigV2 in us-east-1, "
+    "which signs no Content-Length: the iam change (SigV4 presigning, signed headers verified locally) "
+    "makes this pass",
+)
+def test_the_upload_url_takes_only_the_declared_size(instructor: ApiClient, lesson: tuple[str, str]) -> None:
+    _, lesson_id = lesson
+    ticket = instructor.post(f"/lessons/{lesson_id}/video", json=MP4).json()
+    headers = {"Content-Type": "video/mp4"}
+
+    larger = requests.put(ticket["uploadUrl"], data=b"x" * 420_000, headers=headers, timeout=10)
+
+    assert larger.status_code == 403, larger.text
+    assert requests.put(ticket["uploadUrl"], data=b"x" * 1000, headers=headers, timeout=10).status_code == 200
 
 
 @pytest.mark.parametrize("who", ["anonymous", "student", "another_instructor"])
@@ -59,11 +81,11 @@ def test_only_the_owner_or_an_admin_may_upload_and_nothing_changes_otherwise(
     course_id, lesson_id = lesson
     client = new_user("instructor").client if who == "another_instructor" else request.getfixturevalue(who)
 
-    response = client.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"})
+    response = client.post(f"/lessons/{lesson_id}/video", json=MP4)
 
     assert response.status_code == (401 if who == "anonymous" else 403), response.text
     assert lesson_view(instructor, course_id, lesson_id)["videoStatus"] is None
-    assert admin.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).status_code == 201
+    assert admin.post(f"/lessons/{lesson_id}/video", json=MP4).status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -72,7 +94,9 @@ def test_only_the_owner_or_an_admin_may_upload_and_nothing_changes_otherwise(
         ({"contentType": "text/plain"}, 400, "VALIDATION_ERROR"),
         ({"contentType": "video/mp4", "contentLength": 10 * 1024**4}, 400, "VALIDATION_ERROR"),
         ({"contentType": "video/mp4", "contentLength": 6 * 1024**3}, 400, "VALIDATION_ERROR"),
-        ({"contentType": "video/mp4", "extra": 1}, 400, "VALIDATION_ERROR"),
+        ({**MP4, "extra": 1}, 400, "VALIDATION_ERROR"),
+        ({"contentType": "video/mp4"}, 400, "VALIDATION_ERROR"),  # the size the URL is signed with
+        ({"contentType": "video/mp4", "contentLength": 0}, 400, "VALIDATION_ERROR"),
         ({}, 400, "VALIDATION_ERROR"),
     ],
 )
@@ -93,11 +117,8 @@ def test_only_video_lessons_take_a_video_and_unknown_lessons_are_404(
     text = instructor.post(
         "/lessons", json={"courseId": course_id, "title": "Reading", "type": "text"}
     ).json()
-    assert (
-        instructor.post(f"/lessons/{text['lessonId']}/video", json={"contentType": "video/mp4"}).status_code
-        == 422
-    )
-    unknown = instructor.post(f"/lessons/{uuid.uuid4().hex}/video", json={"contentType": "video/mp4"})
+    assert instructor.post(f"/lessons/{text['lessonId']}/video", json=MP4).status_code == 422
+    unknown = instructor.post(f"/lessons/{uuid.uuid4().hex}/video", json=MP4)
     assert unknown.status_code == 404
 
 
@@ -135,12 +156,42 @@ def test_deleting_a_lesson_or_its_course_deletes_its_video_record(instructor: Ap
     course_id, first = video_lesson(instructor, demo.data.categories["Python"].category_id)
     second = instructor.post("/lessons", json={"courseId": course_id, "title": "Two", "type": "video"}).json()
     for lesson_id in (first, second["lessonId"]):
-        assert (
-            instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).status_code
-            == 201
-        )
+        assert instructor.post(f"/lessons/{lesson_id}/video", json=MP4).status_code == 201
 
     assert instructor.delete(f"/lessons/{first}").status_code == 204
     assert Table().get(keys.lesson_video(course_id, first), consistent=True) is None
     assert instructor.delete(f"/courses/{course_id}").status_code == 204
     assert Table().get(keys.lesson_video(course_id, second["lessonId"]), consistent=True) is None
+
+
+@pytest.mark.parametrize(("bucket", "starts"), [("media", True), ("another-bucket", False)])
+def test_only_an_upload_to_the_media_bucket_matches_the_rule_that_starts_processing(
+    local_cloud: Any, bucket: str, starts: bool
+) -> None:
+    from moto.events.models import EventPattern
+
+    from lms import aws
+    from lms.settings import get_settings
+    from workflows.video import VIDEO
+
+    events = aws.client("events")
+    deployed = events.describe_rule(Name=f"{VIDEO.state_machine_name}-trigger", EventBusName="default")
+    name = get_settings().bucket_name if bucket == "media" else bucket
+    upload = {  # what S3 sends EventBridge for a PUT under uploads/
+        "id": str(uuid.uuid4()),
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "time": "2026-01-01T00:00:00Z",
+        "resources": [f"arn:aws:s3:::{name}"],
+        "detail": {
+            "bucket": {"name": name},
+            "object": {"key": f"uploads/{uuid.uuid4().hex}/{uuid.uuid4().hex}"},
+        },
+    }
+
+    # The local cloud's own matcher (moto implements no TestEventPattern), on the rule as deployed.
+    matched = EventPattern.load(deployed["EventPattern"]).matches_event(upload)
+
+    assert matched is starts

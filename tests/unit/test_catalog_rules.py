@@ -2,14 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from lms.catalog import (
-    PriceBelowMinimumError,
-    UnsupportedCurrencyError,
-    can_manage,
-    category_tree,
-    check_price,
-    visible_course,
-)
+from lms.courses.categories import category_tree
+from lms.courses.courses import can_manage, visible_course
+from lms.courses.pricing import PriceBelowMinimumError, UnsupportedCurrencyError, check_price
 from lms.entities import Category, Course, CourseStatus, Role, User
 from lms.errors import NotFoundError
 from lms.identity import Principal

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lms.blobs import InMemoryBlobStore
-from lms.video import media, steps
+from lms.blobs import BlobsNotDeletedError, InMemoryBlobStore
+from lms.video import SPENT_TAG, media, steps
 from lms.video.media import Segment
 from lms.video.steps import OutputsIncompleteError
 
@@ -70,3 +70,36 @@ def test_a_failure_recorded_inside_the_parallel_steps_is_reported_before_any_pla
     failed = {**job(9.0), "outputs": {"renditions": [{"name": "360p"}, {"fault": fault}], "thumbnails": {}}}
     assert steps.write_master_playlist(store, failed) == {"fault": fault}  # type: ignore[arg-type]
     assert store.get(f"{PREFIX}master.m3u8") == b"x"  # unchanged
+
+
+class RefusingStore(InMemoryBlobStore):
+    """S3 answering DeleteObjects with per-key errors for ``refused`` (a fake, like the rest)."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__()
+        self.refused = refused
+        self.tags: dict[str, dict[str, str]] = {}
+
+    def delete_keys(self, keys: list[str]) -> None:
+        for key in keys:
+            if key not in self.refused:
+                self.blobs.pop(key, None)
+        if refused := {key: "AccessDenied" for key in keys if key in self.refused}:
+            raise BlobsNotDeletedError(refused)
+
+    def tag(self, keys: list[str], tags: dict[str, str]) -> list[str]:
+        self.tags.update(dict.fromkeys(keys, tags))
+        return []
+
+
+def test_spent_media_s3_refuses_to_delete_is_tagged_for_the_lifecycle_rule_and_named() -> None:
+    store = RefusingStore(refused={"media/l1/old/360p/seg_00001.ts"})
+    for key in ("media/l1/old/master.m3u8", "media/l1/old/360p/seg_00001.ts", "uploads/l1/new"):
+        store.put(key, b"x", "application/octet-stream")
+    ready = {"lessonId": "l1", "uploadId": "new", "outcome": "READY", "replacedUploadId": "old"}
+
+    result = steps.remove_spent_files(None, store, {**ready, "sourceKey": "uploads/l1/new"})  # type: ignore[arg-type]
+
+    assert result == {"removed": 2, "left": ["media/l1/old/360p/seg_00001.ts"], "untagged": []}
+    assert store.tags == {"media/l1/old/360p/seg_00001.ts": SPENT_TAG}
+    assert store.keys("") == ["media/l1/old/360p/seg_00001.ts"]

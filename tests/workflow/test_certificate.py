@@ -18,8 +18,9 @@ import requests
 from pypdf import PdfReader
 
 from lms import aws, keys
-from lms.catalog import course_item, lesson_item
 from lms.clock import utcnow
+from lms.courses.courses import course_item
+from lms.courses.lessons import lesson_item
 from lms.entities import Course, CourseStatus, Lesson, LessonType, TransactionStatus
 from lms.table import Table, serialize_key
 from tests.conftest import ApiClient

@@ -25,7 +25,17 @@ from tests.conftest import ApiClient
 from tests.console import execution_link, record_panel
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, states_entered, wait_for
-from tests.videos import clip, corrupt, ffprobe, lesson_view, put_file, settled, upload, video_lesson
+from tests.videos import (
+    clip,
+    corrupt,
+    ffprobe,
+    lesson_view,
+    put_file,
+    settled,
+    upload,
+    upload_request,
+    video_lesson,
+)
 from workflows import executions
 from workflows.video import VIDEO
 
@@ -209,13 +219,14 @@ def test_media_that_is_not_a_video_ends_failed_with_its_reason_and_nothing_writt
     assert "Transcode" not in states_entered(history)
     assert media_keys(lesson_id, ticket["uploadId"]) == []
     assert record(course_id, lesson_id)["error"] == failed["videoError"]
+    assert not source_exists(ticket)  # the refused file is not kept either
 
 
 def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
     instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
 ) -> None:
     course_id, lesson_id = lesson
-    older = instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).json()
+    older = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["good"])).json()
     # The older run's transcodes are held up (a transient Lambda error, retried after 2 s), so the
     # newer upload is requested while the older run is certainly past its probe.
     local_cloud.runtime.inject_fault(
@@ -250,6 +261,7 @@ def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
     assert ready["videoStatus"] == "READY"
     assert record(course_id, lesson_id)["live"]["uploadId"] == newer["uploadId"]
     assert media_keys(lesson_id, older["uploadId"]) == []  # the superseded run left nothing behind
+    assert not source_exists(older) and not source_exists(newer)
     assert media_keys(lesson_id, newer["uploadId"])
 
 
@@ -257,7 +269,7 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
     instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
 ) -> None:
     course_id, lesson_id = lesson
-    ticket = instructor.post(f"/lessons/{lesson_id}/video", json={"contentType": "video/mp4"}).json()
+    ticket = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["good"])).json()
     # What the task raises when its ffmpeg runs past the deadline (tests/unit/test_video_media.py
     # kills a real stuck ffmpeg); not retried, so the run fails over to its cleanup.
     local_cloud.runtime.inject_fault(
@@ -279,3 +291,125 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
     )  # operators alerted
     assert "CleanUpFailed" in states_entered(history)
     assert media_keys(lesson_id, ticket["uploadId"]) == []  # thumbnails written meanwhile were removed
+    assert source_exists(ticket)  # kept for operators (a fault on our side); the lifecycle rule expires it
+
+
+def ready_upload(instructor: ApiClient, course_id: str, lesson_id: str, path: Path) -> dict[str, Any]:
+    """Upload ``path`` and wait until its run has ended READY."""
+    ticket = upload(instructor, lesson_id, path)
+    described, _ = run_of(lesson_id, ticket["uploadId"])
+    assert json.loads(described["output"])["outcome"] == "READY", failures(lesson_id, ticket["uploadId"])
+    return ticket
+
+
+def source_exists(ticket: dict[str, Any]) -> bool:
+    return S3BlobStore(get_settings().bucket_name).metadata(ticket["key"]) is not None
+
+
+def test_a_fault_after_the_lesson_became_ready_never_removes_the_media_students_now_watch(
+    instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
+) -> None:
+    course_id, lesson_id = lesson
+    first = ready_upload(instructor, course_id, lesson_id, clips["good"])
+    second = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["long"])).json()
+    # UpdateLesson commits READY, then its invocation fails (Lambda timed out before answering): the
+    # run is caught into its clean-up with this upload already live.
+    local_cloud.runtime.inject_fault(
+        "lms-video-update-lesson",
+        "Sandbox.Timedout",
+        "Task timed out after 120.00 seconds",
+        count=1,
+        match={"sourceKey": second["key"]},
+        after_work=True,
+    )
+    put_file(second, clips["long"])
+
+    described, history = run_of(lesson_id, second["uploadId"])
+
+    assert "CleanUpFailed" in states_entered(history)
+    assert described["status"] == "SUCCEEDED", failures(lesson_id, second["uploadId"])
+    assert json.loads(described["output"])["outcome"] == "READY"
+    view = lesson_view(instructor, course_id, lesson_id)
+    assert view["videoStatus"] == "READY" and view["videoError"] is None
+    assert record(course_id, lesson_id)["live"]["uploadId"] == second["uploadId"]
+    assert abs(float(ffprobe(view["videoUrl"])["format"]["duration"]) - 9) < 1  # still plays, in full
+    assert media_keys(lesson_id, first["uploadId"]) == []  # what it replaced is gone all the same
+    assert not source_exists(second)
+
+
+def test_removing_the_replaced_media_failing_never_fails_the_run_or_the_lesson(
+    instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
+) -> None:
+    course_id, lesson_id = lesson
+    first = ready_upload(instructor, course_id, lesson_id, clips["good"])
+    second = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["good"])).json()
+    local_cloud.runtime.inject_fault(
+        "lms-video-remove-spent-files",
+        "S3.InternalError",
+        "We encountered an internal error. Please try again.",
+        count=1,
+        match={"sourceKey": second["key"]},
+    )
+    put_file(second, clips["good"])
+
+    described, history = run_of(lesson_id, second["uploadId"])
+
+    assert described["status"] == "SUCCEEDED", failures(lesson_id, second["uploadId"])
+    output = json.loads(described["output"])
+    assert output["outcome"] == "READY" and output["spentFilesFault"]["Error"] == "S3.InternalError"
+    assert "CleanUpFailed" not in states_entered(history)
+    view = lesson_view(instructor, course_id, lesson_id)
+    assert view["videoStatus"] == "READY"
+    assert record(course_id, lesson_id)["live"]["uploadId"] == second["uploadId"]
+    assert media_keys(lesson_id, second["uploadId"])
+    assert abs(float(ffprobe(view["videoUrl"])["format"]["duration"]) - 3) < 0.5
+    # Left behind for the lifecycle rules (the replaced media, the source), named in the run's output.
+    assert media_keys(lesson_id, first["uploadId"]) and source_exists(second)
+
+
+def test_a_ready_video_sets_the_lesson_duration_unless_the_owner_set_one_and_the_course_follows(
+    instructor: ApiClient, demo: Any, clips: dict[str, Path]
+) -> None:
+    category = next(iter(demo.data.categories.values()))
+    course_id, lesson_id = video_lesson(instructor, category.category_id)
+    timed = instructor.post(
+        "/lessons", json={"courseId": course_id, "title": "Timed", "type": "video", "duration": 600}
+    ).json()["lessonId"]
+
+    first = ready_upload(instructor, course_id, lesson_id, clips["good"])
+    ready_upload(instructor, course_id, timed, clips["good"])
+
+    assert lesson_view(instructor, course_id, lesson_id)["duration"] == 3
+    assert lesson_view(instructor, course_id, timed)["duration"] == 600  # the owner's
+    assert instructor.get(f"/courses/{course_id}").json()["duration"] == 11  # ceil(603 s / 60)
+    assert not source_exists(first)  # the source is removed once the lesson is READY
+
+    # A newer video replaces the duration the older one set (it was the video's, not the owner's).
+    ready_upload(instructor, course_id, lesson_id, clips["long"])
+    assert lesson_view(instructor, course_id, lesson_id)["duration"] == 9
+    assert instructor.get(f"/courses/{course_id}").json()["duration"] == 11  # ceil(609 s / 60)
+    # The owner's own value then sticks.
+    changed = instructor.put(f"/lessons/{lesson_id}", json={"duration": 120})
+    assert changed.status_code == 200, changed.text
+    ready_upload(instructor, course_id, lesson_id, clips["good"])
+    assert lesson_view(instructor, course_id, lesson_id)["duration"] == 120
+    assert instructor.get(f"/courses/{course_id}").json()["duration"] == 12  # 720 s
+
+
+def test_a_lesson_deleted_from_the_draft_keeps_its_video_for_enrolled_students(
+    instructor: ApiClient, new_user: Any, lesson: tuple[str, str], clips: dict[str, Path]
+) -> None:
+    course_id, lesson_id = lesson
+    ready_upload(instructor, course_id, lesson_id, clips["good"])
+    publish_directly(course_id)
+    student = new_user()
+    wait_for(buy(student.client, course_id)["transactionId"], TransactionStatus.COMPLETED)  # a free course
+
+    assert instructor.delete(f"/lessons/{lesson_id}").status_code == 204
+
+    watched = lesson_view(student.client, course_id, lesson_id)  # the published version still has it
+    assert watched["videoUrl"], watched
+    assert abs(float(ffprobe(watched["videoUrl"])["format"]["duration"]) - 3) < 0.5
+    assert all(
+        item["lessonId"] != lesson_id for item in instructor.get(f"/lessons/{course_id}").json()["items"]
+    )

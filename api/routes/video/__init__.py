@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
-from api.models import VideoUploadRequest, VideoUploadTicket
 from api.params import PathId
 from api.responses import created
+from api.routes.video.models import VideoUploadRequest, VideoUploadTicket
 from lms.blobs import S3BlobStore
 from lms.entities import Role
 from lms.settings import get_settings

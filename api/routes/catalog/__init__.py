@@ -9,7 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
-from api.models import (
+from api.models import CourseView
+from api.params import Cursor, Limit, PathId
+from api.responses import created, no_content, page_limit
+from api.routes import video
+from api.routes.catalog.models import (
     CategoryCreate,
     CategoryPage,
     CategoryView,
@@ -17,16 +21,13 @@ from api.models import (
     CourseLessons,
     CoursePage,
     CourseUpdate,
-    CourseView,
     LessonCreate,
     LessonUpdate,
     LessonView,
 )
-from api.params import Cursor, Limit, PathId
-from api.responses import created, no_content, page_limit
-from api.routes import video
-from lms import catalog, keys
+from lms import keys
 from lms.blobs import S3BlobStore
+from lms.courses import categories, courses, lessons
 from lms.entities import Enrollment, Role
 from lms.identity import Principal
 from lms.settings import get_settings
@@ -39,7 +40,7 @@ router = APIGatewayRouter()
 @router.get("/categories", tags=["catalog"], summary="Top-level categories by name, with their subcategories")
 @security.public
 def list_categories(limit: Limit = 50, cursor: Cursor = None) -> CategoryPage:
-    tree, next_cursor = catalog.category_tree_page(Table(), limit=page_limit(limit), cursor=cursor)
+    tree, next_cursor = categories.category_tree_page(Table(), limit=page_limit(limit), cursor=cursor)
     return CategoryPage(
         items=[CategoryView.of(parent, children) for parent, children in tree], next_cursor=next_cursor
     )
@@ -48,7 +49,7 @@ def list_categories(limit: Limit = 50, cursor: Cursor = None) -> CategoryPage:
 @router.post("/categories", tags=["catalog"], summary="Create a category or subcategory (admin)")
 @security.allow(Role.ADMIN)
 def create_category(body: CategoryCreate) -> Response[CategoryView]:
-    category = catalog.create_category(
+    category = categories.create_category(
         Table(), name=body.name, description=body.description, parent_category_id=body.parent_category_id
     )
     return created(CategoryView.of(category))
@@ -62,12 +63,12 @@ def list_courses(
     cursor: Cursor = None,
 ) -> CoursePage:
     table = Table()
-    courses, next_cursor = catalog.list_published_courses(
+    found, next_cursor = courses.list_published_courses(
         table, category_id=categoryId, limit=page_limit(limit), cursor=cursor
     )
-    if categoryId and not courses and not cursor:
-        catalog.get_category(table, categoryId)  # an unknown category is a 404, not an empty list
-    return CoursePage(items=[CourseView.of(c) for c in courses], next_cursor=next_cursor)
+    if categoryId and not found and not cursor:
+        categories.get_category(table, categoryId)  # an unknown category is a 404, not an empty list
+    return CoursePage(items=[CourseView.of(c) for c in found], next_cursor=next_cursor)
 
 
 @router.post("/courses", tags=["catalog"], summary="Create a draft course owned by the caller")
@@ -75,12 +76,12 @@ def list_courses(
 def create_course(body: CourseCreate) -> Response[CourseView]:
     table = Table()
     principal = security.authenticated(router, table).principal
-    return created(CourseView.of(catalog.create_course(table, principal, body.model_dump())))
+    return created(CourseView.of(courses.create_course(table, principal, body.model_dump())))
 
 
 def _seen_course(table: Table, course_id: str) -> tuple[Principal | None, dict[keys.Key, Item], bool]:
     """The caller, the course's items and the caller's enrollment, in one BatchGetItem."""
-    wanted = catalog.seen_course_keys(course_id)
+    wanted = courses.seen_course_keys(course_id)
     caller = security.optional(router, table, lambda user_id: [*wanted, keys.enrollment(user_id, course_id)])
     if caller is None:
         return None, table.batch_get(wanted), False
@@ -93,7 +94,7 @@ def _seen_course(table: Table, course_id: str) -> tuple[Principal | None, dict[k
 def get_course(courseId: PathId) -> CourseView:  # noqa: N803
     table = Table()
     principal, found, enrolled = _seen_course(table, courseId)
-    return CourseView.of(catalog.course_as_seen(principal, found, courseId, enrolled=enrolled))
+    return CourseView.of(courses.course_as_seen(principal, found, courseId, enrolled=enrolled))
 
 
 @router.put("/courses/<courseId>", tags=["catalog"], summary="Edit a course (owner or admin)")
@@ -102,7 +103,7 @@ def update_course(courseId: PathId, body: CourseUpdate) -> CourseView:  # noqa: 
     table = Table()
     principal = security.authenticated(router, table).principal
     return CourseView.of(
-        catalog.update_course(table, principal, courseId, body.model_dump(exclude_unset=True))
+        courses.update_course(table, principal, courseId, body.model_dump(exclude_unset=True))
     )
 
 
@@ -110,7 +111,7 @@ def update_course(courseId: PathId, body: CourseUpdate) -> CourseView:  # noqa: 
 @security.signed_in
 def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
     table = Table()
-    catalog.delete_course(table, security.authenticated(router, table).principal, courseId)
+    courses.delete_course(table, security.authenticated(router, table).principal, courseId)
     return no_content()
 
 
@@ -119,7 +120,7 @@ def delete_course(courseId: PathId) -> Response[None]:  # noqa: N803
 def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
     table = Table()
     principal, found, enrolled = _seen_course(table, courseId)
-    outline = catalog.course_outline(table, principal, courseId, found, enrolled=enrolled)
+    outline = lessons.course_outline(table, principal, courseId, found, enrolled=enrolled)
     store = S3BlobStore(get_settings().bucket_name)
     return CourseLessons.of(outline, playback.lesson_media(store, outline, video.api_base(router)))
 
@@ -129,7 +130,7 @@ def list_lessons(courseId: PathId) -> CourseLessons:  # noqa: N803
 def create_lesson(body: LessonCreate) -> Response[LessonView]:
     table = Table()
     principal = security.authenticated(router, table).principal
-    return created(LessonView.of(catalog.create_lesson(table, principal, body.model_dump())))
+    return created(LessonView.of(lessons.create_lesson(table, principal, body.model_dump())))
 
 
 @router.put("/lessons/<lessonId>", tags=["catalog"], summary="Edit a lesson (owner or admin)")
@@ -138,7 +139,7 @@ def update_lesson(lessonId: PathId, body: LessonUpdate) -> LessonView:  # noqa: 
     table = Table()
     principal = security.authenticated(router, table).principal
     return LessonView.of(
-        catalog.update_lesson(table, principal, lessonId, body.model_dump(exclude_unset=True))
+        lessons.update_lesson(table, principal, lessonId, body.model_dump(exclude_unset=True))
     )
 
 
@@ -146,5 +147,5 @@ def update_lesson(lessonId: PathId, body: LessonUpdate) -> LessonView:  # noqa: 
 @security.signed_in
 def delete_lesson(lessonId: PathId) -> Response[None]:  # noqa: N803
     table = Table()
-    catalog.delete_lesson(table, security.authenticated(router, table).principal, lessonId)
+    lessons.delete_lesson(table, security.authenticated(router, table).principal, lessonId)
     return no_content()
