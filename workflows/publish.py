@@ -11,8 +11,8 @@ from lms import keys
 from lms.publishing import runs
 from lms.settings import get_settings
 from lms.table import Table, serialize_key
-from workflows import executions
-from workflows.definition import Access, Needs, TaskFunction, Workflow
+from workflows import executions, records
+from workflows.definition import Access, BusinessRecord, Needs, TaskFunction, Workflow, settled_when
 
 if TYPE_CHECKING:
     from lms.identity import Principal  # only annotations: the task packages have no argon2 or jwt
@@ -30,6 +30,11 @@ PUBLISH = Workflow(
     # The approval wait is at most 30 days (Settings.approval_timeout_seconds); the rest takes minutes.
     timeout_seconds=31 * 24 * 3600,
     error_alarms=("PublishFailed",),
+    record=BusinessRecord(
+        "publication",
+        records.publication,
+        settled=(records.newer_publication, settled_when("status", "PUBLISHED")),
+    ),
 )
 
 

@@ -28,10 +28,16 @@ def add_parser(commands: Any, cloud_port: Any) -> None:
     listing.add_argument("--key", help="business key to search for across every workflow")
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    show = sub.add_parser("show", help="one execution: status, timeline, failure, input and output")
+    show = sub.add_parser(
+        "show", help="one execution: status, timeline, failure, input and output, its business record"
+    )
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="machine-readable output, with the history")
-    redrive = sub.add_parser("redrive", help="resume a failed execution (AWS) or re-run it (local)")
+    redrive = sub.add_parser(
+        "redrive",
+        help="resume a failed execution (AWS) or re-run it (local); refused once its business record "
+        "needs none, or while another run of it is in flight",
+    )
     redrive.add_argument("name")
     redrive.add_argument(
         "--rerun",
@@ -124,6 +130,10 @@ def _show(operations: ops.Operations, args: argparse.Namespace) -> int:
         print(
             f"  FAILED in     {detail.failure.state}: {detail.failure.error}: {_text(detail.failure.cause)}"
         )
+    if detail.status in ops.ENDED_BADLY:
+        print(
+            f"  redrive       {detail.redrive_refusal or 'possible: lms executions redrive ' + detail.name}"
+        )
     print("Timeline:")
     for step in detail.steps:
         offset = (step.entered_at - detail.start_date).total_seconds()
@@ -134,6 +144,13 @@ def _show(operations: ops.Operations, args: argparse.Namespace) -> int:
         print(line)
     print("Input:\n" + _indent(detail.input))
     print("Output:\n" + _indent(detail.output))
+    if detail.record is None:
+        print("Business record: none found")
+        return 0
+    print(f"Business record: {detail.record.kind} {detail.record.key}")
+    for link in detail.record.links:
+        print(f"  {link.field} -> {link.execution}")
+    print(_indent(detail.record.data))
     return 0
 
 
