@@ -50,6 +50,7 @@ def templates() -> Environment:
     environment.filters["when"] = lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
     environment.filters["took"] = _took
     environment.filters["pretty"] = _pretty
+    environment.globals["quote"] = quote
     return environment
 
 
@@ -173,6 +174,16 @@ def build() -> APIGatewayRestResolver:
     app.post(PREFIX + "/executions/<name>/redrive")(page(redrive))
     app.get(PREFIX + "/static/<asset>")(page(static_asset, signed_in=False))
 
+    @app.exception_handler(Exception)
+    def unexpected(_: Exception) -> Response[str]:
+        logger.exception("console error")
+        return Page(app).render(
+            "error.html",
+            status=500,
+            title="Error",
+            message="Something went wrong on our side; it has been logged.",
+        )
+
     @app.not_found
     def not_found(_: Any) -> Response[str]:
         current = Page(app)
@@ -264,15 +275,12 @@ def list_page(page: Page) -> Response[str]:
         statuses=[s.value for s in ops.ExecutionStatus],
         chosen={"workflow": workflow or "", "status": status or "", "key": key or ""},
         found=found,
-        quote=quote,
     )
 
 
 def execution_page(page: Page) -> Response[str]:
     detail = ops_routes.operations().describe(_execution_name(page))
-    return page.render(
-        "execution.html", title=detail.name, detail=detail, drawing=drawing(detail), quote=quote
-    )
+    return page.render("execution.html", title=detail.name, detail=detail, drawing=drawing(detail))
 
 
 def redrive(page: Page) -> Response[str]:
@@ -281,9 +289,7 @@ def redrive(page: Page) -> Response[str]:
     try:
         result = operations.redrive(name, rerun_if_unsupported=page.form().get("rerun") == "1")
     except ops.RedriveUnsupportedError as error:
-        return page.render(
-            "redrive.html", title=name, name=name, result=None, offer=error, refusal=None, quote=quote
-        )
+        return page.render("redrive.html", title=name, name=name, result=None, offer=error, refusal=None)
     except ops.RedriveRefusedError as error:
         return page.render(
             "redrive.html",
@@ -293,11 +299,8 @@ def redrive(page: Page) -> Response[str]:
             result=None,
             offer=None,
             refusal=error.message,
-            quote=quote,
         )
-    return page.render(
-        "redrive.html", title=name, name=name, result=result, offer=None, refusal=None, quote=quote
-    )
+    return page.render("redrive.html", title=name, name=name, result=result, offer=None, refusal=None)
 
 
 def compare_page(page: Page) -> Response[str]:
@@ -316,7 +319,7 @@ def compare_page(page: Page) -> Response[str]:
         {"detail": one, "drawing": drawing(one, other), "differs": set(one.path) - set(other.path)}
         for one, other in ((left, right), (right, left))
     ]
-    return page.render("compare.html", title=f"{a} / {b}", sides=sides, quote=quote)
+    return page.render("compare.html", title=f"{a} / {b}", sides=sides)
 
 
 def drawing(detail: ops.ExecutionDetail, other: ops.ExecutionDetail | None = None) -> dict[str, Any]:
