@@ -11,6 +11,7 @@ import html
 import re
 from typing import Any
 
+import requests
 from werkzeug.test import Client
 
 from api.console import PREFIX
@@ -52,3 +53,40 @@ def record_panel(path: str, **query: str) -> str:
 def execution_link(label: str, name: str) -> str:
     """How the panel links a field holding an execution name or ARN to that execution."""
     return f'<li>{label}: <a href="{PREFIX}/executions/{name}">{name}</a></li>'
+
+
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+_NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+def csrf_of(page: str) -> str:
+    """The session's CSRF token, as the page's forms carry it."""
+    found = _CSRF.search(page)
+    assert found, "the page has no form with a CSRF token"
+    return found[1]
+
+
+def console_login(
+    api_url: str,
+    email: str,
+    password: str,
+    *,
+    session: requests.Session | None = None,
+    headers: dict[str, str] | None = None,
+) -> requests.Session:
+    """Log in through the console's form, as a browser does (its Origin, the form's nonce)."""
+    browser = session or requests.Session()
+    form = browser.get(f"{api_url}{PREFIX}/login", headers=headers, timeout=30)
+    assert form.status_code == 200, form.text
+    found = _NONCE.search(form.text)
+    assert found, form.text
+    answer = browser.post(
+        f"{api_url}{PREFIX}/login",
+        data={"nonce": found[1], "email": email, "password": password},
+        headers={"Origin": api_url, **(headers or {})},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 303, f"{answer.status_code}: {answer.text}"
+    browser.last_login = answer  # type: ignore[attr-defined]
+    return browser
