@@ -60,6 +60,10 @@ def test_a_paid_purchase_links_its_transaction_and_execution_both_ways(operation
     # execution -> business record
     assert detail.workflow == "purchase" and detail.business_key == started["transactionId"]
     assert detail.status == ops.ExecutionStatus.SUCCEEDED and detail.failure is None
+    # ...and the record it drove, with the link back, as the API, the CLI and the console show it
+    assert detail.record is not None and detail.record.kind == "transaction"
+    assert detail.record.key == started["transactionId"] and detail.record.data["status"] == "COMPLETED"
+    assert ops.RecordLink(field="executionName", execution=completed.execution_name) in detail.record.links
     assert detail.path[0] == "ValidateOrder" and detail.path[-1] == "Enrolled"
     assert "AwaitPayment" in detail.path and "DeclinePayment" not in detail.path
     timed = [s for s in detail.steps if s.type != "Succeed"]
@@ -173,6 +177,16 @@ def test_a_failed_purchase_is_rerun_with_its_input_and_charges_and_enrolls_once(
     assert execution(rerun.execution_arn)[0]["status"] == "SUCCEEDED"
 
     assert enrollment_count(course) == enrolled_before + 1
+
+    # The transaction is COMPLETED: another re-run is refused with the reason, and none starts.
+    with pytest.raises(
+        ops.RedriveRefusedError, match="transaction .* needs no re-run: its status is COMPLETED"
+    ):
+        operations.redrive(started["executionName"], rerun_if_unsupported=True)
+    with pytest.raises(ops.RedriveRefusedError):
+        operations.rerun(started["executionName"])
+    shown = operations.describe(started["executionName"])
+    assert shown.reruns == [rerun_name] and "COMPLETED" in (shown.redrive_refusal or "")
     import stripe
 
     client = stripe.StripeClient(local_stripe.secret_key, base_addresses={"api": local_stripe.url})
