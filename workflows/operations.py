@@ -189,9 +189,13 @@ def _utc(moment: datetime | None) -> datetime | None:
 class Operations:
     """Executions of the given workflows (name -> state machine ARN)."""
 
-    def __init__(self, state_machines: dict[str, str], client: Any = None) -> None:
+    def __init__(
+        self, state_machines: dict[str, str], client: Any = None, *, read_records: bool = True
+    ) -> None:
+        """``read_records``: look business records up in the table (the CLI against AWS may not know it)."""
         self.state_machines = dict(sorted(state_machines.items()))
         self._client = client
+        self._read_records = read_records
 
     @property
     def sfn(self) -> Any:
@@ -295,7 +299,7 @@ class Operations:
 
     def record(self, workflow: str, business_key: str) -> BusinessRecordView | None:
         """The business record the workflow's executions of this key drive, redacted (None: none yet)."""
-        found = declared(workflow)
+        found = declared(workflow) if self._read_records else None
         source = found.record if found else None
         data = source.lookup(business_key) if source else None
         if source is None or data is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -56,12 +57,15 @@ def _operations(args: argparse.Namespace, cloud_port: int) -> ops.Operations:
         session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
         # AWS itself, even if the shell points AWS_ENDPOINT_URL at the local cloud.
         client = session.client("stepfunctions", config=Config(ignore_configured_endpoint_urls=True))
-    else:
-        from infra.local.cloud import use_local_cloud
-        from lms import aws
+        # Business records come from the table named by LMS_TABLE_NAME (the stack's TableName output).
+        return ops.Operations(
+            ops.discover_state_machines(client), client, read_records=bool(os.environ.get("LMS_TABLE_NAME"))
+        )
+    from infra.local.cloud import use_local_cloud
+    from lms import aws
 
-        use_local_cloud(f"http://127.0.0.1:{cloud_port}")
-        client = aws.client("stepfunctions")
+    use_local_cloud(f"http://127.0.0.1:{cloud_port}")
+    client = aws.client("stepfunctions")
     return ops.Operations(ops.discover_state_machines(client), client)
 
 
