@@ -21,7 +21,7 @@ def test_the_stack_routes_every_path_to_the_api_function_and_outputs_the_console
     assert all(m["Properties"]["Integration"]["Type"] == "AWS_PROXY" for m in methods)
     outputs = {key: value for key, value in document["Outputs"].items() if key.startswith("ApiConsoleUrl")}
     (console,) = outputs.values()
-    assert json.dumps(console["Value"]).endswith('"console"]]}')
+    assert json.dumps(console["Value"]).endswith('"/console"]]}')  # the stage URL plus /console
 
 
 def test_the_api_package_carries_jinja2_and_the_console_templates_and_assets() -> None:
