@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api.console import PREFIX, graph, session
 from api.routes import ops as ops_routes
-from lms.errors import ForbiddenError, LmsError, NotFoundError, ValidationError
+from lms.errors import ForbiddenError, LmsError, NotFoundError, RateLimitedError, ValidationError
 from lms.identity import Principal
 from workflows import operations as ops
 
@@ -61,8 +62,6 @@ def _took(detail: Any) -> str:
 
 
 def _pretty(value: Any) -> str:
-    import json
-
     return value if isinstance(value, str) else json.dumps(value, indent=2, default=str)
 
 
@@ -90,7 +89,12 @@ class Page:
         return {key: values[0] for key, values in parsed.items()}
 
     def render(
-        self, template: str, status: int = 200, cookies: list[Cookie] | None = None, **values: Any
+        self,
+        template: str,
+        status: int = 200,
+        cookies: list[Cookie] | None = None,
+        headers: dict[str, str] | None = None,
+        **values: Any,
     ) -> Response[str]:
         csrf = session.csrf_token(self.admin) if self.admin else ""
         body = (
@@ -102,7 +106,7 @@ class Page:
             status_code=status,
             content_type="text/html; charset=utf-8",
             body=body,
-            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-store", **(headers or {})},
             cookies=cookies,
         )
 
@@ -207,11 +211,14 @@ def _execution_name(page: Page) -> str:
     return name
 
 
-def login_form(page: Page, error: str = "", status: int = 200) -> Response[str]:
+def login_form(
+    page: Page, error: str = "", status: int = 200, headers: dict[str, str] | None = None
+) -> Response[str]:
     nonce = session.new_login_nonce()
     return page.render(
         "login.html",
         status=status,
+        headers=headers,
         cookies=[page.cookie(session.LOGIN_COOKIE, nonce, max_age=3600, path="/login")],
         title="Log in",
         nonce=nonce,
@@ -227,7 +234,10 @@ def log_in(page: Page) -> Response[str]:
     except LmsError as error:
         if error.status == 403:
             raise
-        return login_form(page, error.message, status=error.status)
+        retry = (
+            {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimitedError) else None
+        )
+        return login_form(page, error.message, status=error.status, headers=retry)
     return page.redirect(
         "",
         cookies=[
