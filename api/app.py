@@ -236,4 +236,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "body": json.dumps({"error": error}),
             "isBase64Encoded": False,
         }
+    from api import console
+
+    if console.serves(event):  # the ops console: HTML pages, a cookie session, its own checks
+        return console.handle(event, context)
     return get_app().resolve(event, context)

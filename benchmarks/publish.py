@@ -34,7 +34,7 @@ def main() -> int:
     from infra.local.cloud import LocalCloud
     from infra.local.seed import seed_demo_data
     from lms import aws
-    from lms.publishing import runs
+    from lms.publishing import steps
     from lms.table import Table
     from tests.conftest import ApiClient
     from tests.publishing import (
@@ -81,10 +81,10 @@ def main() -> int:
         second = create_course(instructor, category, lessons=lessons)
         table = Table()
         calls.clear()
-        runs.capture_snapshot(table, second, 1)
+        steps.capture_snapshot(table, second, 1)
         captured = calls.count("TransactWriteItems")
         calls.clear()
-        runs.publish(table, second, 1, execution_name=None)
+        steps.publish(table, second, 1, execution_name=None)
         published = calls.count("TransactWriteItems")
 
         print(f"Publishing a course of {args.lessons} lessons (demo instructor: admin approval path):")

@@ -1,7 +1,13 @@
-"""The API construct: the API Lambda behind an API Gateway REST API (proxy), with its secret."""
+"""The API construct: the API Lambda behind an API Gateway REST API (proxy), with its secret.
+
+The API function also serves the ops console (``/console``, :mod:`api.console`): the proxy resource
+routes it there like any other path, and the stack outputs its URL. Its templates and static files
+travel in the API package (``api/`` whole), Jinja2 with it (``infra.constants.API_PACKAGE``).
+"""
 
 from __future__ import annotations
 
+from aws_cdk import CfnOutput
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -74,3 +80,6 @@ class Api(Construct):
                 throttling_burst_limit=200,
             ),
         )
+        # The console's pages are served by the same function: the stage URL plus /console.
+        self.console_url = f"{self.rest_api.url}console"
+        CfnOutput(self, "ConsoleUrl", value=self.console_url, description="The ops console (admin login)")

@@ -10,8 +10,18 @@ from pydantic.alias_generators import to_camel
 from lms import keys
 from lms.entities import Certificate
 from lms.table import serialize_key
-from workflows import executions
-from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow, Zip
+from workflows import executions, records
+from workflows.definition import (
+    Access,
+    BucketAccess,
+    BusinessRecord,
+    EventTrigger,
+    Needs,
+    TaskFunction,
+    Workflow,
+    Zip,
+    settled_when,
+)
 from workflows.executions import StartedExecution
 
 # ReportLab (with its Pillow dependency) goes into this one function's package, nowhere else.
@@ -32,6 +42,20 @@ CERTIFICATE = Workflow(
     ),
     timeout_seconds=3600,
     error_alarms=("CertificateIssuanceFailed",),
+    record=BusinessRecord(
+        "enrollment and certificate",
+        records.issuance,
+        links=(
+            "enrollment.certificateExecutionName",
+            "enrollment.certificateExecutionArn",
+            "certificate.revokedByExecutionName",
+            "certificate.revokedByExecutionArn",
+        ),
+        settled=(
+            settled_when("certificate.status", "VALID", "REVOKED"),
+            settled_when("enrollment.status", "REVOKED"),
+        ),
+    ),
 )
 
 CERTIFICATE_REVOCATION = Workflow(
@@ -44,6 +68,18 @@ CERTIFICATE_REVOCATION = Workflow(
     timeout_seconds=600,
     error_alarms=("CertificateRevocationFailed",),
     execution_prefix="revoke-certificate",
+    record=BusinessRecord(
+        "transaction and certificate",
+        records.revocation,
+        links=(
+            "transaction.executionName",
+            "certificate.revokedByExecutionName",
+            "certificate.revokedByExecutionArn",
+            "certificate.executionName",
+            "certificate.executionArn",
+        ),
+        settled=(settled_when("certificate.status", "REVOKED"),),
+    ),
 )
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -158,6 +159,51 @@ class EventTrigger:
 
 
 Trigger = ApiTrigger | EventTrigger
+
+# A business record as JSON (the API's field names), found from the business key.
+RecordLookup = Callable[[str], dict[str, Any] | None]
+# (record, business key) -> why the record needs no re-run (None: a failed run may be re-run).
+RecordSettled = Callable[[dict[str, Any], str], str | None]
+
+
+def value_at(record: Any, path: str) -> Any:
+    """The value at a dotted path (``"certificate.status"``), or None where the path stops."""
+    for part in path.split("."):
+        record = record.get(part) if isinstance(record, dict) else None
+    return record
+
+
+def settled_when(path: str, *values: str) -> RecordSettled:
+    """The record needs no re-run once the field at ``path`` holds one of ``values``."""
+
+    def settled(record: dict[str, Any], _key: str) -> str | None:
+        value = value_at(record, path)
+        return f"its {path} is {value}" if value in values else None
+
+    return settled
+
+
+@dataclass(frozen=True)
+class BusinessRecord:
+    """What a workflow's executions drive, for ops: the API, the CLI and the console show it.
+
+    ``lookup`` takes the business key (the execution name less the workflow's execution prefix) and
+    answers the record as JSON (None if there is none yet); ``links`` are the dotted paths in it that
+    hold execution names or ARNs (the record -> execution links; the execution name is the way back);
+    ``settled`` says when the record no longer needs a re-run of a failed execution: each answers the
+    reason, or None.
+    """
+
+    kind: str
+    lookup: RecordLookup
+    links: tuple[str, ...] = ("executionName", "executionArn")
+    settled: tuple[RecordSettled, ...] = ()
+
+    def settled_reason(self, record: dict[str, Any], key: str) -> str | None:
+        """Why ``record`` needs no re-run, or None if a failed run of it may be re-run."""
+        return next((reason for check in self.settled if (reason := check(record, key))), None)
+
+
 STARTER_HANDLER = "tasks.starter.start_from_event"
 DEFAULT_TIMEOUT_SECONDS = 24 * 3600
 
@@ -175,6 +221,7 @@ class Workflow:
     execution_prefix: str = ""  # default: the name
     # People's work the workflow waits for (workflows.human_tasks): listed, decided, reminded.
     human_tasks: tuple[HumanTask, ...] = ()
+    record: BusinessRecord | None = None  # what its executions drive (ops show it with them)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):

@@ -1,10 +1,13 @@
 """Operations: what happened to this order / video / certificate, from the Step Functions API alone.
 
 The same calls answer in AWS and on the local cloud (both speak the Step Functions API), so the
-``lms executions`` CLI, ``GET /ops/executions`` and the local console share this module. Execution
-names are business keys (``purchase-<transactionId>``, ``video-<lessonId>-<uploadId>``, ...), so the
-name is the link from a business record to its executions and back; a re-run is
-``<name>-rerun-<n>`` and links to the execution it repeats the same way.
+``lms executions`` CLI, ``GET /ops/executions`` and the console (``/console``, served by the API) share
+this module. Execution names are business keys (``purchase-<transactionId>``,
+``video-<lessonId>-<uploadId>``, ...), so the name is the link from a business record to its
+executions and back; a re-run is ``<name>-rerun-<n>`` and links to the execution it repeats the same
+way. Each workflow declares its business record (``Workflow.record``): an execution is shown with
+it, and a redrive or re-run is refused once the record no longer needs one, or while another run of
+the same record is in flight.
 
 Everything shown is redacted (:mod:`lms.redaction`): client secrets, task tokens, keys, hashes.
 """
@@ -26,6 +29,7 @@ from lms import aws
 from lms.entities import CAMEL_CASE
 from lms.errors import ConflictError, LmsError, NotFoundError
 from lms.redaction import redact, redact_json_text
+from workflows.definition import Workflow, value_at
 
 STATE_MACHINE_PREFIX = "lms-"
 _ARN_VARIABLE = re.compile(r"^LMS_[A-Z0-9_]+_STATE_MACHINE_ARN$")
@@ -51,6 +55,12 @@ ENDED_BADLY = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatu
 
 class RedriveUnsupportedError(LmsError):
     status, code = 409, "REDRIVE_UNSUPPORTED"
+
+
+class RedriveRefusedError(ConflictError):
+    """The business record needs no re-run any more, or another run of it is in flight."""
+
+    code = "REDRIVE_REFUSED"
 
 
 class _Model(BaseModel):
@@ -96,6 +106,22 @@ class HistoryEvent(_Model):
     details: Any = None
 
 
+class RecordLink(_Model):
+    """A field of the business record that names an execution (by name or ARN), and that execution."""
+
+    field: str
+    execution: str
+
+
+class BusinessRecordView(_Model):
+    """The record an execution drives (its workflow's ``BusinessRecord``), redacted."""
+
+    kind: str
+    key: str
+    data: Any
+    links: list[RecordLink]
+
+
 class ExecutionDetail(ExecutionSummary):
     input: Any = None
     output: Any = None
@@ -105,6 +131,9 @@ class ExecutionDetail(ExecutionSummary):
     events: list[HistoryEvent]
     definition: dict[str, Any]
     reruns: list[str]
+    record: BusinessRecordView | None = None
+    # Why a redrive (or re-run) would be refused now; None when one may be asked for.
+    redrive_refusal: str | None = None
 
 
 class RedriveResult(_Model):
@@ -140,11 +169,17 @@ def workflow_of_state_machine(arn: str) -> str:
     return arn.rsplit(":", 1)[-1].removeprefix(STATE_MACHINE_PREFIX)
 
 
-def execution_prefix(workflow: str) -> str:
-    """What the workflow's execution names start with (its name, unless the catalog says otherwise)."""
+def declared(workflow: str) -> Workflow | None:
+    """The catalog's declaration of a deployed workflow (None for one the catalog does not list)."""
     from workflows.catalog import WORKFLOWS
 
-    return next((w.execution_prefix for w in WORKFLOWS if w.name == workflow), workflow)
+    return next((w for w in WORKFLOWS if w.name == workflow), None)
+
+
+def execution_prefix(workflow: str) -> str:
+    """What the workflow's execution names start with (its name, unless the catalog says otherwise)."""
+    found = declared(workflow)
+    return found.execution_prefix if found else workflow
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -154,9 +189,13 @@ def _utc(moment: datetime | None) -> datetime | None:
 class Operations:
     """Executions of the given workflows (name -> state machine ARN)."""
 
-    def __init__(self, state_machines: dict[str, str], client: Any = None) -> None:
+    def __init__(
+        self, state_machines: dict[str, str], client: Any = None, *, read_records: bool = True
+    ) -> None:
+        """``read_records``: look business records up in the table (the CLI against AWS may not know it)."""
         self.state_machines = dict(sorted(state_machines.items()))
         self._client = client
+        self._read_records = read_records
 
     @property
     def sfn(self) -> Any:
@@ -242,6 +281,8 @@ class Operations:
         steps, failure = _timeline(history, definition, ExecutionStatus(described["status"]))
         summary = self._summary(workflow, described)
         root = summary.rerun_of or summary.name
+        reruns = self._reruns(workflow, root)
+        record = self.record(workflow, summary.business_key)
         return ExecutionDetail(
             **summary.model_dump(),
             input=redact_json_text(described.get("input")),
@@ -251,8 +292,60 @@ class Operations:
             path=list(dict.fromkeys(step.name for step in steps)),
             events=[_event(e) for e in history],
             definition=definition,
-            reruns=[s.name for s in self._reruns(workflow, root)],
+            reruns=[s.name for s in reruns],
+            record=record,
+            redrive_refusal=self._refusal(workflow, described, record, reruns),
         )
+
+    def record(self, workflow: str, business_key: str) -> BusinessRecordView | None:
+        """The business record the workflow's executions of this key drive, redacted (None: none yet)."""
+        found = declared(workflow) if self._read_records else None
+        source = found.record if found else None
+        data = source.lookup(business_key) if source else None
+        if source is None or data is None:
+            return None
+        links = [
+            RecordLink(field=path, execution=str(value).rsplit(":", 1)[-1])
+            for path in source.links
+            if (value := value_at(data, path))
+        ]
+        return BusinessRecordView(kind=source.kind, key=business_key, data=redact(data), links=links)
+
+    def _refusal(
+        self,
+        workflow: str,
+        described: dict[str, Any],
+        record: BusinessRecordView | None,
+        reruns: list[ExecutionSummary],
+    ) -> str | None:
+        """Why this execution may not be redriven (or re-run) now; None if it may."""
+        name, status = described["name"], ExecutionStatus(described["status"])
+        if status not in ENDED_BADLY:
+            return f"{name} is {status.value}: only a failed, timed-out or aborted execution is redriven."
+        found = declared(workflow)
+        source = found.record if found else None
+        if source is not None and record is not None:
+            reason = source.settled_reason(record.data, record.key)
+            if reason:
+                return f"The {record.kind} {record.key} needs no re-run: {reason}."
+        running = [s.name for s in reruns if s.status == ExecutionStatus.RUNNING]
+        linked = [link.execution for link in record.links] if record else []
+        for other in dict.fromkeys(linked):
+            if other != name and other not in running and self._is_running(workflow, other):
+                running.append(other)
+        if running:
+            of = f"the {record.kind} {record.key}" if record else "the same business key"
+            return f"{running[0]} of {of} is still running: wait for it to end."
+        return None
+
+    def _is_running(self, workflow: str, name: str) -> bool:
+        try:
+            described = self.sfn.describe_execution(executionArn=self._execution_arn(workflow, name))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+                raise
+            return False
+        return bool(described["status"] == ExecutionStatus.RUNNING)
 
     def _history(self, arn: str) -> list[dict[str, Any]]:
         pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
@@ -290,10 +383,7 @@ class Operations:
         raises :class:`RedriveUnsupportedError` naming the re-run it offers instead.
         """
         workflow, described = self.find(name)
-        if ExecutionStatus(described["status"]) not in ENDED_BADLY:
-            raise ConflictError(
-                f"{name} is {described['status']}: only a failed, timed-out or aborted execution is redriven."
-            )
+        self._refuse_if_not_needed(workflow, described)
         try:
             self.sfn.redrive_execution(executionArn=described["executionArn"])
         except ClientError as error:
@@ -305,12 +395,34 @@ class Operations:
                     f"{name} with its original input instead, as {self._next_rerun(workflow, name)}.",
                     details={"rerunName": self._next_rerun(workflow, name)},
                 ) from error
-            return self.rerun(name)
+            return self._rerun(workflow, name, described)
         return RedriveResult(mode="redrive", name=name, execution_arn=described["executionArn"])
 
     def rerun(self, name: str) -> RedriveResult:
-        """Start ``<original>-rerun-<n>`` with the original execution's input (tasks are idempotent)."""
+        """Start ``<original>-rerun-<n>`` with the original execution's input (tasks are idempotent).
+
+        Refused as a redrive is: unless it ended badly, once its record needs no re-run, or while
+        another run of the record is in flight (``-rerun-2`` never starts beside ``-rerun-1``).
+        """
         workflow, described = self.find(name)
+        self._refuse_if_not_needed(workflow, described)
+        return self._rerun(workflow, name, described)
+
+    def _refuse_if_not_needed(self, workflow: str, described: dict[str, Any]) -> None:
+        name = described["name"]
+        if ExecutionStatus(described["status"]) not in ENDED_BADLY:
+            raise ConflictError(
+                f"{name} is {described['status']}: only a failed, timed-out or aborted execution is redriven."
+            )
+        original = _RERUN.match(name)
+        root = original["original"] if original else name
+        summary = self._summary(workflow, described)
+        record = self.record(workflow, summary.business_key)
+        refusal = self._refusal(workflow, described, record, self._reruns(workflow, root))
+        if refusal:
+            raise RedriveRefusedError(refusal, details={"reason": refusal})
+
+    def _rerun(self, workflow: str, name: str, described: dict[str, Any]) -> RedriveResult:
         original = _RERUN.match(name)
         root = original["original"] if original else name
         if original:

@@ -12,8 +12,8 @@ from lms import aws, keys
 from lms.publishing import approvals, publications
 from lms.settings import get_settings
 from lms.table import Table, serialize_key
-from workflows import executions
-from workflows.definition import Access, Needs, TaskFunction, Workflow
+from workflows import executions, records
+from workflows.definition import Access, BusinessRecord, Needs, TaskFunction, Workflow, settled_when
 from workflows.human_tasks import HumanTask
 
 if TYPE_CHECKING:
@@ -36,6 +36,11 @@ PUBLISH = Workflow(
     timeout_seconds=31 * 24 * 3600,
     error_alarms=("PublishFailed",),
     human_tasks=(APPROVAL,),
+    record=BusinessRecord(
+        "publication",
+        records.publication,
+        settled=(records.newer_publication, settled_when("status", "PUBLISHED")),
+    ),
 )
 
 

@@ -13,8 +13,8 @@ from lms.clock import epoch_seconds
 from lms.entities import Transaction, TransactionStatus
 from lms.settings import get_settings
 from lms.table import Item, Table, serialize_key
-from workflows import executions
-from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
+from workflows import executions, records
+from workflows.definition import Access, BusinessRecord, Needs, TaskFunction, Workflow, Zip, settled_when
 from workflows.executions import StartedExecution
 
 _STRIPE = Needs(table=Access.READ_WRITE, stripe_secret=True)
@@ -39,6 +39,12 @@ PURCHASE = Workflow(
     # The payment window is at most 24 hours (Settings.payment_window_seconds); closing takes seconds.
     timeout_seconds=25 * 3600,
     error_alarms=("NeedsReconciliation",),
+    record=BusinessRecord(
+        "transaction",
+        records.transaction,
+        # Money has moved (or must be reconciled by hand): a re-run would only repeat the payment.
+        settled=(settled_when("status", "COMPLETED", "REFUNDED", "NEEDS_RECONCILIATION"),),
+    ),
 )
 
 

@@ -13,14 +13,17 @@ they run in the platform's workers with Debian's ffmpeg and their declared timeo
 from __future__ import annotations
 
 from lms import keys
+from workflows import records
 from workflows.definition import (
     Access,
     BucketAccess,
+    BusinessRecord,
     ContainerImage,
     EventTrigger,
     Needs,
     TaskFunction,
     Workflow,
+    settled_when,
 )
 
 _IMAGE = ContainerImage("containers/video/Dockerfile")
@@ -115,4 +118,5 @@ VIDEO = Workflow(
     # A four-hour source in 5-minute chunks: the Map runs them in parallel, so well under this.
     timeout_seconds=3 * 3600,
     error_alarms=("VideoProcessingFailed", "VideoCleanupFailed"),
+    record=BusinessRecord("lesson video", records.lesson_video, settled=(settled_when("status", "READY"),)),
 )

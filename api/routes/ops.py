@@ -30,6 +30,8 @@ class ExecutionPage(BaseModel):
 
     items: list[ops.ExecutionSummary]
     next_cursor: str | None
+    # With businessKey: the business record of the newest execution found (None if it has none).
+    record: ops.BusinessRecordView | None = None
 
 
 class RedriveRequest(BaseModel):
@@ -71,13 +73,29 @@ def list_executions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ExecutionPage:
+    return execution_page(
+        workflow=workflow, status=status, business_key=businessKey, limit=limit, cursor=cursor
+    )
+
+
+def execution_page(
+    *,
+    workflow: str | None,
+    status: ops.ExecutionStatus | None,
+    business_key: str | None,
+    limit: int,
+    cursor: str | None,
+) -> ExecutionPage:
+    """One page of executions (and, for a key search, the record found): the route's and the console's."""
     size, offset = page_limit(limit), _offset(cursor)
-    found = operations().list_executions(
-        workflow=workflow, status=status, business_key=businessKey, limit=offset + size + 1
+    source = operations()
+    found = source.list_executions(
+        workflow=workflow, status=status, business_key=business_key, limit=offset + size + 1
     )
     page = found[offset : offset + size]
     more = len(found) > offset + size and offset + size <= MAX_OFFSET
-    return ExecutionPage(items=page, next_cursor=_cursor(offset + size) if more else None)
+    record = source.record(found[0].workflow, found[0].business_key) if business_key and found else None
+    return ExecutionPage(items=page, next_cursor=_cursor(offset + size) if more else None, record=record)
 
 
 @router.get(
@@ -93,7 +111,10 @@ def get_execution(executionName: ExecutionName) -> ops.ExecutionDetail:  # noqa:
 @router.post(
     "/ops/executions/<executionName>/redrive",
     tags=["operations"],
-    summary="Resume a failed execution from its failed state (AWS), or re-run it with its input (admin)",
+    summary=(
+        "Resume a failed execution from its failed state (AWS), or re-run it with its input (admin); "
+        "409 with the reason once its business record needs no re-run or another run of it is in flight"
+    ),
 )
 @security.allow(Role.ADMIN)
 def redrive_execution(

@@ -1,7 +1,8 @@
 """A local API Gateway: each HTTP request becomes a REST API proxy event for ``api.app.handler``.
 
-The very handler that runs in Lambda serves the local API, so local behaviour is AWS behaviour.
-``/console`` is the local ops console (:mod:`infra.local.console`), which only exists here.
+The very handler that runs in Lambda serves the local API, so local behaviour is AWS behaviour: the
+ops console (``/console``) included. ``requestContext.domainName`` is the address the server is bound
+to, as API Gateway gives its own domain name there.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
-from infra.local.console import PREFIX, ConsoleApp, is_loopback
 from infra.local.lambda_runtime import LambdaContext
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 
 
-def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
+def proxy_event(request: Request, body: bytes, domain_name: str = "") -> dict[str, Any]:
     """The API Gateway REST (v1) proxy event for one request."""
     headers = {k: v for k, v in request.headers.items()}
     multi_headers = {k: request.headers.getlist(k) for k in headers}
@@ -59,6 +59,7 @@ def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
             },
             "accountId": "123456789012",
             "apiId": "local",
+            "domainName": domain_name or request.host,
         },
         "body": (text if text is not None else base64.b64encode(body).decode()) if body else None,
         "isBase64Encoded": bool(body) and text is None,
@@ -72,11 +73,11 @@ class ApiGatewayApp:
         self,
         max_body_bytes: int = 10 * 1024 * 1024,
         access_log: bool = False,
-        console: ConsoleApp | None = None,
+        domain_name: str = "",
     ) -> None:
         self._max_body = max_body_bytes  # API Gateway's own hard limit (10 MB)
         self._access_log = access_log
-        self._console = console
+        self.domain_name = domain_name  # host:port the server is bound to
         # One request at a time, like one Lambda execution environment: Powertools' resolver keeps
         # the current event and the matched route in class and instance state shared by every
         # request of the process, so two requests handled at once would see each other's (a caller
@@ -87,14 +88,14 @@ class ApiGatewayApp:
         from api.app import handler  # imported on first request, like a Lambda cold start
 
         request = Request(environ)
-        if self._console is not None and (request.path + "/").startswith(PREFIX + "/"):
-            return self._console(environ, start_response)  # local only: AWS has its own console
         length = request.content_length or 0
         if length > self._max_body:
             start_response("413 Request Entity Too Large", [("Content-Type", "application/json")])
             return [b'{"message": "Request Too Long"}']
         event = proxy_event(
-            request, request.get_data() if length or request.headers.get("Transfer-Encoding") else b""
+            request,
+            request.get_data() if length or request.headers.get("Transfer-Encoding") else b"",
+            self.domain_name,
         )
         context = LambdaContext(
             function_name="lms-api",
@@ -130,11 +131,10 @@ class LocalApi:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalApi:
-        console = ConsoleApp(open_to_all=is_loopback(self.host))
-        self._server = make_server(
-            self.host, self.port, ApiGatewayApp(access_log=self.access_log, console=console), threaded=True
-        )
+        gateway = ApiGatewayApp(access_log=self.access_log)
+        self._server = make_server(self.host, self.port, gateway, threaded=True)
         self.port = self._server.server_port
+        gateway.domain_name = _host_and_port(self.host, self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
         self._thread.start()
         return self
@@ -145,3 +145,7 @@ class LocalApi:
             self._server.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+
+
+def _host_and_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

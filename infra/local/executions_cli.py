@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -28,10 +29,16 @@ def add_parser(commands: Any, cloud_port: Any) -> None:
     listing.add_argument("--key", help="business key to search for across every workflow")
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    show = sub.add_parser("show", help="one execution: status, timeline, failure, input and output")
+    show = sub.add_parser(
+        "show", help="one execution: status, timeline, failure, input and output, its business record"
+    )
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="machine-readable output, with the history")
-    redrive = sub.add_parser("redrive", help="resume a failed execution (AWS) or re-run it (local)")
+    redrive = sub.add_parser(
+        "redrive",
+        help="resume a failed execution (AWS) or re-run it (local); refused once its business record "
+        "needs none, or while another run of it is in flight",
+    )
     redrive.add_argument("name")
     redrive.add_argument(
         "--rerun",
@@ -50,12 +57,15 @@ def _operations(args: argparse.Namespace, cloud_port: int) -> ops.Operations:
         session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
         # AWS itself, even if the shell points AWS_ENDPOINT_URL at the local cloud.
         client = session.client("stepfunctions", config=Config(ignore_configured_endpoint_urls=True))
-    else:
-        from infra.local.cloud import use_local_cloud
-        from lms import aws
+        # Business records come from the table named by LMS_TABLE_NAME (the stack's TableName output).
+        return ops.Operations(
+            ops.discover_state_machines(client), client, read_records=bool(os.environ.get("LMS_TABLE_NAME"))
+        )
+    from infra.local.cloud import use_local_cloud
+    from lms import aws
 
-        use_local_cloud(f"http://127.0.0.1:{cloud_port}")
-        client = aws.client("stepfunctions")
+    use_local_cloud(f"http://127.0.0.1:{cloud_port}")
+    client = aws.client("stepfunctions")
     return ops.Operations(ops.discover_state_machines(client), client)
 
 
@@ -124,6 +134,10 @@ def _show(operations: ops.Operations, args: argparse.Namespace) -> int:
         print(
             f"  FAILED in     {detail.failure.state}: {detail.failure.error}: {_text(detail.failure.cause)}"
         )
+    if detail.status in ops.ENDED_BADLY:
+        print(
+            f"  redrive       {detail.redrive_refusal or 'possible: lms executions redrive ' + detail.name}"
+        )
     print("Timeline:")
     for step in detail.steps:
         offset = (step.entered_at - detail.start_date).total_seconds()
@@ -134,6 +148,13 @@ def _show(operations: ops.Operations, args: argparse.Namespace) -> int:
         print(line)
     print("Input:\n" + _indent(detail.input))
     print("Output:\n" + _indent(detail.output))
+    if detail.record is None:
+        print("Business record: none found")
+        return 0
+    print(f"Business record: {detail.record.kind} {detail.record.key}")
+    for link in detail.record.links:
+        print(f"  {link.field} -> {link.execution}")
+    print(_indent(detail.record.data))
     return 0
 
 

@@ -1,9 +1,11 @@
 """Ops on a running `lms dev`, as the issue's "Done when" reads.
 
 After a purchase and a declined purchase: `lms executions list` shows both, `show` explains why the
-declined one was declined, `/console` renders both in headless Chromium (screenshots kept under
-``test-artifacts/``), and no secret, token, password or hash appears anywhere in the process's log
-output (the API's and every task worker's, captured at DEBUG).
+declined one was declined, the console the API serves at `/console` renders both in headless Chromium
+after an admin login (screenshots kept under ``test-artifacts/``), reads at 1,400 px (labels of at
+least 11 px on screen, failure causes wrapped in full, its own compare colour) and refuses cross-site
+use, and no secret, token, password or hash appears anywhere in the process's log output (the API's
+and every task worker's, captured at DEBUG).
 """
 
 from __future__ import annotations
@@ -137,10 +139,25 @@ def navigate(browser: Any, control: Any) -> None:
     WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
+def log_in(browser: Any, api: str) -> None:
+    """The console asks for an admin login first; the login form leads back to the console."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{api}/console")
+    assert browser.current_url.endswith("/console/login"), browser.current_url
+    browser.find_element(By.NAME, "email").send_keys("admin@example.com")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "#login button"))
+    assert browser.current_url.rstrip("/").endswith("/console"), browser.current_url
+    session = browser.get_cookie("lms_console")
+    assert session and session["httpOnly"] and session["sameSite"] == "Strict"
+
+
 def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser) -> None:
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(exist_ok=True)
+    log_in(browser, dev["api"])
     browser.get(f"{dev['api']}/console?workflow=purchase")
     names = {
         row.get_attribute("data-name")
@@ -201,6 +218,8 @@ def test_a_purchase_failed_by_a_fault_is_rerun_from_the_cli_and_charged_once(dev
     fault = {
         "function": "lms-purchase-create-payment-intent",
         "errorType": "RuntimeError",
+        # A long cause with a long unbroken word, as SDK errors have: the console wraps it in full.
+        "errorMessage": "the SDK blew up: " + "request-id-0123456789abcdef" * 12 + " END-OF-CAUSE",
         "match": {"transactionId": transaction_id},
     }
     cloud = f"http://127.0.0.1:{dev['env']['LMS_CLOUD_PORT']}"
@@ -231,6 +250,84 @@ def test_a_purchase_failed_by_a_fault_is_rerun_from_the_cli_and_charged_once(dev
     assert "FAILED     purchase" in listed and "SUCCEEDED  purchase" in listed, listed
     mine = requests.get(f"{api}/transactions/{user_id}", headers=headers, timeout=30).json()["items"]
     assert [t["status"] for t in mine if t["transactionId"] == transaction_id] == ["COMPLETED"]
+
+    # The transaction is COMPLETED: the CLI refuses another re-run and says why; `show` says it too.
+    again = lms(dev, "executions", "redrive", name, "--rerun")
+    assert again.returncode == 2 and "needs no re-run: its status is COMPLETED" in again.stderr, again
+    shown = lms(dev, "executions", "show", name).stdout
+    assert f"Business record: transaction {transaction_id}" in shown and '"status": "COMPLETED"' in shown
+    assert f"executionName -> {name}-rerun-1" in shown and "needs no re-run" in shown
+
+
+def on_screen_label_sizes(browser: Any) -> list[float]:
+    """The size each graph label is drawn at on screen: its font size times the SVG's scale."""
+    return [
+        float(size)
+        for size in browser.execute_script(
+            "return [...document.querySelectorAll('svg.graph text')].map(t =>"
+            " parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);"
+        )
+    ]
+
+
+def test_the_console_reads_at_1400_px_and_refuses_cross_site_use(dev, purchases, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    api = dev["api"]
+    assert browser.execute_script("return window.innerWidth") <= 1400
+    failed = json.loads(
+        lms(dev, "executions", "list", "--workflow", "purchase", "--status", "FAILED", "--json").stdout
+    )
+    assert failed, "the re-run test left a purchase failed by a fault"
+    name = failed[0]["name"]
+
+    # The failed run: labels readable, the cause wrapped in full (no scrolling box), no Redrive.
+    browser.get(f"{api}/console/executions/{name}")
+    sizes = on_screen_label_sizes(browser)
+    assert sizes and min(sizes) >= 11, sizes
+    causes = browser.find_elements(By.CSS_SELECTOR, "pre.cause")
+    assert any("END-OF-CAUSE" in cause.text for cause in causes)  # the step's error, in full
+    for cause in causes:
+        assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", cause)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    refused = browser.find_element(By.ID, "redrive-refused").text
+    assert "COMPLETED" in refused and not browser.find_elements(By.ID, "redrive")
+    browser.save_screenshot(str(ARTIFACTS / "console-failed-purchase.png"))
+
+    # Compare: both graphs readable side by side, differences in their own colour.
+    a, b = purchases["completed"]["executionName"], purchases["declined"]["executionName"]
+    browser.get(f"{api}/console/compare?a={a}&b={b}")
+    sizes = on_screen_label_sizes(browser)
+    assert len(sizes) > 20 and min(sizes) >= 11, sizes
+    style = "return getComputedStyle(document.querySelector(arguments[0]))[arguments[1]]"
+    differs = browser.execute_script(style, "g.state.differs rect", "stroke")
+    caught = {
+        browser.execute_script(style, "g.state.caught rect", "fill"),
+        browser.execute_script(style, "g.state.caught rect", "stroke"),
+        browser.execute_script(style, ".legend .key.caught", "backgroundColor"),
+    }
+    assert differs not in caught, (differs, caught)
+    assert browser.execute_script(style, ".legend .key.differs", "backgroundColor") not in caught
+    browser.save_screenshot(str(ARTIFACTS / "console-compare-readable.png"))
+
+    # Cross-site use: a sandboxed page (Origin null), DNS rebinding (a foreign Host), no CSRF token.
+    cookies = {"lms_console": browser.get_cookie("lms_console")["value"]}
+    page = requests.get(f"{api}/console", cookies=cookies, timeout=30)
+    assert page.status_code == 200
+    assert (
+        requests.get(f"{api}/console", cookies=cookies, headers={"Origin": "null"}, timeout=30).status_code
+        == 403
+    )
+    port = api.rsplit(":", 1)[1]
+    foreign = requests.get(
+        f"{api}/console", cookies=cookies, headers={"Host": f"rebind.example:{port}"}, timeout=30
+    )
+    assert foreign.status_code == 403
+    declined = purchases["declined"]["executionName"]
+    forged = requests.post(
+        f"{api}/console/executions/{declined}/redrive", cookies=cookies, data={}, timeout=30
+    )
+    assert forged.status_code == 403
 
 
 def test_no_secret_token_password_or_hash_appears_in_the_logs(dev, purchases) -> None:

@@ -1,4 +1,5 @@
-"""The ops API (GET /ops/executions, GET /ops/executions/{name}, POST .../redrive) and the local console.
+"""The ops API (GET /ops/executions, GET /ops/executions/{name}, POST .../redrive) and the console the
+API serves at /console: its admin login, CSRF, Host and Origin checks, and its pages.
 
 Executions come from the throwaway workflows (declared only through the catalog), so these tests hold
 for whichever product workflows exist.
@@ -6,14 +7,16 @@ for whichever product workflows exist.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import pytest
-from werkzeug.test import Client
+import requests
 
-from infra.local.console import COOKIE, ConsoleApp
+from api.console.session import SESSION_COOKIE
 from tests.conftest import ApiClient
+from tests.console import console_login, csrf_of
 from tests.purchases import execution
 from tests.throwaway import DAWDLE, GREET
 from workflows import executions
@@ -103,61 +106,163 @@ def test_redrive_locally_says_it_cannot_and_reruns_on_request(deployed, admin: A
     assert admin.get(f"/ops/executions/{failed.name}").json()["reruns"] == [f"{failed.name}-rerun-1"]
 
 
-def test_the_console_on_loopback_lists_and_draws_an_execution(deployed, api_url: str) -> None:
-    import requests
-
-    started = greet("Grace")
-    listing = requests.get(f"{api_url}/console", params={"key": started.name}, timeout=30)
-    assert listing.status_code == 200 and started.name in listing.text
-
-    page = requests.get(f"{api_url}/console/executions/{started.name}", timeout=30)
-    assert page.status_code == 200
-    assert "<svg" in page.text and "class='state visited' data-state='Greet'" in page.text
-    assert "hello Grace" in page.text  # the output
-    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-
-
-def test_the_console_off_loopback_is_for_admins_only(deployed, demo, new_user) -> None:
-    console = Client(ConsoleApp(open_to_all=False))
-    assert console.get("/console").status_code == 303  # to the login form
-
-    student = new_user()
-    refused = console.post("/console/login", data={"email": student.email, "password": student.password})
-    assert refused.status_code == 403 and COOKIE not in refused.headers.get("Set-Cookie", "")
-    forged = Client(ConsoleApp(open_to_all=False))
-    forged.set_cookie(COOKIE, student.client.token or "", path="/console")
-    assert forged.get("/console").status_code == 403
-
-    cross_site = console.post(
-        "/console/login",
-        data={"email": "admin@example.com", "password": demo.password},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert cross_site.status_code == 403
-    logged_in = console.post("/console/login", data={"email": "admin@example.com", "password": demo.password})
-    assert logged_in.status_code == 303
-    cookie = logged_in.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert console.get("/console").status_code == 200
-
-
-def test_the_console_redrive_button_says_it_cannot_and_offers_the_rerun(deployed) -> None:
+def test_a_second_rerun_is_refused_while_the_first_is_in_flight(deployed, admin: ApiClient) -> None:
+    # Given a failed run re-run once, the re-run still running (it dawdles for two seconds)...
     failed = executions.start(DAWDLE, uuid.uuid4().hex, {"seconds": 5})
     execution(failed.arn, timeout=30)
-    console = Client(ConsoleApp(open_to_all=True))
-    page = console.get(f"/console/executions/{failed.name}").get_data(as_text=True)
-    assert "id=redrive" in page and "class='state visited failed' data-state='Dawdle'" in page
+    first = admin.post(f"/ops/executions/{failed.name}/redrive", json={"rerun": True})
+    assert first.status_code == 202, first.text
 
-    offered = console.post(f"/console/executions/{failed.name}/redrive").get_data(as_text=True)
-    assert "cannot redrive" in offered and f"as {failed.name}-rerun-1" in offered
+    # ...another re-run is refused with the reason, and nothing starts.
+    second = admin.post(f"/ops/executions/{failed.name}/redrive", json={"rerun": True})
+    assert second.status_code == 409, second.text
+    error = second.json()["error"]
+    assert error["code"] == "REDRIVE_REFUSED"
+    assert f"{failed.name}-rerun-1" in error["message"] and "still running" in error["message"]
+    detail = admin.get(f"/ops/executions/{failed.name}").json()
+    assert detail["reruns"] == [f"{failed.name}-rerun-1"]
+    assert "still running" in detail["redriveRefusal"]
+
+
+def greet_console(api_url: str, demo) -> tuple[requests.Session, executions.StartedExecution]:
+    return console_login(api_url, "admin@example.com", demo.password), greet("Grace")
+
+
+def test_the_console_asks_for_an_admin_login_with_a_strict_session_cookie(
+    deployed, api_url: str, demo, new_user
+) -> None:
+    browser = requests.Session()
+    first = browser.get(f"{api_url}/console", allow_redirects=False, timeout=30)
+    assert first.status_code == 303 and first.headers["Location"] == "/console/login"
+
+    student = new_user()
+    refused = requests.Session()
+    with pytest.raises(AssertionError, match="403"):
+        console_login(api_url, student.email, student.password, session=refused)
+    assert SESSION_COOKIE not in refused.cookies
+
+    admin = console_login(api_url, "admin@example.com", demo.password)
+    cookie = admin.last_login.headers["Set-Cookie"]  # type: ignore[attr-defined]
+    assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/console" in cookie and "Secure" not in cookie  # plain http on loopback only
+    listing = admin.get(f"{api_url}/console", timeout=30)
+    assert listing.status_code == 200 and 'id="executions"' in listing.text
+    csp = listing.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+
+    # A student's token in the cookie is not a console session.
+    forged = requests.Session()
+    forged.cookies.set(SESSION_COOKIE, student.client.token or "", path="/console")
+    assert forged.get(f"{api_url}/console", timeout=30).status_code == 403
+
+    # Logging out ends the session (the token is revoked).
+    token = admin.cookies[SESSION_COOKIE]
+    out = admin.post(
+        f"{api_url}/console/logout",
+        data={"csrf": csrf_of(listing.text)},
+        allow_redirects=False,
+        headers={"Origin": api_url},
+        timeout=30,
+    )
+    assert out.status_code == 303
+    stale = requests.Session()
+    stale.cookies.set(SESSION_COOKIE, token, path="/console")
+    assert stale.get(f"{api_url}/console", allow_redirects=False, timeout=30).status_code == 303
+
+
+def test_the_console_cookies_are_secure_when_it_is_reached_over_https(deployed, api_url: str, demo) -> None:
+    # API Gateway says https with X-Forwarded-Proto; only plain http on loopback goes without Secure.
+    form = requests.get(f"{api_url}/console/login", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert nonce and "Secure" in form.headers["Set-Cookie"]
+    answer = requests.post(
+        f"{api_url}/console/login",
+        data={"nonce": nonce[1], "email": "admin@example.com", "password": demo.password},
+        headers={"X-Forwarded-Proto": "https", "Origin": api_url, "Cookie": f"lms_console_login={nonce[1]}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 303, answer.text
+    assert f"{SESSION_COOKIE}=" in answer.headers["Set-Cookie"] and "Secure" in answer.headers["Set-Cookie"]
+
+
+def test_the_console_refuses_null_origins_foreign_hosts_and_posts_without_its_csrf_token(
+    deployed, api_url: str, demo, admin: ApiClient
+) -> None:
+    api = admin
+    admin, _ = greet_console(api_url, demo)
+    failed = executions.start(DAWDLE, uuid.uuid4().hex, {"seconds": 5})
+    execution(failed.arn, timeout=30)
+    page = admin.get(f"{api_url}/console/executions/{failed.name}", timeout=30)
+    assert page.status_code == 200 and 'id="redrive"' in page.text
+    redrive = f"{api_url}/console/executions/{failed.name}/redrive"
+    port = api_url.rsplit(":", 1)[1]
+
+    # A sandboxed page (Origin: null), a DNS-rebinding page (a foreign Host), a cross-site form.
+    assert admin.get(f"{api_url}/console", headers={"Origin": "null"}, timeout=30).status_code == 403
     assert (
-        console.post(
-            f"/console/executions/{failed.name}/redrive", headers={"Origin": "https://evil.example"}
+        admin.get(f"{api_url}/console", headers={"Host": f"rebind.example:{port}"}, timeout=30).status_code
+        == 403
+    )
+    assert (
+        requests.get(
+            f"{api_url}/console/login", headers={"Host": f"rebind.example:{port}"}, timeout=30
         ).status_code
         == 403
     )
+    csrf = csrf_of(page.text)
+    for headers in (
+        {"Origin": "null"},
+        {"Origin": "https://evil.example"},
+        {"Host": f"rebind.example:{port}"},
+    ):
+        refused = admin.post(redrive, data={"csrf": csrf, "rerun": "1"}, headers=headers, timeout=30)
+        assert refused.status_code == 403, headers
+    # The admin's own session, but no (or another session's) CSRF token.
+    assert admin.post(redrive, data={"rerun": "1"}, timeout=30).status_code == 403
+    assert admin.post(redrive, data={"rerun": "1", "csrf": "0" * 64}, timeout=30).status_code == 403
+    # The cookie is no bearer token for the API itself, and nothing was re-run.
+    assert admin.get(f"{api_url}/ops/executions/{failed.name}", timeout=30).status_code == 401
+    assert api.get(f"/ops/executions/{failed.name}").json()["reruns"] == []
 
-    started = console.post(f"/console/executions/{failed.name}/redrive", data={"rerun": "1"})
-    assert "Re-run started" in started.get_data(as_text=True)
-    rerun = console.get(f"/console/executions/{failed.name}-rerun-1").get_data(as_text=True)
-    assert f"Re-run of</th><td><a href='/console/executions/{failed.name}'" in rerun
+    # A loopback name for the loopback address it is bound to is the same console.
+    assert admin.get(f"http://localhost:{port}/console", timeout=30).status_code in (200, 303)
+
+
+def test_the_console_lists_draws_and_reruns_an_execution(deployed, api_url: str, demo) -> None:
+    admin, started = greet_console(api_url, demo)
+    listing = admin.get(f"{api_url}/console", params={"key": started.name}, timeout=30)
+    assert listing.status_code == 200 and f'data-name="{started.name}"' in listing.text
+
+    page = admin.get(f"{api_url}/console/executions/{started.name}", timeout=30)
+    assert page.status_code == 200
+    assert "<svg" in page.text and '<g class="state visited" data-state="Greet">' in page.text
+    assert "hello Grace" in page.text  # the output
+    assert 'id="redrive"' not in page.text  # it succeeded
+
+    failed = executions.start(DAWDLE, uuid.uuid4().hex, {"seconds": 5})
+    execution(failed.arn, timeout=30)
+    page = admin.get(f"{api_url}/console/executions/{failed.name}", timeout=30)
+    assert '<g class="state visited failed" data-state="Dawdle">' in page.text
+    redrive = f"{api_url}/console/executions/{failed.name}/redrive"
+    offered = admin.post(redrive, data={"csrf": csrf_of(page.text)}, timeout=30)
+    assert "cannot redrive" in offered.text and f"as {failed.name}-rerun-1" in offered.text
+    started_rerun = admin.post(redrive, data={"csrf": csrf_of(offered.text), "rerun": "1"}, timeout=30)
+    assert "Re-run started" in started_rerun.text
+    again = admin.post(redrive, data={"csrf": csrf_of(offered.text), "rerun": "1"}, timeout=30)
+    assert again.status_code == 409 and "still running" in again.text  # -rerun-2 never starts beside it
+    rerun = admin.get(f"{api_url}/console/executions/{failed.name}-rerun-1", timeout=30).text
+    assert f'<th>Re-run of</th><td><a href="/console/executions/{failed.name}">' in rerun
+
+
+def test_the_console_serves_its_own_assets_and_loads_nothing_from_elsewhere(
+    deployed, api_url: str, demo
+) -> None:
+    admin, started = greet_console(api_url, demo)
+    page = admin.get(f"{api_url}/console/executions/{started.name}", timeout=30).text
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page)  # no CDN, nothing off-site
+    assert "<script>" not in page and " style=" not in page and " on" + "click=" not in page
+    for asset, kind in (("console.css", "text/css"), ("console.js", "text/javascript")):
+        served = requests.get(f"{api_url}/console/static/{asset}", timeout=30)
+        assert served.status_code == 200 and served.headers["Content-Type"].startswith(kind)
+    assert requests.get(f"{api_url}/console/static/../app.py", timeout=30).status_code == 404

@@ -18,7 +18,7 @@ from lms.errors import ConflictError, NotFoundError
 from lms.redaction import REDACTED
 from lms.table import Table
 from tests.console import execution_link, record_panel
-from tests.publishing import create_course, decide, publication_until, publish
+from tests.publishing import create_course, decide, publication_until, publish, publish_with_approval
 from tests.purchases import DECLINED_CARD, buy, execution, pay, transaction, wait_for
 from tests.throwaway import DAWDLE, GREET
 from tests.workflow.test_certificate import complete, enroll, issued, published_course
@@ -60,6 +60,10 @@ def test_a_paid_purchase_links_its_transaction_and_execution_both_ways(operation
     # execution -> business record
     assert detail.workflow == "purchase" and detail.business_key == started["transactionId"]
     assert detail.status == ops.ExecutionStatus.SUCCEEDED and detail.failure is None
+    # ...and the record it drove, with the link back, as the API, the CLI and the console show it
+    assert detail.record is not None and detail.record.kind == "transaction"
+    assert detail.record.key == started["transactionId"] and detail.record.data["status"] == "COMPLETED"
+    assert ops.RecordLink(field="executionName", execution=completed.execution_name) in detail.record.links
     assert detail.path[0] == "ValidateOrder" and detail.path[-1] == "Enrolled"
     assert "AwaitPayment" in detail.path and "DeclinePayment" not in detail.path
     timed = [s for s in detail.steps if s.type != "Succeed"]
@@ -173,6 +177,16 @@ def test_a_failed_purchase_is_rerun_with_its_input_and_charges_and_enrolls_once(
     assert execution(rerun.execution_arn)[0]["status"] == "SUCCEEDED"
 
     assert enrollment_count(course) == enrolled_before + 1
+
+    # The transaction is COMPLETED: another re-run is refused with the reason, and none starts.
+    with pytest.raises(
+        ops.RedriveRefusedError, match="transaction .* needs no re-run: its status is COMPLETED"
+    ):
+        operations.redrive(started["executionName"], rerun_if_unsupported=True)
+    with pytest.raises(ops.RedriveRefusedError):
+        operations.rerun(started["executionName"])
+    shown = operations.describe(started["executionName"])
+    assert shown.reruns == [rerun_name] and "COMPLETED" in (shown.redrive_refusal or "")
     import stripe
 
     client = stripe.StripeClient(local_stripe.secret_key, base_addresses={"api": local_stripe.url})
@@ -193,6 +207,36 @@ def wait_for_payment_intent(transaction_id: str, timeout: float = 20) -> str:
         assert time.monotonic() < deadline, "no PaymentIntent for the re-run"
         time.sleep(0.1)
     return intent
+
+
+def test_a_failed_publish_run_is_not_rerun_once_a_newer_run_published_the_course(
+    operations, new_user, admin, demo, local_cloud
+) -> None:
+    instructor = new_user("instructor")
+    python = str(demo.data.categories["Python"].category_id)
+    publish_with_approval(instructor.client, admin, create_course(instructor.client, python))  # trusted now
+    course = create_course(instructor.client, python)
+    # Given a run that failed on a fault after its checklist passed...
+    local_cloud.runtime.inject_fault(
+        "lms-publish-publish", "TableOnFireError", "disk on fire", count=1, match={"courseId": course}
+    )
+    started = publish(instructor.client, course)
+    assert publication_until(instructor.client, course, "FAILED")["status"] == "FAILED"
+    assert execution(started["executionArn"])[0]["status"] == "FAILED"
+    name = started["executionName"]
+    failed = operations.describe(name)
+    assert failed.record is not None and failed.record.kind == "publication"
+    assert failed.record.data["status"] == "FAILED" and failed.redrive_refusal is None  # it could be re-run
+
+    # ...once the next request has published the course, that run is refused a re-run, with the reason.
+    publish(instructor.client, course)
+    assert publication_until(instructor.client, course, "PUBLISHED", "FAILED")["status"] == "PUBLISHED"
+    with pytest.raises(ops.RedriveRefusedError) as refused:
+        operations.redrive(name, rerun_if_unsupported=True)
+    assert refused.value.message == (
+        f"The publication {course}-v1 needs no re-run: version 2 of the course has been requested since."
+    )
+    assert operations.describe(name).reruns == []
 
 
 def test_the_console_shows_a_publish_runs_publication_and_links_it_back(new_user, admin, demo) -> None:
