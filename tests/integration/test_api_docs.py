@@ -230,7 +230,7 @@ def test_every_route_answers_the_success_status_its_document_states(
         "POST",
         "/lessons/{lessonId}/video",
         f"/lessons/{video}/video",
-        json={"contentType": "video/mp4"},
+        json={"contentType": "video/mp4", "contentLength": 1000},
     )
     call(instructor, "DELETE", "/lessons/{lessonId}", f"/lessons/{dropped}")
     call(instructor, "POST", "/courses/{courseId}/publish", f"/courses/{course}/publish")
