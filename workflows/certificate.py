@@ -9,6 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from lms import keys
 from lms.entities import Certificate
+from lms.events import EnrollmentRevoked
 from lms.table import serialize_key
 from workflows import executions
 from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow, Zip
@@ -17,8 +18,9 @@ from workflows.executions import StartedExecution
 # ReportLab (with its Pillow dependency) goes into this one function's package, nowhere else.
 RENDERING_PACKAGE = Zip(dependencies=(*Zip().dependencies, "reportlab"))
 
+CERTIFICATE_WORKFLOW = "certificate"
 CERTIFICATE = Workflow(
-    name="certificate",  # execution certificate-<userId>-<courseId>
+    name=CERTIFICATE_WORKFLOW,  # execution certificate-<userId>-<courseId>
     functions=(
         TaskFunction("VerifyCompletion", Needs(table=Access.READ_WRITE), timeout_seconds=15),
         TaskFunction(
@@ -37,7 +39,7 @@ CERTIFICATE = Workflow(
 CERTIFICATE_REVOCATION = Workflow(
     name="certificate-revocation",  # execution revoke-certificate-<transactionId>
     trigger=EventTrigger(
-        pattern={"source": ["lms.purchases"], "detail-type": ["EnrollmentRevoked"]},
+        event=EnrollmentRevoked,
         business_key=("detail.transactionId",),
     ),
     functions=(TaskFunction("RevokeCertificate", Needs(table=Access.READ_WRITE), timeout_seconds=15),),
