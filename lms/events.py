@@ -40,6 +40,11 @@ from lms.settings import get_settings
 _CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
+def _to_the_millisecond(moment: datetime) -> datetime:
+    """The detail carries milliseconds; an event read back equals the one sent."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class EventNotPublishedError(Exception):
     """EventBridge refused the entry (it answers 200 with FailedEntryCount, so this must be checked)."""
 
@@ -94,7 +99,7 @@ class Event(BaseModel):
     object_id_field: ClassVar[str] = ""
 
     event_id: str = Field(default_factory=new_id)
-    occurred_at: AwareDatetime = Field(default_factory=utcnow)
+    occurred_at: AwareDatetime = Field(default_factory=lambda: _to_the_millisecond(utcnow()))
     actor: Actor
     course_id: str | None = None
 
@@ -325,6 +330,14 @@ class CoursePublished(Event):
 
     course_id: str
     version: int  # the course's version (the schema's is schema_version)
+    title: str
+    category_id: str
+    instructor_id: str
+    published_at: AwareDatetime
+
+    @field_serializer("published_at")
+    def _published_utc(self, moment: datetime) -> str:
+        return isoformat(moment)
 
 
 class VideoReady(Event):
