@@ -35,6 +35,7 @@ from pydantic.alias_generators import to_camel
 
 from lms import aws
 from lms.clock import isoformat, new_id, utcnow
+from lms.entities import Role
 from lms.settings import get_settings
 
 _CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
@@ -201,7 +202,7 @@ class UserRegistered(Event):
     outcome = "registered"
 
     user_id: str
-    role: str
+    role: Role
 
 
 class EnrollmentCreated(Event):
@@ -282,7 +283,7 @@ class LessonProgressRecorded(Event):
     course_id: str
     lesson_id: str
     is_completed: bool
-    time_spent_seconds: int
+    time_spent_seconds: int  # what this post added
     progress_percentage: int  # the enrollment's, after this post
 
     @property

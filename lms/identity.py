@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from lms import keys, passwords, throttle, tokens
+from lms import events, keys, passwords, throttle, tokens
 from lms.clock import utcnow
 from lms.entities import Role, User
 from lms.errors import (
@@ -247,7 +247,13 @@ def register(table: Table, *, email: str, password: str, first_name: str, last_n
         role=Role.STUDENT,
         password_hash=passwords.hash_password(password),
     )
-    return create_user(table, user)
+    created = create_user(table, user)
+    events.publish_for_analytics(
+        events.UserRegistered(
+            actor=events.Actor.user(created.user_id), user_id=created.user_id, role=created.role
+        )
+    )
+    return created
 
 
 @dataclass(frozen=True)

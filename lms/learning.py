@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lms import keys
+from lms import events, keys
 from lms.clock import isoformat, utcnow
 from lms.entities import Enrollment, EnrollmentStatus, Lesson, LessonProgress
 from lms.errors import ForbiddenError
@@ -96,11 +96,23 @@ def record_progress(
     completed = set(enrollment_item.get(COMPLETED_LESSONS) or [])
     earned = progress_percentage(completed, course_lesson_ids(table, lesson.course_id))
     enrollment_item = _raise_percentage(table, enrollment_key, enrollment_item, earned, now)
-    return ProgressUpdate(
+    update = ProgressUpdate(
         lesson=LessonProgress.from_item(lesson_item),
         enrollment=Enrollment.from_item(enrollment_item),
         certificate_execution_name=enrollment_item.get("certificateExecutionName"),
     )
+    events.publish_for_analytics(
+        events.LessonProgressRecorded(
+            actor=events.Actor.user(user_id),
+            user_id=user_id,
+            course_id=lesson.course_id,
+            lesson_id=lesson.lesson_id,
+            is_completed=update.lesson.is_completed,
+            time_spent_seconds=time_spent,
+            progress_percentage=update.enrollment.progress_percentage,
+        )
+    )
+    return update
 
 
 def _raise_percentage(table: Table, key: keys.Key, current: Item, earned: int, now: str) -> Item:
