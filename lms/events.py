@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self
@@ -38,6 +39,7 @@ from lms.clock import isoformat, new_id, utcnow
 from lms.entities import Role
 from lms.settings import get_settings
 
+_EVENT_IDS = uuid.UUID("5b1e0c3a-8f2d-4c49-9a51-6c0d1e7f2a10")  # the namespace of id_for's ids
 _CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
@@ -134,6 +136,12 @@ class Event(BaseModel):
             "result": self.result,
             **fields,
         }
+
+    @classmethod
+    def id_for(cls, *business_key: str) -> str:
+        """A stable id for the event announcing one business fact (this event of that key): a task
+        retried, or a run re-driven, publishes the same id again, and consumers drop the repeat."""
+        return uuid.uuid5(_EVENT_IDS, "/".join((cls.name, *business_key))).hex
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> Self:

@@ -110,11 +110,12 @@ def record_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
         "outcome": outcome,
         "reason": certificates.describe_outcome(outcome),
         "certificateId": certificate.certificate_id,
+        "event": None,  # the CertificateIssued detail, once issued
     }
     if outcome == certificates.Outcome.ISSUED:
-        # Notify publishes this detail. Its id is the certificate's, so a re-run announces the same event.
+        # Notify publishes this detail; a retried record announces the same event (the same id).
         result["event"] = CertificateIssued(
-            event_id=certificate.certificate_id,
+            event_id=CertificateIssued.id_for(certificate.certificate_id),
             actor=Actor.system(CERTIFICATE_WORKFLOW),
             certificate_id=certificate.certificate_id,
             user_id=certificate.user_id,

@@ -2,8 +2,8 @@
 
 EventBridge cannot name a Step Functions execution, so a rule invokes this function, which names it
 from the event's business keys (a typed event's unique ``detail.eventId`` unless the trigger names
-others): a redelivered event finds the execution it started instead of starting a second one. It reads its workflow from its environment (set from the catalog) so it
-imports nothing else.
+others): a redelivered event finds the execution it started instead of starting a second one. It
+reads its workflow from its environment (set from the catalog) so it imports nothing else.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from lms import aws, events
 from lms.blobs import S3BlobStore
 from lms.events import Actor
 from lms.settings import get_settings
+from tests.events import subscribe
 from tests.purchases import execution
 from tests.throwaway import DAWDLE, GREET, HURRY, PING, THROWAWAY, UPLOAD, UPLOAD_PREFIX
 from tests.throwaway.milestone import MILESTONE, MilestoneReached
@@ -354,33 +355,11 @@ def test_the_milestone_workflow_synthesises_with_its_rule_from_the_event(tmp_pat
 
 def test_registering_publishes_user_registered_for_analytics(local_cloud, new_user) -> None:
     """The bus carries the typed event with its envelope: any rule on its definition receives it."""
-    sqs, bus = aws.client("sqs"), aws.client("events")
-    queue_url = sqs.create_queue(QueueName=f"registrations-{time.time_ns()}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    rule = f"registrations-{time.time_ns()}"
-    bus.put_rule(
-        Name=rule,
-        EventBusName=get_settings().event_bus_name,
-        EventPattern=json.dumps(events.UserRegistered.pattern()),
-    )
-    bus.put_targets(
-        Rule=rule, EventBusName=get_settings().event_bus_name, Targets=[{"Id": "queue", "Arn": queue_arn}]
-    )
+    received = subscribe(events.UserRegistered)
 
     user = new_user()
 
-    deadline = time.monotonic() + 15
-    received: list[dict[str, Any]] = []
-    while not received and time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        received = [
-            json.loads(m["Body"])["detail"]
-            for m in messages.get("Messages", [])
-            if json.loads(m["Body"])["detail"]["userId"] == user.user_id
-        ]
-    (detail,) = received
+    (detail,) = received(userId=user.user_id)
     registered = events.UserRegistered.from_detail(detail)
     assert registered.actor == Actor.user(user.user_id) and registered.role == "student"
     assert (detail["verb"], detail["object"], detail["result"]) == (
