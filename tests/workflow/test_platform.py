@@ -51,6 +51,14 @@ def started_execution(arn: str, *, timeout: float = 30) -> str:
             time.sleep(0.2)
 
 
+def execution_names(cloud: Any, workflow: Any) -> list[str]:
+    """The names of the workflow's executions on the local cloud (one entry per execution)."""
+    listed = aws.client("stepfunctions").list_executions(
+        stateMachineArn=cloud.state_machine_arns[workflow.name], maxResults=1000
+    )
+    return [e["name"] for e in listed["executions"]]
+
+
 def test_an_api_started_workflow_runs_its_task_with_only_its_declared_environment(deployed) -> None:
     assert os.environ["LMS_JWT_SECRET"]  # the emulator's own environment has secrets...
     started = executions.start(GREET, uuid.uuid4().hex, {"name": "Ada"})
@@ -94,13 +102,7 @@ def test_an_upload_outside_the_rules_prefix_starts_nothing_while_one_inside_does
     # The upload inside the prefix was uploaded second; once its execution exists, the other
     # upload's event has been matched (or not) already.
     execution(started_execution(executions.execution_arn(UPLOAD, UPLOAD.execution_name(inside))))
-    names = {
-        e["name"]
-        for e in aws.client("stepfunctions").list_executions(
-            stateMachineArn=deployed.state_machine_arns[UPLOAD.name]
-        )["executions"]
-    }
-    assert UPLOAD.execution_name(outside) not in names
+    assert UPLOAD.execution_name(outside) not in execution_names(deployed, UPLOAD)
 
 
 def test_a_task_past_its_timeout_fails_as_lambda_does_while_other_executions_carry_on(deployed) -> None:
@@ -161,14 +163,7 @@ def test_a_redelivered_event_finds_the_execution_it_started(deployed) -> None:
     # same name and input is idempotent while it runs, ExecutionAlreadyExists after).
     name = PING.execution_name(ping_id)
     assert first["executionName"] == second["executionName"] == name
-    executions_named = [
-        e
-        for e in aws.client("stepfunctions").list_executions(
-            stateMachineArn=deployed.state_machine_arns[PING.name], maxResults=1000
-        )["executions"]
-        if e["name"] == name
-    ]
-    assert len(executions_named) == 1
+    assert execution_names(deployed, PING).count(name) == 1
 
 
 # --- a typed-event workflow that is exactly three files ---------------------------------------------
@@ -252,13 +247,7 @@ def test_an_event_of_another_schema_version_does_not_start_the_workflow(deployed
     execution(
         started_execution(executions.execution_arn(MILESTONE, MILESTONE.execution_name(current.event_id)))
     )
-    names = {
-        e["name"]
-        for e in aws.client("stepfunctions").list_executions(
-            stateMachineArn=deployed.state_machine_arns[MILESTONE.name], maxResults=1000
-        )["executions"]
-    }
-    assert MILESTONE.execution_name(newer.event_id) not in names
+    assert MILESTONE.execution_name(newer.event_id) not in execution_names(deployed, MILESTONE)
 
 
 def rule_delivery(event: events.Event) -> bytes:
@@ -288,12 +277,7 @@ def test_a_redelivered_typed_event_runs_once_and_a_new_event_runs_again(deployed
 
     assert first["executionName"] == second["executionName"] == MILESTONE.execution_name(reached.event_id)
     assert third["executionName"] == MILESTONE.execution_name(another.event_id)
-    names = [
-        e["name"]
-        for e in aws.client("stepfunctions").list_executions(
-            stateMachineArn=deployed.state_machine_arns[MILESTONE.name], maxResults=1000
-        )["executions"]
-    ]
+    names = execution_names(deployed, MILESTONE)
     assert names.count(first["executionName"]) == 1 and names.count(third["executionName"]) == 1
 
 
@@ -321,14 +305,7 @@ def test_a_redelivered_enrollment_revoked_revokes_once(local_cloud) -> None:
     described, _ = execution(executions.execution_arn(CERTIFICATE_REVOCATION, name))
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["result"]["outcome"] == "NoCertificate"
-    runs = [
-        e
-        for e in aws.client("stepfunctions").list_executions(
-            stateMachineArn=local_cloud.state_machine_arns[CERTIFICATE_REVOCATION.name], maxResults=1000
-        )["executions"]
-        if e["name"] == name
-    ]
-    assert len(runs) == 1
+    assert execution_names(local_cloud, CERTIFICATE_REVOCATION).count(name) == 1
 
 
 def test_the_milestone_workflow_synthesises_with_its_rule_from_the_event(tmp_path) -> None:
