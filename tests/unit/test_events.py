@@ -15,7 +15,7 @@ from lms.clock import FakeClock, use_clock
 from lms.events import Actor, EnrollmentRevoked, Event, EventVersionError
 from workflows.catalog import WORKFLOWS
 from workflows.certificate import CERTIFICATE_REVOCATION
-from workflows.definition import EventTrigger
+from workflows.definition import EventTrigger, Workflow
 
 
 def revoked(**changes: Any) -> EnrollmentRevoked:
@@ -102,12 +102,12 @@ def test_a_naive_time_is_refused() -> None:
     assert revoked(occurred_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC)).detail()["occurredAt"].endswith("Z")
 
 
-def test_a_failed_entry_is_an_error_for_the_producer(monkeypatch) -> None:
+def test_a_failed_entry_is_an_error_for_the_producer(monkeypatch: pytest.MonkeyPatch) -> None:
     class RefusingBus:
         def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
             return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"}]}
 
-    monkeypatch.setattr(events.aws, "client", lambda _name: RefusingBus())
+    monkeypatch.setattr("lms.events.aws.client", lambda _name: RefusingBus())
     with pytest.raises(events.EventNotPublishedError, match="EnrollmentRevoked: InternalFailure"):
         events.publish(revoked())
     assert events.publish_for_analytics(revoked()) is False
@@ -161,7 +161,7 @@ DETAIL_WITHOUT_ENVELOPE = {("purchase", "EnrollmentCreated")}
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
-def test_what_a_state_machine_publishes_is_a_defined_event(workflow) -> None:
+def test_what_a_state_machine_publishes_is_a_defined_event(workflow: Workflow) -> None:
     for entry in put_events_entries(json.loads(workflow.path.read_text())):
         assert (entry["Source"], entry["DetailType"]) in DEFINED, (workflow.name, entry["DetailType"])
         untyped = (workflow.name, entry["DetailType"])
