@@ -39,10 +39,14 @@ def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
     if outcome == certificates.RevocationOutcome.REVOKED:
         metrics.add_metric(name="CertificatesRevoked", unit=MetricUnit.Count, value=1)
     logger.info("revocation done", extra={"outcome": outcome, "certificate_id": certificate_id})
-    event = None
-    if outcome == certificates.RevocationOutcome.REVOKED and certificate_id:
-        # AnnounceRevocation publishes this detail; a retried task announces the same event (same id).
-        event = CertificateRevoked(
+    announcement: dict[str, Any] | None = None
+    if certificate_id and outcome in (
+        certificates.RevocationOutcome.REVOKED,
+        certificates.RevocationOutcome.ALREADY_REVOKED,  # e.g. a retry after the write succeeded
+    ):
+        # AnnounceRevocation publishes this detail; its id is the certificate's revocation, so an
+        # announcement repeated by a retry is one event to consumers.
+        announcement = CertificateRevoked(
             event_id=CertificateRevoked.id_for(certificate_id),
             actor=Actor.system(CERTIFICATE_REVOCATION.name),
             certificate_id=certificate_id,
@@ -50,4 +54,4 @@ def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
             course_id=request.course_id,
             transaction_id=request.transaction_id,
         ).detail()
-    return {"outcome": outcome, "certificateId": certificate_id, "event": event}
+    return {"outcome": outcome, "certificateId": certificate_id, "event": announcement}
