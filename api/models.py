@@ -14,12 +14,9 @@ from lms.entities import (
     Course,
     CourseStatus,
     Difficulty,
-    Email,
     PaymentMethod,
-    Role,
     Transaction,
     TransactionStatus,
-    User,
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -86,72 +83,6 @@ class AtLeastOneField(RequestBody):
         return self
 
 
-# --- auth and users ----------------------------------------------------------------------------
-
-
-class RegisterRequest(RequestBody):
-    email: Email
-    password: Password
-    first_name: Name
-    last_name: Name
-
-
-class LoginRequest(RequestBody):
-    email: Email
-    password: Annotated[str, Field(min_length=1, max_length=128)]
-
-
-class ProfileUpdate(AtLeastOneField):
-    first_name: Name | None = None
-    last_name: Name | None = None
-    password: Password | None = None
-
-
-class AdminUserUpdate(AtLeastOneField):
-    role: Role | None = None
-    is_active: bool | None = None
-
-
-class UserView(View):
-    user_id: str
-    email: str
-    first_name: str
-    last_name: str
-    role: Role
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserView:
-        return cls.model_validate(user.model_dump(exclude={"password_hash"}))
-
-
-class LoginResponse(View):
-    access_token: str
-    token_type: str = "Bearer"
-    expires_in: int
-    user: UserView
-
-
-class ProfileUpdated(UserView):
-    """The updated account; after a password change, also the token that replaces the caller's."""
-
-    access_token: str | None = Field(
-        default=None,
-        description=(
-            "Only when the password changed: every token issued before the change, the one that"
-            " made this request included, is refused from now on; use this one instead."
-        ),
-    )
-    token_type: str | None = None
-    expires_in: int | None = None
-
-
-class UserPage(Page[UserView]):
-    pass
-
-
 # --- courses (the catalog's and publishing's answers) -------------------------------------------
 
 
@@ -179,15 +110,6 @@ class CourseView(View):
     @classmethod
     def of(cls, course: Course) -> CourseView:
         return cls.model_validate({**course.model_dump(), "duration": course.total_minutes})
-
-
-# --- misc --------------------------------------------------------------------------------------
-
-
-class Health(View):
-    status: str
-    version: str
-    workflows: dict[str, str]
 
 
 # --- purchases ---------------------------------------------------------------------------------
@@ -252,96 +174,3 @@ class PurchaseStarted(View):
 class WebhookReceipt(View):
     received: bool
     outcome: str
-
-
-# --- learning and certificates (issue 10) --------------------------------------------------------
-
-
-class ProgressRequest(RequestBody):
-    is_completed: bool = Field(default=False, description="marks the lesson completed (it stays completed)")
-    time_spent: LessonSeconds = Field(default=0, description="seconds spent since the last post; they add up")
-
-
-class EnrollmentView(View):
-    course_id: str
-    status: str = Field(description="ACTIVE, or REVOKED after a refund")
-    enrolled_at: datetime
-    last_accessed: datetime | None = None
-    progress_percentage: int = Field(description="the highest percentage earned (never falls)")
-    is_completed: bool
-    completed_at: datetime | None = None
-
-
-class EnrollmentPage(Page[EnrollmentView]):
-    pass
-
-
-class ProgressRecorded(View):
-    course_id: str
-    lesson_id: str
-    lesson_completed: bool
-    time_spent: int = Field(description="seconds on this lesson so far")
-    progress_percentage: int
-    is_completed: bool = Field(description="the course is completed")
-    completed_at: datetime | None = None
-    certificate_execution_name: str | None = Field(
-        default=None, description="the course's certificate issuance run, once the course is completed"
-    )
-
-
-class LessonProgressView(View):
-    lesson_id: str
-    title: str
-    order_index: int
-    is_completed: bool
-    time_spent: int
-
-
-class CourseProgress(View):
-    course_id: str
-    progress_percentage: int
-    is_completed: bool
-    completed_at: datetime | None = None
-    enrolled_at: datetime
-    last_accessed: datetime | None = None
-    lessons: list[LessonProgressView]
-
-
-class CertificateSummary(View):
-    certificate_id: str
-    course_id: str
-    course_title: str
-    issued_at: datetime
-    status: str = Field(description="VALID or REVOKED")
-
-
-class CertificatePage(Page[CertificateSummary]):
-    pass
-
-
-class CertificateView(View):
-    certificate_id: str
-    user_id: str
-    course_id: str
-    holder_name: str
-    course_title: str
-    instructor_name: str
-    issued_at: datetime
-    status: str
-    verification_code: str
-    revoked_at: datetime | None = None
-    revoked_reason: str | None = None
-    execution_name: str
-    download_url: str = Field(description="short-lived presigned GET of the PDF")
-    expires_in: int = Field(description="seconds the download URL stays valid")
-
-
-class CertificateVerification(View):
-    """The public answer: nothing more personal than the name printed on the certificate."""
-
-    certificate_id: str
-    holder_name: str
-    course_title: str
-    issued_at: datetime
-    status: str = Field(description="VALID or REVOKED")
-    valid: bool

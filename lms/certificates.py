@@ -17,16 +17,14 @@ import base64
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from botocore.exceptions import ClientError
 
 from lms import keys, throttle
 from lms.clock import isoformat, new_id, utcnow
-from lms.entities import Certificate, CertificateStatus, Course, Enrollment, User
+from lms.entities import Certificate, CertificateStatus, Course, Enrollment, EnrollmentStatus, User
 from lms.errors import NotFoundError
+from lms.expressions import Update, eq, item_absent, item_exists
 from lms.settings import get_settings
-from lms.table import Item, Table, is_conditional_failure, serialize, serialize_key
+from lms.table import Change, Item, Put, Table, Write
 
 CODE_BYTES = 20  # 160 bits, above the 128 the issue asks for
 
@@ -127,14 +125,7 @@ def _refusal(outcome: str) -> Eligibility:
 
 
 def _note_on_enrollment(table: Table, key: keys.Key, values: dict[str, str]) -> None:
-    names = {f"#{name}": name for name in values}
-    table.update(
-        key,
-        expression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
-        names=names,
-        values={f":{name}": value for name, value in values.items()},
-        condition="attribute_exists(PK)",
-    )
+    table.update(key, Update().set(values), when=item_exists())
 
 
 def certificate_items(certificate: Certificate) -> tuple[Item, Item, Item]:
@@ -163,36 +154,21 @@ def record_certificate(table: Table, certificate: Certificate, *, pdf_bytes: int
     of a write that already succeeded finds its own certificate and reports it issued.
     """
     certificate = certificate.model_copy(update={"pdf_bytes": pdf_bytes})
-    new = {"ConditionExpression": "attribute_not_exists(PK)"}
-    operations: list[dict[str, Any]] = [
-        {"Put": {"Item": serialize(item), **new}} for item in certificate_items(certificate)
-    ]
-    operations.append(
-        {
-            "Update": {
-                "Key": serialize_key(keys.enrollment(certificate.user_id, certificate.course_id)),
-                "UpdateExpression": "SET certificateId = :id, certificateOutcome = :issued",
-                "ConditionExpression": "#status = :active",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": serialize(
-                    {":id": certificate.certificate_id, ":issued": Outcome.ISSUED, ":active": "ACTIVE"}
-                ),
-            }
-        }
-    )
-    try:
-        table.transact_write(operations)
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        listing = table.get(
-            keys.user_certificate(certificate.user_id, certificate.course_id), consistent=True
+    writes: list[Write] = [Put(item, when=item_absent()) for item in certificate_items(certificate)]
+    writes.append(
+        Change(
+            keys.enrollment(certificate.user_id, certificate.course_id),
+            Update().set(certificateId=certificate.certificate_id, certificateOutcome=Outcome.ISSUED),
+            when=eq("status", EnrollmentStatus.ACTIVE.value),
         )
-        if listing is not None:
-            same = listing.get("certificateId") == certificate.certificate_id
-            return Outcome.ISSUED if same else Outcome.ALREADY_ISSUED
-        return Outcome.ENROLLMENT_NOT_ACTIVE
-    return Outcome.ISSUED
+    )
+    if table.transact_if(writes):
+        return Outcome.ISSUED
+    listing = table.get(keys.user_certificate(certificate.user_id, certificate.course_id), consistent=True)
+    if listing is not None:
+        same = listing.get("certificateId") == certificate.certificate_id
+        return Outcome.ISSUED if same else Outcome.ALREADY_ISSUED
+    return Outcome.ENROLLMENT_NOT_ACTIVE
 
 
 # --- revocation ----------------------------------------------------------------------------------
@@ -217,38 +193,28 @@ def revoke_certificate(
     certificate_id = str(listing["certificateId"])
     if listing.get("status") == CertificateStatus.REVOKED.value:
         return RevocationOutcome.ALREADY_REVOKED, certificate_id
-    base = {
-        ":revoked": CertificateStatus.REVOKED.value,
-        ":valid": CertificateStatus.VALID.value,
-        ":now": isoformat(utcnow()),
-    }
+    revoked_at = isoformat(utcnow())
 
-    def revoke(key: keys.Key, extra: str = "", extra_values: dict[str, str] | None = None) -> dict[str, Any]:
-        return {
-            "Update": {
-                "Key": serialize_key(key),
-                "UpdateExpression": f"SET #status = :revoked, revokedAt = :now{extra}",
-                "ConditionExpression": "#status = :valid",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": serialize({**base, **(extra_values or {})}),
-            }
-        }
-
-    try:
-        table.transact_write(
-            [
-                revoke(
-                    keys.certificate(certificate_id),
-                    ", revokedReason = :reason, revokedByExecutionName = :name, revokedByExecutionArn = :arn",
-                    {":reason": reason, ":name": execution_name, ":arn": execution_arn},
-                ),
-                revoke(keys.user_certificate(user_id, course_id)),
-                revoke(keys.certificate_code(str(listing["verificationCode"]))),
-            ]
+    def revoke(key: keys.Key, **details: str) -> Change:
+        return Change(
+            key,
+            Update().set(status=CertificateStatus.REVOKED.value, revokedAt=revoked_at, **details),
+            when=eq("status", CertificateStatus.VALID.value),
         )
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
+
+    revoked = table.transact_if(
+        [
+            revoke(
+                keys.certificate(certificate_id),
+                revokedReason=reason,
+                revokedByExecutionName=execution_name,
+                revokedByExecutionArn=execution_arn,
+            ),
+            revoke(keys.user_certificate(user_id, course_id)),
+            revoke(keys.certificate_code(str(listing["verificationCode"]))),
+        ]
+    )
+    if not revoked:
         return RevocationOutcome.ALREADY_REVOKED, certificate_id
     return RevocationOutcome.REVOKED, certificate_id
 

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -36,11 +36,12 @@ from lms.errors import BusinessRuleError, ConflictError, LmsError, NotFoundError
 from lms.expressions import Condition, Update, absent, eq, exists, item_absent, item_exists, lt, one_of
 from lms.table import Table, decode_cursor
 
+if TYPE_CHECKING:
+    from lms.events import HumanTaskReminder
+
 # A decider that died between its claim and its settle holds the task this long at most; after it,
 # the task can be claimed (and the decision sent) again.
 DECIDING_LEASE = timedelta(seconds=60)
-REMINDER_SOURCE = "lms.human-tasks"
-REMINDER_DETAIL_TYPE = "HumanTaskReminder"
 
 
 class HumanTaskStatus(StrEnum):
@@ -309,27 +310,30 @@ def _pending_oldest_first(table: Table, kind: str, role: str) -> Iterator[HumanT
         cursor = page.next_cursor
 
 
-def reminder_detail(task: HumanTask) -> dict[str, Any]:
-    """The reminder event's detail; ``id`` is stable, so consumers drop a duplicate delivery."""
-    return {
-        "id": f"{task.kind}#{task.task_id}#reminder",
-        "kind": task.kind,
-        "taskId": task.task_id,
-        "role": task.role,
-        "courseId": task.course_id,
-        "ownerId": task.owner_id,
-        "requestedAt": isoformat(task.requested_at),
-        "dueAt": isoformat(task.due_at) if task.due_at else None,
-        "executionName": task.execution_name,
-        "details": task.details,
-    }
+def reminder(task: HumanTask) -> HumanTaskReminder:
+    """The reminder event; its id is stable per task, so consumers drop a duplicate delivery."""
+    from lms.events import Actor, HumanTaskReminder  # only the sweeper publishes
+
+    return HumanTaskReminder(
+        event_id=HumanTaskReminder.id_for(task.kind, task.task_id),
+        actor=Actor.system("human-task-reminders"),
+        course_id=task.course_id,
+        kind=task.kind,
+        task_id=task.task_id,
+        role=task.role,
+        owner_id=task.owner_id,
+        requested_at=task.requested_at,
+        due_at=task.due_at,
+        execution_name=task.execution_name,
+        details=task.details,
+    )
 
 
 def publish_reminder(task: HumanTask) -> None:
-    """The one place the reminder event is published (through :func:`lms.events.publish`)."""
-    from lms import events  # only the sweeper publishes
+    """The one place the reminder event is published."""
+    from lms import events
 
-    events.publish(REMINDER_SOURCE, REMINDER_DETAIL_TYPE, reminder_detail(task))
+    events.publish(reminder(task))
 
 
 def new_task(

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic_core import to_jsonable_python
 
-from lms import keys, passwords, throttle, tokens
+from lms import events, keys, passwords, throttle, tokens
 from lms.clock import utcnow
 from lms.entities import Role, User
 from lms.errors import (
@@ -20,8 +19,9 @@ from lms.errors import (
     ForbiddenError,
     NotFoundError,
 )
+from lms.expressions import Update, equal_all, item_absent
 from lms.settings import get_settings
-from lms.table import Item, Table, is_conditional_failure, query_merged, serialize
+from lms.table import Item, Put, Table, query_merged
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
@@ -58,19 +58,11 @@ def get_user(table: Table, user_id: str) -> User:
 def create_user(table: Table, user: User) -> User:
     """Store a new user; the email claim makes the address unique in the same transaction."""
     user = user.model_copy(update={"email": keys.normalise_email(user.email)})
-    not_there = {"ConditionExpression": "attribute_not_exists(PK)"}
     claim = {**keys.email_claim(user.email).as_item(), "userId": user.user_id}
-    try:
-        table.transact_write(
-            [
-                {"Put": {"Item": serialize(user_item(user)), **not_there}},
-                {"Put": {"Item": serialize(claim), **not_there}},
-            ]
-        )
-    except ClientError as error:
-        if is_conditional_failure(error):
-            raise ConflictError("An account with this email already exists.") from error
-        raise
+    table.transact(
+        [Put(user_item(user), when=item_absent()), Put(claim, when=item_absent())],
+        otherwise=ConflictError("An account with this email already exists."),
+    )
     return user
 
 
@@ -84,34 +76,21 @@ def update_user_attributes(
     changes: dict[str, Any],
     *,
     expected: dict[str, Any] | None = None,
-) -> User:
+) -> User | None:
     """SET only ``changes`` (entity field names) on an existing user, if it still has ``expected``.
 
     Writing back a whole item read earlier would undo whatever changed in between (an admin's
     deactivation undone by a profile update); this touches nothing but the changed attributes.
-    Raises the ``ConditionalCheckFailed`` ClientError when the user is gone or ``expected`` no
-    longer holds.
+    None (nothing changed) when the user is gone or ``expected`` no longer holds.
     """
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    assignments = []
-    for position, (name, value) in enumerate(changes.items()):
-        names[f"#s{position}"] = _alias(name)
-        values[f":s{position}"] = to_jsonable_python(value)
-        assignments.append(f"#s{position} = :s{position}")
-    condition = ["attribute_exists(PK)"]
-    for position, (name, value) in enumerate((expected or {}).items()):
-        names[f"#c{position}"] = _alias(name)
-        values[f":c{position}"] = to_jsonable_python(value)
-        condition.append(f"#c{position} = :c{position}")
-    item = table.update(
-        keys.user(user_id),
-        expression="SET " + ", ".join(assignments),
-        names=names,
-        values=values,
-        condition=" AND ".join(condition),
+
+    def stored(fields: dict[str, Any]) -> dict[str, Any]:
+        return {_alias(name): to_jsonable_python(value) for name, value in fields.items()}
+
+    item = table.update_if(
+        keys.user(user_id), Update().set(stored(changes)), when=equal_all(stored(expected or {}))
     )
-    return User.from_item(item)
+    return User.from_item(item) if item is not None else None
 
 
 def list_users(table: Table, *, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
@@ -248,17 +227,13 @@ def login(table: Table, *, email: str, password: str, source: str) -> LoginResul
 
 def _rehash(table: Table, user: User, password: str) -> User:
     """Upgrade the stored hash, unless the password changed meanwhile (then keep the new one)."""
-    try:
-        return update_user_attributes(
-            table,
-            user.user_id,
-            {"password_hash": passwords.hash_password(password)},
-            expected={"password_hash": user.password_hash},
-        )
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        return user
+    rehashed = update_user_attributes(
+        table,
+        user.user_id,
+        {"password_hash": passwords.hash_password(password)},
+        expected={"password_hash": user.password_hash},
+    )
+    return rehashed or user
 
 
 # --- profile and administration ----------------------------------------------------------------
@@ -272,7 +247,13 @@ def register(table: Table, *, email: str, password: str, first_name: str, last_n
         role=Role.STUDENT,
         password_hash=passwords.hash_password(password),
     )
-    return create_user(table, user)
+    created = create_user(table, user)
+    events.publish_for_analytics(
+        events.UserRegistered(
+            actor=events.Actor.user(created.user_id), user_id=created.user_id, role=created.role
+        )
+    )
+    return created
 
 
 @dataclass(frozen=True)
@@ -292,13 +273,10 @@ def update_profile(table: Table, user: User, changes: dict[str, Any]) -> Profile
         update["password_hash"] = passwords.hash_password(changes["password"])
         update["tokens_valid_after"] = _now_to_the_millisecond()
     update["updated_at"] = utcnow()
-    try:
-        # Only an active account may change itself: a deactivation during the hash above wins.
-        updated = update_user_attributes(table, user.user_id, update, expected={"is_active": True})
-    except ClientError as error:
-        if is_conditional_failure(error):
-            raise AuthenticationError("This account is deactivated.") from error
-        raise
+    # Only an active account may change itself: a deactivation during the hash above wins.
+    updated = update_user_attributes(table, user.user_id, update, expected={"is_active": True})
+    if updated is None:
+        raise AuthenticationError("This account is deactivated.")
     if "password_hash" not in update:
         return ProfileChange(updated)
     token, expires_in = tokens.issue_access_token(updated.user_id, updated.role)
@@ -326,9 +304,7 @@ def admin_update_user(table: Table, admin: Principal, user_id: str, changes: dic
             if changes["is_active"] and not target.is_active:
                 # Tokens from before the deactivation must not come back to life with the account.
                 update["tokens_valid_after"] = _now_to_the_millisecond()
-        try:
-            return update_user_attributes(table, user_id, update, expected=expected)
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        updated = update_user_attributes(table, user_id, update, expected=expected)
+        if updated is not None:
+            return updated
     raise ConflictError("The user changed while this update was applied; try again.")

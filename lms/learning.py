@@ -25,16 +25,14 @@ A lesson, once completed, stays completed (``isCompleted: false`` only adds time
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from lms import keys
+from lms import events, keys
 from lms.clock import isoformat, utcnow
 from lms.entities import Enrollment, EnrollmentStatus, Lesson, LessonProgress
 from lms.errors import ForbiddenError
+from lms.expressions import Update, absent, eq, item_exists, lt
 from lms.publishing import snapshots
-from lms.table import Item, Table, is_conditional_failure
+from lms.table import Item, Table
 
 COMPLETED_LESSONS = "completedLessons"
 
@@ -75,69 +73,60 @@ def record_progress(
     """Record a progress post of an enrolled student (see the module docstring for the rules)."""
     now = isoformat(utcnow())
     enrollment_key = keys.enrollment(user_id, lesson.course_id)
-    values: dict[str, Any] = {":now": now, ":active": EnrollmentStatus.ACTIVE.value}
-    expression = "SET lastAccessed = :now"
+    visit = Update().set(lastAccessed=now)
     if is_completed:
-        expression += f" ADD {COMPLETED_LESSONS} :lesson"
-        values[":lesson"] = {lesson.lesson_id}
-    try:
-        enrollment_item = table.update(
-            enrollment_key,
-            expression=expression,
-            names={"#status": "status"},
-            values=values,
-            condition="#status = :active",
-        )
-    except ClientError as error:
-        if is_conditional_failure(error):
-            raise NotEnrolledError("Only students enrolled in this course record progress in it.") from error
-        raise
+        visit.add({COMPLETED_LESSONS: {lesson.lesson_id}})  # a set union: concurrent posts all count
+    enrollment_item = table.update(
+        enrollment_key,
+        visit,
+        when=eq("status", EnrollmentStatus.ACTIVE.value),
+        otherwise=NotEnrolledError("Only students enrolled in this course record progress in it."),
+    )
+    progress = Update().set(
+        userId=user_id, courseId=lesson.course_id, lessonId=lesson.lesson_id, updatedAt=now
+    )
+    if is_completed:
+        progress.set(isCompleted=True)
+    else:
+        progress.set_if_absent(isCompleted=False)  # once completed, a lesson stays completed
     lesson_item = table.update(
         keys.lesson_progress(user_id, lesson.course_id, lesson.lesson_id),
-        expression="SET userId = :user, courseId = :course, lessonId = :lesson, updatedAt = :now, "
-        "isCompleted = " + (":true" if is_completed else "if_not_exists(isCompleted, :false)") + " "
-        "ADD timeSpentSeconds :spent",
-        values={
-            ":user": user_id,
-            ":course": lesson.course_id,
-            ":lesson": lesson.lesson_id,
-            ":now": now,
-            ":spent": time_spent,
-            **({":true": True} if is_completed else {":false": False}),
-        },
+        progress.add(timeSpentSeconds=time_spent),
     )
     completed = set(enrollment_item.get(COMPLETED_LESSONS) or [])
     earned = progress_percentage(completed, course_lesson_ids(table, lesson.course_id))
     enrollment_item = _raise_percentage(table, enrollment_key, enrollment_item, earned, now)
-    return ProgressUpdate(
+    update = ProgressUpdate(
         lesson=LessonProgress.from_item(lesson_item),
         enrollment=Enrollment.from_item(enrollment_item),
         certificate_execution_name=enrollment_item.get("certificateExecutionName"),
     )
+    events.publish_for_analytics(
+        events.LessonProgressRecorded(
+            actor=events.Actor.user(user_id),
+            user_id=user_id,
+            course_id=lesson.course_id,
+            lesson_id=lesson.lesson_id,
+            is_completed=update.lesson.is_completed,
+            time_spent_seconds=time_spent,
+            progress_percentage=update.enrollment.progress_percentage,
+        )
+    )
+    return update
 
 
 def _raise_percentage(table: Table, key: keys.Key, current: Item, earned: int, now: str) -> Item:
     """Store ``earned`` if it beats the stored percentage (the high-water mark); 100 completes."""
     if earned <= int(current.get("progressPercentage", 0)):
         return current
-    expression = "SET progressPercentage = :earned"
-    values: dict[str, Any] = {":earned": earned}
+    changes = Update().set(progressPercentage=earned)
     if earned == 100:
-        expression += ", isCompleted = :true, completedAt = if_not_exists(completedAt, :now)"
-        values.update({":true": True, ":now": now})
-    try:
-        return table.update(
-            key,
-            expression=expression,
-            values=values,
-            condition="attribute_exists(PK) AND (attribute_not_exists(progressPercentage) "
-            "OR progressPercentage < :earned)",
-        )
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-    # A concurrent post stored a higher percentage first: that one stands.
-    return table.get(key, consistent=True) or current
+        changes.set(isCompleted=True).set_if_absent(completedAt=now)
+    stored = table.update_if(
+        key, changes, when=item_exists() & (absent("progressPercentage") | lt("progressPercentage", earned))
+    )
+    # None: a concurrent post stored a higher percentage first, and that one stands.
+    return stored if stored is not None else table.get(key, consistent=True) or current
 
 
 def list_enrollments(

@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from botocore.exceptions import ClientError
-
 from lms import keys
 from lms.clock import utcnow
 from lms.errors import RateLimitedError
-from lms.table import Table, is_conditional_failure
+from lms.expressions import Update, absent, lt
+from lms.table import Table
 
 
 def window(seconds: int) -> tuple[int, int]:
@@ -24,14 +23,13 @@ def window(seconds: int) -> tuple[int, int]:
     return start, max(1, math.ceil(start + seconds - now))
 
 
-def count(table: Table, key: keys.Key, delta: int, *, limit: int | None, expires: int) -> None:
-    table.update(
-        key,
-        expression="ADD failures :delta SET #ttl = :ttl",
-        names={"#ttl": keys.TTL_ATTRIBUTE},
-        values={":delta": delta, ":ttl": expires, **({":limit": limit} if limit is not None else {})},
-        condition="attribute_not_exists(failures) OR failures < :limit" if limit is not None else None,
-    )
+def count(table: Table, key: keys.Key, delta: int, *, limit: int | None, expires: int) -> bool:
+    """Add ``delta`` to the counter at ``key``; False (nothing counted) when it is at ``limit`` already."""
+    changes = Update().add(failures=delta).set({keys.TTL_ATTRIBUTE: expires})
+    if limit is None:
+        table.update(key, changes)
+        return True
+    return table.update_if(key, changes, when=absent("failures") | lt("failures", limit)) is not None
 
 
 def take_attempt(
@@ -40,13 +38,9 @@ def take_attempt(
     """Count one attempt on every counter, only while under every limit; else 429 (nothing counted)."""
     taken: list[keys.Key] = []
     for key, limit in counters:
-        try:
-            count(table, key, 1, limit=limit, expires=expires)
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        if not count(table, key, 1, limit=limit, expires=expires):
             give_back(table, taken, expires)
-            raise RateLimitedError(message, retry_after_seconds=retry_after) from error
+            raise RateLimitedError(message, retry_after_seconds=retry_after)
         taken.append(key)
 
 

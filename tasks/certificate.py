@@ -22,7 +22,7 @@ from lms.snapstart import before_snapshot, preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-certificate")
-preload("lms.certificates", "lms.blobs", "lms.settings", "lms.table", "workflows.certificate")
+preload("lms.certificates", "lms.events", "lms.blobs", "lms.settings", "lms.table", "workflows.certificate")
 
 
 def _preload_renderer_where_packaged() -> None:
@@ -96,16 +96,29 @@ def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
 @task_handler(logger)
 def record_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import certificates
+    from lms.events import Actor, CertificateIssued
     from lms.table import Table
-    from workflows.certificate import RecordInput
+    from workflows.certificate import CERTIFICATE_WORKFLOW, RecordInput
 
     request = RecordInput.model_validate(event)
     outcome = certificates.record_certificate(Table(), request.certificate, pdf_bytes=request.pdf_bytes)
     if outcome == certificates.Outcome.ISSUED:
         metrics.add_metric(name="CertificatesIssued", unit=MetricUnit.Count, value=1)
     logger.info("certificate recorded", extra={"outcome": outcome})
-    return {
+    certificate = request.certificate
+    result: dict[str, Any] = {
         "outcome": outcome,
         "reason": certificates.describe_outcome(outcome),
-        "certificateId": request.certificate.certificate_id,
+        "certificateId": certificate.certificate_id,
+        "event": None,  # the CertificateIssued detail, once issued
     }
+    if outcome == certificates.Outcome.ISSUED:
+        # Notify publishes this detail; a retried record announces the same event (the same id).
+        result["event"] = CertificateIssued(
+            event_id=CertificateIssued.id_for(certificate.certificate_id),
+            actor=Actor.system(CERTIFICATE_WORKFLOW),
+            certificate_id=certificate.certificate_id,
+            user_id=certificate.user_id,
+            course_id=certificate.course_id,
+        ).detail()
+    return result

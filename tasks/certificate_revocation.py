@@ -17,14 +17,15 @@ from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-certificate-revocation")
-preload("lms.certificates", "lms.table", "workflows.certificate")
+preload("lms.certificates", "lms.events", "lms.table", "workflows.certificate")
 
 
 @task_handler(logger)
 def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import certificates
+    from lms.events import Actor, CertificateRevoked
     from lms.table import Table
-    from workflows.certificate import RevokeInput
+    from workflows.certificate import CERTIFICATE_REVOCATION, RevokeInput
 
     request = RevokeInput.model_validate(event)
     outcome, certificate_id = certificates.revoke_certificate(
@@ -38,4 +39,19 @@ def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
     if outcome == certificates.RevocationOutcome.REVOKED:
         metrics.add_metric(name="CertificatesRevoked", unit=MetricUnit.Count, value=1)
     logger.info("revocation done", extra={"outcome": outcome, "certificate_id": certificate_id})
-    return {"outcome": outcome, "certificateId": certificate_id}
+    announcement: dict[str, Any] | None = None
+    if certificate_id and outcome in (
+        certificates.RevocationOutcome.REVOKED,
+        certificates.RevocationOutcome.ALREADY_REVOKED,  # e.g. a retry after the write succeeded
+    ):
+        # AnnounceRevocation publishes this detail; its id is the certificate's revocation, so an
+        # announcement repeated by a retry is one event to consumers.
+        announcement = CertificateRevoked(
+            event_id=CertificateRevoked.id_for(certificate_id),
+            actor=Actor.system(CERTIFICATE_REVOCATION.name),
+            certificate_id=certificate_id,
+            user_id=request.user_id,
+            course_id=request.course_id,
+            transaction_id=request.transaction_id,
+        ).detail()
+    return {"outcome": outcome, "certificateId": certificate_id, "event": announcement}

@@ -1,9 +1,9 @@
 """The starter of event-triggered workflows (an EventBridge rule's target).
 
 EventBridge cannot name a Step Functions execution, so a rule invokes this function, which names it
-from the event's business keys: a redelivered event finds the execution it started instead of
-starting a second one. It reads its workflow from its environment (set from the catalog) so it
-imports nothing else.
+from the event's business keys (a typed event's unique ``detail.eventId`` unless the trigger names
+others): a redelivered event finds the execution it started instead of starting a second one. It
+reads its workflow from its environment (set from the catalog) so it imports nothing else.
 """
 
 from __future__ import annotations
@@ -44,5 +44,11 @@ def start_from_event(event: dict[str, Any], context: LambdaContext) -> dict[str,
         event, os.environ["LMS_BUSINESS_KEY"].split(","), os.environ.get("LMS_BUSINESS_KEY_STRIP", "")
     )
     started = executions.start(workflow, key, event)
-    logger.info("execution started", extra={"execution": started.name, "again": started.already_started})
+    # A typed event's id (lms.events) is logged with the execution it started or found: a
+    # redelivery shows up as the same id with again=True.
+    event_id = event.get("detail", {}).get("eventId") if isinstance(event.get("detail"), dict) else None
+    logger.info(
+        "execution started",
+        extra={"execution": started.name, "again": started.already_started, "event_id": event_id},
+    )
     return {"executionName": started.name, "alreadyStarted": started.already_started}

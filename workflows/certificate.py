@@ -9,6 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from lms import keys
 from lms.entities import Certificate
+from lms.events import EnrollmentRevoked
 from lms.table import serialize_key
 from workflows import executions, records
 from workflows.definition import (
@@ -27,8 +28,9 @@ from workflows.executions import StartedExecution
 # ReportLab (with its Pillow dependency) goes into this one function's package, nowhere else.
 RENDERING_PACKAGE = Zip(dependencies=(*Zip().dependencies, "reportlab"))
 
+CERTIFICATE_WORKFLOW = "certificate"
 CERTIFICATE = Workflow(
-    name="certificate",  # execution certificate-<userId>-<courseId>
+    name=CERTIFICATE_WORKFLOW,  # execution certificate-<userId>-<courseId>
     functions=(
         TaskFunction("VerifyCompletion", Needs(table=Access.READ_WRITE), timeout_seconds=15),
         TaskFunction(
@@ -61,7 +63,7 @@ CERTIFICATE = Workflow(
 CERTIFICATE_REVOCATION = Workflow(
     name="certificate-revocation",  # execution revoke-certificate-<transactionId>
     trigger=EventTrigger(
-        pattern={"source": ["lms.purchases"], "detail-type": ["EnrollmentRevoked"]},
+        event=EnrollmentRevoked,
         business_key=("detail.transactionId",),
     ),
     functions=(TaskFunction("RevokeCertificate", Needs(table=Access.READ_WRITE), timeout_seconds=15),),

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from workflows.human_tasks import HumanTask
@@ -135,25 +135,57 @@ class ApiTrigger:
     """Started by the API (``workflows.executions.start``) with a business key."""
 
 
+class TypedEvent(Protocol):
+    """What a trigger needs of an event definition (``lms.events.Event`` subclasses), without
+    importing it: the starter imports this module and must stay light on a cold start."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    def pattern(cls, **detail: list[Any]) -> dict[str, Any]: ...
+
+
+EVENT_ID = "detail.eventId"  # the envelope's unique id (lms.events)
+
+
 @dataclass(frozen=True)
 class EventTrigger:
     """Started by an EventBridge rule through a starter function that names the execution.
 
+    ``event`` is the typed event (``lms.events``) on the product's bus that starts the workflow: the
+    rule's pattern is ``event.pattern(**detail)``, so producer and trigger cannot disagree on its
+    source, name or schema version. For events the product does not define (S3's "Object Created"
+    on the default bus), ``pattern`` is given as EventBridge takes it.
+
     ``business_key`` lists dotted paths into the event (``"detail.object.key"``); their values,
     joined by ``-``, are the business key, so a redelivered event finds the execution it started.
+    A typed event's key defaults to its unique id (``detail.eventId``): each event runs once.
     ``bus`` is ``"lms"`` (the product's bus) or ``"default"`` (where AWS services such as S3 publish).
     ``strip_prefix`` is removed from the key first: an upload ``uploads/<lessonId>/<uploadId>`` under
     ``strip_prefix="uploads/"`` names the execution ``<workflow>-<lessonId>-<uploadId>``.
     """
 
-    pattern: dict[str, Any]
-    business_key: tuple[str, ...]
+    pattern: dict[str, Any] = field(default_factory=dict)
+    business_key: tuple[str, ...] = ()
     bus: str = "lms"
     strip_prefix: str = ""
+    event: type[TypedEvent] | None = None
+    detail: dict[str, list[Any]] = field(default_factory=dict)  # narrows a typed event's pattern
 
     def __post_init__(self) -> None:
         if self.bus not in ("lms", "default"):
             raise ValueError(f"unknown event bus {self.bus!r}: 'lms' or 'default'")
+        if self.event is not None:
+            if self.pattern:
+                raise ValueError("a typed event's pattern comes from the event; narrow it with detail=")
+            if self.bus != "lms":
+                raise ValueError(f"{self.event.name} is a product event: it is published on the 'lms' bus")
+            object.__setattr__(self, "pattern", self.event.pattern(**self.detail))
+            object.__setattr__(self, "business_key", self.business_key or (EVENT_ID,))
+        elif self.detail:
+            raise ValueError("detail= narrows a typed event's pattern; give event= too")
+        if not self.pattern:
+            raise ValueError("an event trigger needs an event (or a pattern)")
         if not self.business_key:
             raise ValueError("an event trigger needs at least one business-key path")
 

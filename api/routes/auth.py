@@ -2,27 +2,85 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from api import security
-from api.models import (
-    AdminUserUpdate,
-    LoginRequest,
-    LoginResponse,
-    ProfileUpdate,
-    ProfileUpdated,
-    RegisterRequest,
-    UserPage,
-    UserView,
-)
+from api.models import AtLeastOneField, Name, Page, Password, RequestBody, View
 from api.params import Cursor, Limit, PathId
 from api.responses import created, no_content, page_limit
 from lms import identity
-from lms.entities import Role
+from lms.entities import Email, Role, User
 from lms.table import Table
 
 router = APIGatewayRouter()
+
+
+class RegisterRequest(RequestBody):
+    email: Email
+    password: Password
+    first_name: Name
+    last_name: Name
+
+
+class LoginRequest(RequestBody):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class ProfileUpdate(AtLeastOneField):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    password: Password | None = None
+
+
+class AdminUserUpdate(AtLeastOneField):
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserView(View):
+    user_id: str
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls.model_validate(user.model_dump(exclude={"password_hash"}))
+
+
+class LoginResponse(View):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    user: UserView
+
+
+class ProfileUpdated(UserView):
+    """The updated account; after a password change, also the token that replaces the caller's."""
+
+    access_token: str | None = Field(
+        default=None,
+        description=(
+            "Only when the password changed: every token issued before the change, the one that"
+            " made this request included, is refused from now on; use this one instead."
+        ),
+    )
+    token_type: str | None = None
+    expires_in: int | None = None
+
+
+class UserPage(Page[UserView]):
+    pass
 
 
 @router.post("/auth/register", tags=["auth"], summary="Create a student account")

@@ -6,10 +6,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api import security
 from api.app import API_VERSION
-from api.models import Health
+from api.models import View
 from workflows.catalog import WORKFLOWS
 
 router = APIGatewayRouter()
+
+
+class Health(View):
+    status: str
+    version: str
+    workflows: dict[str, str]
 
 
 @router.get("/health", tags=["operations"], summary="Liveness and the workflow versions deployed")

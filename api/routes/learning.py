@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from api import security
-from api.models import (
-    CertificatePage,
-    CertificateSummary,
-    CertificateVerification,
-    CertificateView,
-    CourseProgress,
-    EnrollmentPage,
-    EnrollmentView,
-    LessonProgressView,
-    ProgressRecorded,
-    ProgressRequest,
-)
+from api.models import LessonSeconds, Page, RequestBody, View
 from api.params import Cursor, Limit, PathId
 from api.responses import page_limit
 from lms import certificates, keys, learning
@@ -28,6 +20,97 @@ from lms.settings import get_settings
 from lms.table import Table
 
 router = APIGatewayRouter()
+
+
+class ProgressRequest(RequestBody):
+    is_completed: bool = Field(default=False, description="marks the lesson completed (it stays completed)")
+    time_spent: LessonSeconds = Field(default=0, description="seconds spent since the last post; they add up")
+
+
+class EnrollmentView(View):
+    course_id: str
+    status: str = Field(description="ACTIVE, or REVOKED after a refund")
+    enrolled_at: datetime
+    last_accessed: datetime | None = None
+    progress_percentage: int = Field(description="the highest percentage earned (never falls)")
+    is_completed: bool
+    completed_at: datetime | None = None
+
+
+class EnrollmentPage(Page[EnrollmentView]):
+    pass
+
+
+class ProgressRecorded(View):
+    course_id: str
+    lesson_id: str
+    lesson_completed: bool
+    time_spent: int = Field(description="seconds on this lesson so far")
+    progress_percentage: int
+    is_completed: bool = Field(description="the course is completed")
+    completed_at: datetime | None = None
+    certificate_execution_name: str | None = Field(
+        default=None, description="the course's certificate issuance run, once the course is completed"
+    )
+
+
+class LessonProgressView(View):
+    lesson_id: str
+    title: str
+    order_index: int
+    is_completed: bool
+    time_spent: int
+
+
+class CourseProgress(View):
+    course_id: str
+    progress_percentage: int
+    is_completed: bool
+    completed_at: datetime | None = None
+    enrolled_at: datetime
+    last_accessed: datetime | None = None
+    lessons: list[LessonProgressView]
+
+
+class CertificateSummary(View):
+    certificate_id: str
+    course_id: str
+    course_title: str
+    issued_at: datetime
+    status: str = Field(description="VALID or REVOKED")
+
+
+class CertificatePage(Page[CertificateSummary]):
+    pass
+
+
+class CertificateView(View):
+    certificate_id: str
+    user_id: str
+    course_id: str
+    holder_name: str
+    course_title: str
+    instructor_name: str
+    issued_at: datetime
+    status: str
+    verification_code: str
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    execution_name: str
+    download_url: str = Field(description="short-lived presigned GET of the PDF")
+    expires_in: int = Field(description="seconds the download URL stays valid")
+
+
+class CertificateVerification(View):
+    """The public answer: nothing more personal than the name printed on the certificate."""
+
+    certificate_id: str
+    holder_name: str
+    course_title: str
+    issued_at: datetime
+    status: str = Field(description="VALID or REVOKED")
+    valid: bool
+
 
 # A certificate's download link is short-lived: long enough to start a download, no longer.
 DOWNLOAD_URL_SECONDS = min(5 * 60, DEFAULT_EXPIRY_SECONDS)

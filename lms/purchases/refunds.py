@@ -141,14 +141,13 @@ def publish_enrollment_revoked(table: Table, transaction: Transaction) -> Transa
     bus. If publishing fails the error reaches the admin, whose retry of the refund publishes it.
     """
     events.publish(
-        "lms.purchases",
-        "EnrollmentRevoked",
-        {
-            "transactionId": transaction.transaction_id,
-            "userId": transaction.user_id,
-            "courseId": transaction.course_id,
-            "reason": transaction.reason or "refunded",
-        },
+        events.EnrollmentRevoked(
+            actor=events.Actor.system("admin-refund"),  # the refunding admin's id is not passed down yet
+            transaction_id=transaction.transaction_id,
+            user_id=transaction.user_id,
+            course_id=transaction.course_id,
+            reason=transaction.reason or "refunded",
+        )
     )
     table.update(keys.transaction(transaction.transaction_id), expression="REMOVE revocationEventPending")
     return require_transaction(table, transaction.transaction_id)

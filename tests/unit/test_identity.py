@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from lms import identity, keys, throttle, tokens
 from lms.clock import FakeClock, use_clock
 from lms.entities import User
 from lms.errors import AuthenticationError, RateLimitedError
+from lms.expressions import Condition, Placeholders, Update
 from lms.settings import get_settings
 from lms.table import Item
 
@@ -59,14 +61,23 @@ class CountingTable:
     def __init__(self) -> None:
         self.failures: dict[keys.Key, int] = {}
 
-    def update(self, key: keys.Key, *, values: Item, condition: str | None = None, **_: Any) -> Item:
+    def update_if(self, key: keys.Key, changes: Update, *, when: Condition | None) -> Item | None:
+        placeholders = Placeholders()
+        added = re.search(r"ADD #n\d+ (:v\d+)", changes.render(placeholders))
+        assert added, "the counter is an atomic ADD"
         current = self.failures.get(key, 0)
-        if condition and current >= values[":limit"]:
-            from botocore.exceptions import ClientError
-
-            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "UpdateItem")
-        self.failures[key] = current + values[":delta"]
+        if when is not None:
+            below = re.search(r"< (:v\d+)", when.render(placeholders))
+            assert below, "the limit is a condition on the stored count"
+            if current >= placeholders.values[below[1]]:
+                return None
+        self.failures[key] = current + placeholders.values[added[1]]
         return {}
+
+    def update(self, key: keys.Key, changes: Update) -> Item:
+        updated = self.update_if(key, changes, when=None)
+        assert updated is not None
+        return updated
 
 
 def test_retry_after_is_the_rest_of_the_window() -> None:

@@ -25,8 +25,9 @@ from lms.entities import Course, CourseStatus, Lesson, LessonType, TransactionSt
 from lms.table import Table, serialize_key
 from tests.conftest import ApiClient
 from tests.console import execution_link, record_panel
+from tests.events import subscribe
 from tests.publishing import publish_directly
-from tests.purchases import buy, execution, pay, states_entered, wait_for
+from tests.purchases import buy, execution, pay, states_entered, transaction, wait_for
 from tests.workflow.test_purchase import outcome, until
 from workflows.operations import Operations, deployed_state_machines
 
@@ -485,3 +486,49 @@ def test_progress_posts_in_parallel_environments_lose_no_update(new_user, demo) 
         for lesson in lessons
     ]
     assert [t and t["timeSpentSeconds"] for t in times] == [14] * 6
+
+
+def test_issuing_and_revoking_are_announced_as_typed_events(
+    new_user, demo, admin: ApiClient, local_stripe
+) -> None:
+    from lms.events import CertificateIssued, CertificateRevoked, LessonProgressRecorded
+
+    progressed, issuance, revocation = (
+        subscribe(LessonProgressRecorded),
+        subscribe(CertificateIssued),
+        subscribe(CertificateRevoked),
+    )
+    course, lessons = published_course(demo, lessons=1, price_cents=2500)
+    student = new_user()
+    # Bought like enroll() does, waiting for the PaymentIntent however slow a busy machine makes it.
+    transaction_id = str(buy(student.client, course.course_id)["transactionId"])
+    until(lambda: transaction(transaction_id).payment_intent_id, timeout=30)
+    pay(transaction_id)
+    wait_for(transaction_id, TransactionStatus.COMPLETED)
+    complete(student.client, lessons[0], seconds=42)
+    certificate_id = issued(student, course)["certificateId"]
+
+    (progress,) = progressed(userId=student.user_id)
+    assert (progress["verb"], progress["object"]["id"], progress["result"]) == (
+        "progressed",
+        lessons[0].lesson_id,
+        "completed",
+    )
+    assert progress["courseId"] == course.course_id and progress["timeSpentSeconds"] == 42
+    assert progress["progressPercentage"] == 100
+    run, _ = execution(execution_arn(f"certificate-{student.user_id}-{course.course_id}"))
+    assert "eventError" not in json.loads(run["output"]), run["output"]
+    (announced,) = issuance(certificateId=certificate_id)
+    assert CertificateIssued.from_detail(announced).actor.id == "certificate"
+    assert announced["eventId"] == CertificateIssued.id_for(certificate_id)  # a re-run repeats the id
+
+    refunded = admin.post(f"/transactions/{transaction_id}/refund", json={"reason": "Customer asked"})
+    assert refunded.status_code == 200, refunded.text
+
+    (withdrawn,) = revocation(timeout=30, certificateId=certificate_id)
+    assert (withdrawn["verb"], withdrawn["object"], withdrawn["result"]) == (
+        "revoked",
+        {"type": "certificate", "id": certificate_id},
+        "revoked",
+    )
+    assert withdrawn["transactionId"] == transaction_id and withdrawn["courseId"] == course.course_id

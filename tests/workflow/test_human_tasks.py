@@ -21,6 +21,7 @@ import pytest
 from lms import aws, human_tasks
 from lms.clock import utcnow
 from lms.errors import ConflictError
+from lms.events import HumanTaskReminder
 from lms.human_tasks import DecisionNotDeliveredError, HumanTaskStatus
 from lms.settings import get_settings
 from lms.table import Table
@@ -181,7 +182,7 @@ def reminders(local_cloud: Any) -> Any:
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     bus = get_settings().event_bus_name
-    pattern = {"source": [human_tasks.REMINDER_SOURCE], "detail-type": [human_tasks.REMINDER_DETAIL_TYPE]}
+    pattern = HumanTaskReminder.pattern()
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
 
@@ -229,5 +230,10 @@ def test_a_task_waiting_past_its_reminder_time_is_reminded_once(deployed, remind
         course_id,
         "author-1",
     )
-    assert detail["id"] == f"{KIND}#{review_id}#reminder"
+    assert detail["eventId"] == HumanTaskReminder.id_for(KIND, review_id)  # stable: one per task
+    assert (detail["verb"], detail["object"], detail["result"]) == (
+        "reminded",
+        {"type": "human-task", "id": review_id},
+        "waiting",
+    )
     assert review_id in pending_ids(role=ROLE)  # a reminder decides nothing
