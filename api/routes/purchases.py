@@ -2,30 +2,92 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from api import security
-from api.models import (
-    PurchaseRequest,
-    PurchaseStarted,
-    RefundRequest,
-    TransactionPage,
-    TransactionView,
-    WebhookReceipt,
-)
+from api.models import Id, Page, RequestBody, View
 from api.params import Cursor, Limit, PathId
 from api.responses import accepted, page_limit
 from lms import catalog, keys, purchases
-from lms.entities import Course, Enrollment, Role, Transaction, TransactionStatus
+from lms.entities import Course, Enrollment, PaymentMethod, Role, Transaction, TransactionStatus
 from lms.errors import ConfigurationError, ForbiddenError, LmsError, NotFoundError
 from lms.identity import Principal
 from lms.table import Table
 from workflows import callbacks
+
+# --- request and response bodies ---------------------------------------------------------------
+
+
+class PurchaseRequest(RequestBody):
+    course_id: Id
+
+
+class RefundRequest(RequestBody):
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = "Refunded by an administrator."
+
+
+class MoneyView(View):
+    amount: int
+    currency: str
+
+
+class TransactionView(View):
+    transaction_id: str
+    user_id: str
+    course_id: str
+    amount: MoneyView | None = None
+    status: TransactionStatus = Field(
+        description="PENDING, COMPLETED, FAILED, EXPIRED, REFUND_PENDING (an admin refund being finished), "
+        "REFUNDED or NEEDS_RECONCILIATION"
+    )
+    reason: str | None = None
+    execution_name: str | None = None
+    execution_arn: str | None = None
+    payment_method: PaymentMethod | None = Field(default=None, description="card, or free for a free course")
+    payment_intent_id: str | None = None
+    stripe_payment_id: str | None = Field(default=None, description="the Stripe PaymentIntent id")
+    client_secret: str | None = Field(default=None, description="present while PENDING, for Stripe.js")
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, transaction: Transaction) -> TransactionView:
+        view = cls.model_validate(
+            {
+                **transaction.model_dump(exclude={"task_token"}),
+                "stripe_payment_id": transaction.payment_intent_id,
+            }
+        )
+        if transaction.status != TransactionStatus.PENDING:
+            view.client_secret = None
+        return view
+
+
+class TransactionPage(Page[TransactionView]):
+    pass
+
+
+class PurchaseStarted(View):
+    transaction_id: str
+    execution_name: str
+    execution_arn: str
+    status: TransactionStatus
+    client_secret: str | None = None
+    reason: str | None = None
+
+
+class WebhookReceipt(View):
+    received: bool
+    outcome: str
+
 
 router = APIGatewayRouter()
 logger = Logger(service="lms-api")
@@ -137,7 +199,7 @@ def get_transaction(userId: PathId, transactionId: PathId) -> TransactionView:  
 @router.post(
     "/transactions/<transactionId>/refund",
     tags=["purchases"],
-    summary="Refund in Stripe, revoke the enrollment (admin)",
+    summary="Refund in Stripe, revoke the enrollment (admin); a retry finishes a REFUND_PENDING refund",
 )
 @security.allow(Role.ADMIN)
 def refund_transaction(transactionId: PathId, body: RefundRequest | None = None) -> TransactionView:  # noqa: N803

@@ -8,8 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from lms import keys, passwords
 from lms.catalog import category_item, course_item, lesson_item
 from lms.clock import utcnow
@@ -24,10 +22,11 @@ from lms.entities import (
     Role,
     User,
 )
+from lms.expressions import item_absent
 from lms.identity import user_item
 from lms.publishing import runs, snapshots
-from lms.purchases.records import counters_operation
-from lms.table import Table, is_conditional_failure, serialize
+from lms.purchases.records import move_counters
+from lms.table import Put, Table
 
 _NAMESPACE = uuid.UUID("6f1c2a52-6b39-4d53-9a55-2d1b7b8c0f11")
 
@@ -194,13 +193,9 @@ def _enroll_demo_student(table: Table, student: User, course: Course) -> None:
     """Once: a re-seed keeps the progress (and certificate) the demo student has made since."""
     enrollment = Enrollment.new(user_id=student.user_id, course_id=course.course_id, transaction_id=None)
     item = {**keys.enrollment(student.user_id, course.course_id).as_item(), **enrollment.attributes()}
-    try:
-        table.transact_write(
-            [
-                {"Put": {"Item": serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}},
-                counters_operation(course.course_id, enrollments=1, revenue_cents=0),
-            ]
-        )
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
+    table.transact_if(
+        [
+            Put(item, when=item_absent()),
+            move_counters(course.course_id, enrollments=1, revenue_cents=0),
+        ]
+    )

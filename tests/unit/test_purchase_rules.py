@@ -14,6 +14,7 @@ from lms import keys
 from lms.callbacks import FakeCallbacks
 from lms.clock import FakeClock, use_clock
 from lms.entities import Money, Transaction
+from lms.expressions import Update
 from lms.payments import PaymentIntent, PaymentRejectedError, WebhookEvent
 from lms.purchases import steps, webhooks
 from lms.purchases.records import transaction_item
@@ -59,7 +60,8 @@ class FakeGateway:
 
 
 class FakeTable:
-    """The reads and unconditional puts these rules make, on a dict."""
+    """The reads and writes these rules make, on a dict. Conditions are not evaluated, except the
+    one conditional create the webhook makes (``put_if(..., when=item_absent())``)."""
 
     def __init__(self) -> None:
         self.items: dict[keys.Key, dict[str, Any]] = {}
@@ -69,6 +71,31 @@ class FakeTable:
 
     def put(self, item: dict[str, Any], **_: Any) -> None:
         self.items[keys.Key(item[keys.PK], item[keys.SK])] = item
+
+    def put_if(self, item: dict[str, Any], *, when: Any) -> bool:
+        key = keys.Key(item[keys.PK], item[keys.SK])
+        if key in self.items:
+            return False
+        self.items[key] = item
+        return True
+
+    def update(self, key: keys.Key, changes: Update, **_: Any) -> dict[str, Any]:
+        item = self.items.setdefault(key, key.as_item())
+        item.update(changes._set)
+        return item
+
+    def update_if(self, key: keys.Key, changes: Update, *, when: Any) -> dict[str, Any]:
+        return self.update(key, changes)
+
+
+@dataclass
+class FakeRuns(FakeCallbacks):
+    """Fake callbacks that also say which executions still run."""
+
+    running: set[str] = field(default_factory=set)
+
+    def is_running(self, execution_arn: str) -> bool:
+        return execution_arn in self.running
 
 
 def open_intent(status: str = "requires_payment_method") -> PaymentIntent:
@@ -82,6 +109,9 @@ def open_intent(status: str = "requires_payment_method") -> PaymentIntent:
     )
 
 
+RUN = "arn:aws:states:us-east-1:123456789012:execution:lms-purchase:purchase-t1"
+
+
 def pending(task_token: str | None = "token-1") -> Transaction:
     return Transaction(
         transaction_id="t1",
@@ -90,6 +120,7 @@ def pending(task_token: str | None = "token-1") -> Transaction:
         amount=Money(amount=4900),
         payment_intent_id="pi_1",
         task_token=task_token,
+        execution_arn=RUN,
     )
 
 
@@ -139,7 +170,7 @@ def test_a_task_token_answers_once() -> None:
 
 
 def test_a_webhook_whose_handler_died_is_handled_on_stripes_retry() -> None:
-    table, port, clock = FakeTable(), FakeCallbacks(), FakeClock()
+    table, port, clock = FakeTable(), FakeRuns(), FakeClock()
     table.put(transaction_item(pending()))
     gateway = FakeGateway(die_on_next_read=True)
     gateway.add(open_intent("succeeded"))
@@ -174,3 +205,34 @@ def test_a_cursor_over_every_status_partition_fits_the_apis_limit_and_round_trip
     assert len(cursor) <= 2048
     decoded = table.decode_merge_cursor(cursor, partitions)
     assert list(decoded.values()) == [table._DONE if p == 0 else p for p in positions]
+
+
+@pytest.mark.parametrize("why_dead", ["already answered", "a retried AwaitPayment stored a newer one"])
+def test_a_dead_token_of_a_running_execution_leaves_the_money_to_it(why_dead: str) -> None:
+    """Two deliveries of one payment, or a delivery during an AwaitPayment retry: the token is dead
+    but the execution runs, and it enrolls (or refunds) itself. No refund from the webhook."""
+    table, port = FakeTable(), FakeRuns(running={RUN})
+    table.put(transaction_item(pending()))
+    port.kill("token-1", why_dead)
+    gateway = FakeGateway()
+    gateway.add(open_intent("succeeded"))
+    event = WebhookEvent(id="evt_2", type="payment_intent.succeeded", object_id="pi_1", created=0)
+
+    outcome = webhooks.process_event(table, gateway, port, event)  # type: ignore[arg-type]
+
+    assert outcome == "transaction t1: left to its running execution"
+    assert gateway.refunds == []
+
+
+def test_a_delivery_of_an_event_still_being_handled_is_handled_again_not_dropped() -> None:
+    """Recorded RECEIVED but not HANDLED (the first delivery died, or is still at it): handle it."""
+    table, port = FakeTable(), FakeRuns()
+    table.put(transaction_item(pending()))
+    gateway = FakeGateway()
+    gateway.add(open_intent("succeeded"))
+    assert webhooks.record_received(table, "evt_3")  # type: ignore[arg-type]
+    event = WebhookEvent(id="evt_3", type="payment_intent.succeeded", object_id="pi_1", created=0)
+
+    assert webhooks.process_event(table, gateway, port, event) == "transaction t1: succeeded"  # type: ignore[arg-type]
+    assert table.get(keys.stripe_event("evt_3"))["state"] == webhooks.HANDLED  # type: ignore[index]
+    assert webhooks.process_event(table, gateway, port, event) == webhooks.DUPLICATE  # type: ignore[arg-type]
