@@ -55,6 +55,9 @@ class FakeGateway:
         self.refunds.append(idempotency_key)
         return f"re_{len(self.refunds)}"
 
+    def find_refund(self, payment_intent_id: str) -> str | None:
+        return f"re_{len(self.refunds)}" if self.refunds else None
+
     def create_payment_intent(self, **_: Any) -> PaymentIntent:
         raise NotImplementedError("the rules under test never create a PaymentIntent")
 
@@ -236,3 +239,36 @@ def test_a_delivery_of_an_event_still_being_handled_is_handled_again_not_dropped
     assert webhooks.process_event(table, gateway, port, event) == "transaction t1: succeeded"  # type: ignore[arg-type]
     assert table.get(keys.stripe_event("evt_3"))["state"] == webhooks.HANDLED  # type: ignore[index]
     assert webhooks.process_event(table, gateway, port, event) == webhooks.DUPLICATE  # type: ignore[arg-type]
+
+
+def test_a_run_the_transaction_does_not_name_neither_cancels_nor_refunds() -> None:
+    """An old run retrying its close, or a re-run, after another run took the purchase over."""
+    from lms.entities import TransactionStatus
+    from lms.purchases import refunds
+
+    table = FakeTable()
+    table.put(transaction_item(pending()))
+    gateway = FakeGateway()
+    gateway.add(open_intent("succeeded"))
+    other_run = RUN.replace("purchase-t1", "purchase-t1-rerun-1")
+
+    closed = steps.close_transaction(
+        table,  # type: ignore[arg-type]
+        gateway,
+        transaction_id="t1",
+        user_id="u1",
+        course_id="c1",
+        status=TransactionStatus.EXPIRED,
+        error=None,
+        execution_arn=other_run,
+    )
+    refunded = refunds.refund_payment(
+        table,  # type: ignore[arg-type]
+        gateway,
+        transaction_id="t1",
+        reason="enrollment failed",
+        execution_arn=other_run,
+    )
+
+    assert closed.status == refunded.status == TransactionStatus.PENDING
+    assert gateway.intents["pi_1"].status == "succeeded" and gateway.refunds == []
