@@ -594,6 +594,7 @@ def test_a_second_delivery_while_the_enrollment_is_written_refunds_nothing(
     (EnrollStudent retried on throttling) when another delivery finds the token dead. That is not a
     late payment: the execution still runs, and the money stays with the enrollment."""
     from lms.purchases import transaction_id_for
+    from workflows.callbacks import StepFunctionsCallbacks
 
     student = new_user()
     course = course_id(demo, PAID)
@@ -616,12 +617,15 @@ def test_a_second_delivery_while_the_enrollment_is_written_refunds_nothing(
         for _ in range(2)
     )
 
+    token = transaction(transaction_id).task_token
     answered = post_webhook(anonymous, *first)
     late = post_webhook(anonymous, *second)
 
     assert (answered.status_code, late.status_code) == (200, 200), late.text
     assert late.json()["outcome"] == f"transaction {transaction_id}: left to its running execution"
     assert post_webhook(anonymous, *first).json()["outcome"] == "duplicate"
+    again = StepFunctionsCallbacks().succeed(token or "", {"paymentIntentId": intent_id})
+    assert not again.delivered and again.dead_reason == "TaskTimedOut", "a token answers once, as in AWS"
     done = wait_for(transaction_id, TransactionStatus.COMPLETED, TransactionStatus.REFUNDED, timeout=60)
     assert done.status == TransactionStatus.COMPLETED and done.refund_id is None
     assert refunds_of(intent_id) == [], "the customer keeps the course they paid for"
