@@ -177,6 +177,9 @@ class StripeGateway:
         Stripe replays an idempotent refund only for 24 hours; after that a second create answers
         "already refunded", so a refund that must be finished looks first.
         """
+        intent = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
+        if not intent.to_dict().get("latest_charge"):
+            return None  # never charged, so never refunded (localstripe cannot list refunds of it)
         raw = self._call(
             self._client.v1.refunds.list, params={"payment_intent": payment_intent_id, "limit": 10}
         )
