@@ -97,6 +97,29 @@ class InvalidSignatureError(LmsError):
     status, code = 400, "INVALID_SIGNATURE"
 
 
+def _settled(table: Table, transactions: list[Transaction]) -> list[Transaction]:
+    """Reads finish admin refunds whose request stopped (REFUND_PENDING for minutes): in AWS the
+    people who look at a refund (its student, the admin's REFUND_PENDING list) are what sweeps it.
+
+    Best effort: a refund that cannot be finished now is shown as it is stored, never a 500.
+    """
+    if not any(t.status == TransactionStatus.REFUND_PENDING for t in transactions):
+        return transactions
+    from lms import payments
+
+    settled = []
+    for transaction in transactions:
+        try:
+            transaction = purchases.finish_if_stopped(table, payments.gateway(), transaction)
+        except Exception as error:  # noqa: BLE001 - the read still answers; the next read retries
+            logger.warning(
+                "stopped refund not finished",
+                extra={"transaction_id": transaction.transaction_id, "error_type": type(error).__name__},
+            )
+        settled.append(transaction)
+    return settled
+
+
 def _same_user_or_admin(principal: Principal, user_id: str) -> None:
     if principal.user_id != user_id and principal.role != Role.ADMIN:
         raise ForbiddenError("You can only see your own transactions.")
@@ -165,7 +188,9 @@ def list_transactions(
     items, next_cursor = purchases.list_all_transactions(
         table, status=status, limit=page_limit(limit), cursor=cursor
     )
-    return TransactionPage(items=[TransactionView.of(t) for t in items], next_cursor=next_cursor)
+    return TransactionPage(
+        items=[TransactionView.of(t) for t in _settled(table, items)], next_cursor=next_cursor
+    )
 
 
 @router.get("/transactions/<userId>", tags=["purchases"], summary="A user's transactions, newest first")
@@ -180,7 +205,9 @@ def list_user_transactions(
     items, next_cursor = purchases.list_user_transactions(
         table, userId, limit=page_limit(limit), cursor=cursor
     )
-    return TransactionPage(items=[TransactionView.of(t) for t in items], next_cursor=next_cursor)
+    return TransactionPage(
+        items=[TransactionView.of(t) for t in _settled(table, items)], next_cursor=next_cursor
+    )
 
 
 @router.get("/transactions/<userId>/<transactionId>", tags=["purchases"], summary="One transaction's status")
@@ -193,7 +220,8 @@ def get_transaction(userId: PathId, transactionId: PathId) -> TransactionView:  
     item = caller.extras.get(transaction_key)
     if item is None or item.get("userId") != userId:
         raise NotFoundError(f"No transaction {transactionId} for user {userId}.")
-    return TransactionView.of(Transaction.from_item(item))
+    (transaction,) = _settled(table, [Transaction.from_item(item)])
+    return TransactionView.of(transaction)
 
 
 @router.post(

@@ -19,6 +19,7 @@ from lms.purchases.refunds import (
     SweepReport,
     TransactionNotRefundableError,
     admin_refund,
+    finish_if_stopped,
     refund_payment,
     sweep_pending_refunds,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "create_payment_intent",
     "describe_error",
     "enroll_student",
+    "finish_if_stopped",
     "get_transaction",
     "list_all_transactions",
     "list_user_transactions",

@@ -251,6 +251,22 @@ def publish_enrollment_revoked(table: Table, transaction: Transaction) -> Transa
     return require_transaction(table, transaction.transaction_id)
 
 
+# An admin refund pending longer than this is taken to have stopped (its request answers in seconds).
+STOPPED_AFTER = timedelta(minutes=2)
+
+
+def finish_if_stopped(
+    table: Table, gateway: PaymentGateway, transaction: Transaction, *, older_than: timedelta = STOPPED_AFTER
+) -> Transaction:
+    """Finish an admin refund left REFUND_PENDING for longer than ``older_than``; anything else is
+    answered as it is (a younger one is left to the request still working on it)."""
+    if transaction.status != TransactionStatus.REFUND_PENDING:
+        return transaction
+    if transaction.updated_at > utcnow() - older_than:
+        return transaction
+    return finish_refund(table, gateway, transaction)
+
+
 @dataclass
 class SweepReport:
     finished: list[str] = field(default_factory=list)
@@ -258,7 +274,7 @@ class SweepReport:
 
 
 def sweep_pending_refunds(
-    table: Table, gateway: PaymentGateway, *, older_than: timedelta = timedelta(minutes=2)
+    table: Table, gateway: PaymentGateway, *, older_than: timedelta = STOPPED_AFTER
 ) -> SweepReport:
     """Finish every admin refund left REFUND_PENDING for longer than ``older_than``.
 
@@ -267,7 +283,6 @@ def sweep_pending_refunds(
     REFUND_PENDING index partitions only (no scan).
     """
     report = SweepReport()
-    cutoff = utcnow() - older_than
     cursor: str | None = None
     while True:
         page, cursor = list_all_transactions(
@@ -275,16 +290,14 @@ def sweep_pending_refunds(
         )
         for listed in page:
             current = get_transaction(table, listed.transaction_id)
-            if current is None or current.status != TransactionStatus.REFUND_PENDING:
-                continue
-            if current.updated_at > cutoff:
+            if current is None:
                 continue
             try:
-                finished = finish_refund(table, gateway, current)
+                finished = finish_if_stopped(table, gateway, current, older_than=older_than)
             except (LmsError, PaymentRejectedError, PaymentProviderUnavailableError) as error:
                 report.failed[current.transaction_id] = f"{type(error).__name__}: {error}"
                 continue
-            if finished.status == TransactionStatus.REFUNDED:
+            if current.status == TransactionStatus.REFUND_PENDING != finished.status:
                 report.finished.append(current.transaction_id)
         if not cursor:
             return report

@@ -207,7 +207,7 @@ def test_a_transaction_conflict_during_an_admin_refund_is_retried_not_a_500(
     assert enrollments_of(course) == before - 1
 
 
-@pytest.mark.parametrize("finisher", ["the admin's retry", "the sweeper"])
+@pytest.mark.parametrize("finisher", ["the admin's retry", "the sweeper", "its student's read"])
 def test_an_admin_refund_stopped_after_stripe_refunded_is_finished_without_a_second_refund(
     new_user, demo, admin: ApiClient, finisher: str
 ) -> None:
@@ -230,7 +230,18 @@ def test_an_admin_refund_stopped_after_stripe_refunded_is_finished_without_a_sec
     listed = admin.get("/transactions", params={"status": "REFUND_PENDING", "limit": 100}).json()["items"]
     assert transaction_id in {t["transactionId"] for t in listed}
 
-    if finisher == "the sweeper":
+    view = f"/transactions/{student.user_id}/{transaction_id}"
+    assert student.client.get(view).json()["status"] == "REFUND_PENDING", "a young one is left to its request"
+    if finisher == "its student's read":
+        # Given the request stopped minutes ago (the API answers in seconds) ...
+        from lms.clock import isoformat, utcnow
+        from lms.expressions import Update
+
+        stopped_at = isoformat(utcnow() - timedelta(minutes=10))
+        Table().update(keys.transaction(transaction_id), Update().set(updatedAt=stopped_at))
+        # ... the student looking at it finishes it.
+        assert student.client.get(view).json()["status"] == "REFUNDED"
+    elif finisher == "the sweeper":
         report = purchases.sweep_pending_refunds(Table(), payments.gateway(), older_than=timedelta(0))
         assert transaction_id in report.finished
     else:
