@@ -119,6 +119,15 @@ def seed(_: argparse.Namespace) -> int:
     return 0
 
 
+def _use_local_stripe() -> None:
+    """Point the Stripe SDK at the localstripe of a running `lms dev`, unless a key is configured."""
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
+        os.environ["LMS_STRIPE_API_BASE"] = (
+            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
+        )
+
+
 def pay(args: argparse.Namespace) -> int:
     """Play the customer's browser for a PENDING transaction of a running `lms dev`."""
     import time
@@ -130,11 +139,7 @@ def pay(args: argparse.Namespace) -> int:
     from lms.table import Table
 
     use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
-    if not os.environ.get("STRIPE_SECRET_KEY"):
-        os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
-        os.environ["LMS_STRIPE_API_BASE"] = (
-            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
-        )
+    _use_local_stripe()
     table = Table()
     try:
         transaction = purchases.get_transaction(table, args.transaction_id)
@@ -169,11 +174,7 @@ def sweep_refunds(args: argparse.Namespace) -> int:
     from lms.table import Table
 
     use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
-    if not os.environ.get("STRIPE_SECRET_KEY"):
-        os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
-        os.environ["LMS_STRIPE_API_BASE"] = (
-            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
-        )
+    _use_local_stripe()
     report = purchases.sweep_pending_refunds(
         Table(), payments.gateway(), older_than=timedelta(seconds=args.older_than)
     )

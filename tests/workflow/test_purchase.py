@@ -587,29 +587,41 @@ def test_a_dead_task_token_is_reported_not_raised(new_user, demo, local_stripe) 
     assert not late.delivered and late.dead_reason in DEAD_TOKEN_CODES
 
 
+def paid_while_the_enrollment_is_held_up(
+    student: Any, course: str, local_cloud: Any, key: str, throttled: int
+) -> tuple[dict[str, Any], str, str]:
+    """A purchase paid (with no webhook from Stripe yet) whose EnrollStudent will be throttled
+    ``throttled`` times (retried with backoff): the window in which the token is answered but the
+    transaction is still PENDING. Returns the started purchase, its transaction and PaymentIntent."""
+    from lms.purchases import transaction_id_for
+
+    transaction_id = transaction_id_for(student.user_id, course, key)
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-enroll-student",
+        "StoreThrottledError",
+        "the table is throttling",
+        count=throttled,
+        match={"transactionId": transaction_id},
+    )
+    started = buy(student.client, course, **{"Idempotency-Key": key})
+    until(lambda: transaction(transaction_id).task_token)  # AwaitPayment waits
+    assert pay(transaction_id) == "succeeded"
+    return started, transaction_id, transaction(transaction_id).payment_intent_id or ""
+
+
 def test_a_second_delivery_while_the_enrollment_is_written_refunds_nothing(
     new_user, demo, anonymous: ApiClient, local_cloud, local_stripe, webhooks_lost
 ) -> None:
     """The first delivery answered the task token; the execution is still writing the enrollment
     (EnrollStudent retried on throttling) when another delivery finds the token dead. That is not a
     late payment: the execution still runs, and the money stays with the enrollment."""
-    from lms.purchases import transaction_id_for
     from workflows.callbacks import StepFunctionsCallbacks
 
     student = new_user()
     course = course_id(demo, PAID)
-    transaction_id = transaction_id_for(student.user_id, course, "second-delivery")
-    local_cloud.runtime.inject_fault(
-        "lms-purchase-enroll-student",
-        "StoreThrottledError",
-        "the table is throttling",
-        count=4,
-        match={"transactionId": transaction_id},
+    started, transaction_id, intent_id = paid_while_the_enrollment_is_held_up(
+        student, course, local_cloud, "second-delivery", throttled=4
     )
-    started = buy(student.client, course, **{"Idempotency-Key": "second-delivery"})
-    until(lambda: transaction(transaction_id).task_token)  # AwaitPayment waits
-    assert pay(transaction_id) == "succeeded"
-    intent_id = transaction(transaction_id).payment_intent_id
     first, second = (
         signed_event(
             local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
@@ -637,22 +649,10 @@ def test_a_second_delivery_while_the_enrollment_is_written_refunds_nothing(
 def test_concurrent_deliveries_of_one_event_make_one_enrollment_and_no_refund(
     new_user, demo, anonymous: ApiClient, local_cloud, local_stripe, webhooks_lost
 ) -> None:
-    from lms.purchases import transaction_id_for
-
     student = new_user()
-    course = course_id(demo, PAID)
-    transaction_id = transaction_id_for(student.user_id, course, "concurrent-deliveries")
-    local_cloud.runtime.inject_fault(
-        "lms-purchase-enroll-student",
-        "StoreThrottledError",
-        "the table is throttling",
-        count=3,
-        match={"transactionId": transaction_id},
+    _, transaction_id, intent_id = paid_while_the_enrollment_is_held_up(
+        student, course_id(demo, PAID), local_cloud, "concurrent-deliveries", throttled=3
     )
-    buy(student.client, course, **{"Idempotency-Key": "concurrent-deliveries"})
-    until(lambda: transaction(transaction_id).task_token)
-    assert pay(transaction_id) == "succeeded"
-    intent_id = transaction(transaction_id).payment_intent_id
     payload, signature = signed_event(
         local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
     )
