@@ -50,11 +50,22 @@ def refund_key(transaction_id: str) -> str:
     return f"purchase-{transaction_id}-refund"
 
 
-def _refund_once(gateway: PaymentGateway, payment_intent_id: str, idempotency_key: str) -> str:
-    """The PaymentIntent's refund: the one Stripe already has, or a new one."""
-    return gateway.find_refund(payment_intent_id) or gateway.refund(
-        payment_intent_id, idempotency_key=idempotency_key
-    )
+def refund_once(gateway: PaymentGateway, payment_intent_id: str, idempotency_key: str) -> str:
+    """The PaymentIntent's refund: the one Stripe already has, or a new one.
+
+    A refusal of the new one ("already refunded": one was made between the look and the create,
+    or the key's 24 hours are over) is answered by the refund Stripe now lists, if there is one.
+    """
+    found = gateway.find_refund(payment_intent_id)
+    if found:
+        return found
+    try:
+        return gateway.refund(payment_intent_id, idempotency_key=idempotency_key)
+    except PaymentRejectedError:
+        found = gateway.find_refund(payment_intent_id)
+        if found:
+            return found
+        raise
 
 
 def _pays(transaction: Transaction) -> bool:
@@ -95,7 +106,7 @@ def refund_payment(
         )
         if claimed is None:  # enrolled (or moved on) meanwhile: that is not money to give back
             return require_transaction(table, transaction_id)
-        extra["refundId"] = _refund_once(gateway, transaction.payment_intent_id, refund_key(transaction_id))
+        extra["refundId"] = refund_once(gateway, transaction.payment_intent_id, refund_key(transaction_id))
     writes: list[Any] = [
         finish(
             transaction_id,
@@ -204,7 +215,7 @@ def finish_refund(table: Table, gateway: PaymentGateway, transaction: Transactio
     if _pays(transaction):
         assert transaction.payment_intent_id
         try:
-            extra["refundId"] = _refund_once(
+            extra["refundId"] = refund_once(
                 gateway, transaction.payment_intent_id, transaction.refund_key or refund_key(transaction_id)
             )
         except PaymentRejectedError:

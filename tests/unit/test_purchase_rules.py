@@ -272,3 +272,26 @@ def test_a_run_the_transaction_does_not_name_neither_cancels_nor_refunds() -> No
 
     assert closed.status == refunded.status == TransactionStatus.PENDING
     assert gateway.intents["pi_1"].status == "succeeded" and gateway.refunds == []
+
+
+def test_a_refund_stripe_says_is_already_made_is_found_not_failed() -> None:
+    """Past the idempotency key's 24 hours (or a refund made between the look and the create),
+    Stripe refuses a second refund; the one it lists is the refund."""
+    from lms.purchases import refunds
+
+    class AlreadyRefunded(FakeGateway):
+        def find_refund(self, payment_intent_id: str) -> str | None:
+            return "re_earlier" if self.refunds else None
+
+        def refund(self, payment_intent_id: str, *, idempotency_key: str) -> str:
+            self.refunds.append(idempotency_key)
+            raise PaymentRejectedError("Charge ch_1 has already been refunded.")
+
+    assert refunds.refund_once(AlreadyRefunded(), "pi_1", "purchase-t1-refund") == "re_earlier"
+
+    class Refusing(AlreadyRefunded):
+        def find_refund(self, payment_intent_id: str) -> str | None:
+            return None  # nothing refunded: the refusal has another reason, and is not hidden
+
+    with pytest.raises(PaymentRejectedError):
+        refunds.refund_once(Refusing(), "pi_1", "purchase-t1-refund")
