@@ -119,15 +119,6 @@ def seed(_: argparse.Namespace) -> int:
     return 0
 
 
-def _use_local_stripe() -> None:
-    """Point the Stripe SDK at the localstripe of a running `lms dev`, unless a key is configured."""
-    if not os.environ.get("STRIPE_SECRET_KEY"):
-        os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
-        os.environ["LMS_STRIPE_API_BASE"] = (
-            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
-        )
-
-
 def pay(args: argparse.Namespace) -> int:
     """Play the customer's browser for a PENDING transaction of a running `lms dev`."""
     import time
@@ -139,7 +130,11 @@ def pay(args: argparse.Namespace) -> int:
     from lms.table import Table
 
     use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
-    _use_local_stripe()
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        os.environ["STRIPE_SECRET_KEY"] = "sk_test_local_cli"  # localstripe accepts any test key
+        os.environ["LMS_STRIPE_API_BASE"] = (
+            f"http://127.0.0.1:{_port('LMS_STRIPE_PORT', DEFAULT_STRIPE_PORT)}"
+        )
     table = Table()
     try:
         transaction = purchases.get_transaction(table, args.transaction_id)
@@ -174,7 +169,11 @@ def sweep_refunds(args: argparse.Namespace) -> int:
     from lms.table import Table
 
     use_local_cloud(f"http://127.0.0.1:{_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
-    _use_local_stripe()
+    if not os.environ.get("STRIPE_SECRET_KEY"):  # the localstripe of `lms dev` (any test key will do)
+        stripe_port = _port("LMS_STRIPE_PORT", DEFAULT_STRIPE_PORT)
+        os.environ.update(
+            STRIPE_SECRET_KEY="sk_test_local_cli", LMS_STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}"
+        )
     report = purchases.sweep_pending_refunds(
         Table(), payments.gateway(), older_than=timedelta(seconds=args.older_than)
     )
