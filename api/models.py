@@ -14,9 +14,6 @@ from lms.entities import (
     Course,
     CourseStatus,
     Difficulty,
-    PaymentMethod,
-    Transaction,
-    TransactionStatus,
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -110,67 +107,3 @@ class CourseView(View):
     @classmethod
     def of(cls, course: Course) -> CourseView:
         return cls.model_validate({**course.model_dump(), "duration": course.total_minutes})
-
-
-# --- purchases ---------------------------------------------------------------------------------
-
-
-class PurchaseRequest(RequestBody):
-    course_id: Id
-
-
-class RefundRequest(RequestBody):
-    reason: Annotated[str, Field(min_length=1, max_length=500)] = "Refunded by an administrator."
-
-
-class MoneyView(View):
-    amount: int
-    currency: str
-
-
-class TransactionView(View):
-    transaction_id: str
-    user_id: str
-    course_id: str
-    amount: MoneyView | None = None
-    status: TransactionStatus
-    reason: str | None = None
-    execution_name: str | None = None
-    execution_arn: str | None = None
-    payment_method: PaymentMethod | None = Field(default=None, description="card, or free for a free course")
-    payment_intent_id: str | None = None
-    stripe_payment_id: str | None = Field(default=None, description="the Stripe PaymentIntent id")
-    client_secret: str | None = Field(default=None, description="present while PENDING, for Stripe.js")
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None = None
-
-    @classmethod
-    def of(cls, transaction: Transaction) -> TransactionView:
-        view = cls.model_validate(
-            {
-                **transaction.model_dump(exclude={"task_token"}),
-                "stripe_payment_id": transaction.payment_intent_id,
-            }
-        )
-        if transaction.status != TransactionStatus.PENDING:
-            view.client_secret = None
-        return view
-
-
-class TransactionPage(Page[TransactionView]):
-    pass
-
-
-class PurchaseStarted(View):
-    transaction_id: str
-    execution_name: str
-    execution_arn: str
-    status: TransactionStatus
-    client_secret: str | None = None
-    reason: str | None = None
-
-
-class WebhookReceipt(View):
-    received: bool
-    outcome: str

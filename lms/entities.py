@@ -177,6 +177,8 @@ class TransactionStatus(StrEnum):
     # A fault left money in an unknown state (a refund or a cancel that could not be done): an
     # operator must look. The alarm on the execution's NeedsReconciliation error says so too.
     NEEDS_RECONCILIATION = "NEEDS_RECONCILIATION"
+    # An admin refund recorded before Stripe is asked: a retry of the request or the sweeper finishes it.
+    REFUND_PENDING = "REFUND_PENDING"
 
 
 class PaymentMethod(StrEnum):
@@ -199,6 +201,7 @@ class Transaction(Entity):
     client_secret: str | None = Field(default=None, repr=False)
     task_token: str | None = Field(default=None, repr=False)
     refund_id: str | None = None
+    refund_key: str | None = None  # the Stripe idempotency key of the refund, recorded before it is made
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     completed_at: UtcDatetime | None = None

@@ -67,6 +67,8 @@ class PaymentGateway(Protocol):
 
     def refund(self, payment_intent_id: str, *, idempotency_key: str) -> str: ...
 
+    def find_refund(self, payment_intent_id: str) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class StripeSecrets:
@@ -168,6 +170,23 @@ class StripeGateway:
             options={"idempotency_key": idempotency_key},
         )
         return str(raw["id"])
+
+    def find_refund(self, payment_intent_id: str) -> str | None:
+        """The refund already made for the PaymentIntent, if any (one that did not fail or get canceled).
+
+        Stripe replays an idempotent refund only for 24 hours; after that a second create answers
+        "already refunded", so a refund that must be finished looks first.
+        """
+        intent = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
+        if not intent.to_dict().get("latest_charge"):
+            return None  # never charged, so never refunded (localstripe cannot list refunds of it)
+        raw = self._call(
+            self._client.v1.refunds.list, params={"payment_intent": payment_intent_id, "limit": 10}
+        )
+        for refund in raw.data:
+            if refund["status"] not in ("failed", "canceled"):
+                return str(refund["id"])
+        return None
 
     def construct_event(self, payload: bytes, signature_header: str | None, secret: str) -> WebhookEvent:
         stripe = self._stripe

@@ -23,6 +23,8 @@ from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-purchase")
+# The outcome of a run that found the purchase driven by another run (it changed nothing).
+ANOTHER_RUN = "HandledByAnotherRun"
 preload("lms.purchases", "lms.payments", "stripe", "workflows.callbacks", "workflows.purchase")
 
 
@@ -97,9 +99,13 @@ def refund_payment(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         payments.gateway(),
         transaction_id=request.transaction_id,
         reason=f"The payment was refunded because the enrollment failed: {cause}",
+        execution_arn=request.execution_arn,
     )
+    if not purchases.owned_by(transaction, request.execution_arn):
+        logger.warning("another run owns the transaction", extra={"owner": transaction.execution_arn})
+        return {"status": transaction.status.value, "reason": None, "outcome": ANOTHER_RUN}
     logger.warning("payment refunded", extra={"reason": transaction.reason})
-    return {"status": transaction.status.value, "reason": transaction.reason}
+    return {"status": transaction.status.value, "reason": transaction.reason, "outcome": "PaymentRefunded"}
 
 
 @task_handler(logger)
@@ -118,7 +124,12 @@ def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str
         course_id=request.course_id,
         status=request.status,
         error=request.error,
+        execution_arn=request.execution_arn,
     )
+    if not purchases.owned_by(transaction, request.execution_arn):
+        # A re-run started while the original waits, or an old run: the purchase is not ours to close.
+        logger.warning("another run owns the transaction", extra={"owner": transaction.execution_arn})
+        return {"status": transaction.status.value, "reason": None, "outcome": ANOTHER_RUN}
     # A payment that arrived after all was refunded: that, not the planned closing, is the outcome.
     outcome = "PaymentRefunded" if transaction.status == TransactionStatus.REFUNDED else request.outcome
     logger.info("transaction closed", extra={"status": transaction.status, "outcome": outcome})

@@ -95,3 +95,17 @@ def post_webhook(client: ApiClient, payload: bytes, signature: str) -> Any:
         data=payload,
         headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
     )
+
+
+def refunds_of(payment_intent_id: str) -> list[Any]:
+    """The refunds Stripe holds for a PaymentIntent (localstripe or Stripe test mode)."""
+    import stripe
+
+    from lms.payments import stripe_secrets
+    from lms.settings import get_settings
+
+    api_base = get_settings().stripe_api_base
+    client = stripe.StripeClient(
+        stripe_secrets().secret_key, base_addresses={"api": api_base} if api_base else {}
+    )
+    return list(client.v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100}).data)

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lms import aws
-from lms.callbacks import DELIVERED, CallbackResult, WorkflowCallbacks
+from lms.callbacks import DELIVERED, CallbackResult
 
 # What Step Functions answers for a token it will never accept again.
 DEAD_TOKEN_CODES = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
@@ -37,7 +37,18 @@ class StepFunctionsCallbacks:
     def fail(self, token: str, *, error: str, cause: str) -> CallbackResult:
         return self._send("send_task_failure", taskToken=token, error=error, cause=cause)
 
+    def is_running(self, execution_arn: str) -> bool:
+        """Whether the execution still runs: a dead token of a running execution was answered already
+        (or a retried step holds a newer one), not abandoned."""
+        try:
+            described = aws.client("stepfunctions").describe_execution(executionArn=execution_arn)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return False
+            raise
+        return str(described["status"]) == "RUNNING"
 
-def callbacks() -> WorkflowCallbacks:
-    """The production implementation (Step Functions)."""
+
+def callbacks() -> StepFunctionsCallbacks:
+    """The production implementation (Step Functions); it also answers :class:`PaymentCallbacks`."""
     return StepFunctionsCallbacks()

@@ -214,6 +214,31 @@ def pay(args: argparse.Namespace) -> int:
     return 0 if final == TransactionStatus.COMPLETED else 1
 
 
+def sweep_refunds(args: argparse.Namespace) -> int:
+    """Finish the admin refunds left REFUND_PENDING (lms/purchases/refunds.py) of a running `lms dev`."""
+    from datetime import timedelta
+
+    from infra.local.cloud import use_local_cloud
+    from lms import payments, purchases
+    from lms.table import Table
+
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    if not os.environ.get("STRIPE_SECRET_KEY"):  # the localstripe of `lms dev` (any test key will do)
+        stripe_port = _running_port("LMS_STRIPE_PORT", DEFAULT_STRIPE_PORT)
+        os.environ.update(
+            STRIPE_SECRET_KEY="sk_test_local_cli", LMS_STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}"
+        )
+    report = purchases.sweep_pending_refunds(
+        Table(), payments.gateway(), older_than=timedelta(seconds=args.older_than)
+    )
+    for transaction_id in report.finished:
+        print(f"refunded {transaction_id}")
+    for transaction_id, why in report.failed.items():
+        print(f"still pending {transaction_id}: {why}")
+    print(f"{len(report.finished)} finished, {len(report.failed)} still pending")
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lms", description="Run the LMS backend locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +263,15 @@ def main(argv: list[str] | None = None) -> int:
         "--wait", type=float, default=15, help="seconds to wait for the transaction to finish"
     )
     pay_parser.set_defaults(run=pay)
+    refunds_parser = commands.add_parser("refunds", help="admin refunds")
+    refunds_commands = refunds_parser.add_subparsers(dest="refunds_command", required=True)
+    sweep_parser = refunds_commands.add_parser(
+        "sweep", help="finish admin refunds left REFUND_PENDING (a request stopped mid-way)"
+    )
+    sweep_parser.add_argument(
+        "--older-than", type=float, default=120, help="seconds a refund has been pending (default 120)"
+    )
+    sweep_parser.set_defaults(run=sweep_refunds)
     from infra.local import executions_cli
 
     executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))

@@ -25,7 +25,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.constants import SERVICE_NAME
-from infra.local import engine_speedups, event_routing
+from infra.local import engine_speedups, event_routing, task_tokens
 from infra.local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
     FAULTS_PATH,
@@ -200,6 +200,7 @@ class LocalCloud:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         engine_speedups.apply()
+        task_tokens.apply()  # a token answers once, as in AWS
         event_routing.install(self._deliver_event)
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)

@@ -11,10 +11,18 @@ from lms.purchases.records import (
     get_transaction,
     list_all_transactions,
     list_user_transactions,
+    owned_by,
     require_transaction,
     transaction_item,
 )
-from lms.purchases.refunds import TransactionNotRefundableError, admin_refund, refund_payment
+from lms.purchases.refunds import (
+    SweepReport,
+    TransactionNotRefundableError,
+    admin_refund,
+    finish_if_stopped,
+    refund_payment,
+    sweep_pending_refunds,
+)
 from lms.purchases.steps import (
     PAYMENT_FAILED_ERROR,
     EnrollmentFailedError,
@@ -30,7 +38,7 @@ from lms.purchases.steps import (
     resolve_payment,
     validate_order,
 )
-from lms.purchases.webhooks import process_event
+from lms.purchases.webhooks import PaymentCallbacks, process_event
 
 __all__ = [
     "PAYMENT_FAILED_ERROR",
@@ -38,7 +46,9 @@ __all__ = [
     "EnrollmentFailedError",
     "Order",
     "OrderNotValidError",
+    "PaymentCallbacks",
     "PaymentResolution",
+    "SweepReport",
     "TransactionNotRefundableError",
     "admin_refund",
     "await_payment",
@@ -47,15 +57,18 @@ __all__ = [
     "create_payment_intent",
     "describe_error",
     "enroll_student",
+    "finish_if_stopped",
     "get_transaction",
     "list_all_transactions",
     "list_user_transactions",
+    "owned_by",
     "pending_transaction_item",
     "process_event",
     "refund_payment",
     "release_lock",
     "require_transaction",
     "resolve_payment",
+    "sweep_pending_refunds",
     "transaction_id_for",
     "transaction_item",
     "validate_order",

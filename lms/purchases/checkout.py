@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from botocore.exceptions import ClientError
-
 from lms import keys
 from lms.clock import epoch_seconds
 from lms.errors import ConflictError
-from lms.table import Table, is_conditional_failure
+from lms.expressions import eq, item_absent, lt
+from lms.table import Table
 
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("0b7a8f0e-3f51-4c1e-9d0e-6c2f4f7d2a10")
 
@@ -42,17 +41,10 @@ def claim_purchase(
         "expiresAt": expires,
         keys.TTL_ATTRIBUTE: expires,
     }
+    free_or_ours = item_absent() | lt("expiresAt", now) | eq("transactionId", transaction_id)
     for _ in range(3):
-        try:
-            table.put(
-                lock,
-                condition="attribute_not_exists(PK) OR expiresAt < :now OR transactionId = :tid",
-                values={":now": now, ":tid": transaction_id},
-            )
+        if table.put_if(lock, when=free_or_ours):
             return transaction_id
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
         holder = table.get(keys.purchase_lock(user_id, course_id), consistent=True)
         if holder is not None:
             return str(holder["transactionId"])
@@ -61,12 +53,4 @@ def claim_purchase(
 
 def release_lock(table: Table, *, user_id: str, course_id: str, transaction_id: str) -> None:
     """Free the purchase lock if ``transaction_id`` still holds it."""
-    try:
-        table.delete(
-            keys.purchase_lock(user_id, course_id),
-            condition="transactionId = :tid",
-            values={":tid": transaction_id},
-        )
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
+    table.delete_if(keys.purchase_lock(user_id, course_id), when=eq("transactionId", transaction_id))

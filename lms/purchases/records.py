@@ -1,7 +1,7 @@
 """Transaction records: their items and index keys, reads, listings and the shared write operations.
 
 A transaction's GSI2 entry is keyed by its status (``keys.transaction_status_index``), so every write
-that changes the status also moves the index key; :func:`finish_operation` is that one write.
+that changes the status also moves the index key; :func:`finish` is that one write.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from lms import keys
 from lms.clock import isoformat, utcnow
 from lms.entities import Transaction, TransactionStatus
 from lms.errors import ConflictError, NotFoundError
-from lms.table import Item, Table, query_merged, serialize, serialize_key
+from lms.expressions import Condition, Update, eq, item_absent, one_of
+from lms.table import Change, Delete, Item, Table, query_merged
 
 
 class AlreadyEnrolledError(ConflictError):
@@ -85,57 +86,60 @@ def _start_key(partition: str, sort_key: str) -> Item:
 # --- write operations shared by the steps, refunds and webhooks ---------------------------------
 
 
-def finish_operation(
+def owned_by(transaction: Transaction, execution_arn: str | None) -> bool:
+    """Whether the execution ``execution_arn`` drives this transaction (None: not a run, e.g. a webhook).
+
+    A re-run of a purchase, or an old run retrying a late step, must not cancel or refund on behalf
+    of the run the transaction names now.
+    """
+    return not execution_arn or not transaction.execution_arn or transaction.execution_arn == execution_arn
+
+
+def finish(
     transaction_id: str,
     status: TransactionStatus,
     *,
     expected: TransactionStatus | tuple[TransactionStatus, ...],
     extra_set: dict[str, Any],
-) -> dict[str, Any]:
-    """A TransactWriteItems entry: the transaction leaves ``expected`` for ``status``.
+    execution_arn: str | None = None,
+    also: Condition | None = None,
+) -> Change:
+    """A transaction write: the transaction leaves ``expected`` for ``status`` (for ``execution_arn``
+    only, when given).
 
     Its GSI2 key moves to the new status, and the client secret and task token go: they are only
     ever served while PENDING.
     """
     expected_statuses = expected if isinstance(expected, tuple) else (expected,)
-    sets = ", ".join(f"#{name} = :{name}" for name in extra_set)
-    values: dict[str, Any] = {
-        ":status": status.value,
-        ":now": isoformat(utcnow()),
-        ":gsi2pk": keys.transaction_status_index(status.value, transaction_id),
-    }
-    values.update({f":expected{i}": s.value for i, s in enumerate(expected_statuses)})
-    values.update({f":{name}": value for name, value in extra_set.items()})
-    names = {"#status": "status", "#gsi2pk": keys.GSI2PK, **{f"#{name}": name for name in extra_set}}
-    condition = " OR ".join(f"#status = :expected{i}" for i in range(len(expected_statuses)))
-    return {
-        "Update": {
-            "Key": serialize_key(keys.transaction(transaction_id)),
-            "UpdateExpression": f"SET #status = :status, #gsi2pk = :gsi2pk, updatedAt = :now"
-            f"{', ' + sets if sets else ''} REMOVE clientSecret, taskToken",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": serialize(values),
-        }
-    }
+    changes = (
+        Update()
+        .set(
+            {
+                "status": status.value,
+                keys.GSI2PK: keys.transaction_status_index(status.value, transaction_id),
+                "updatedAt": isoformat(utcnow()),
+                **extra_set,
+            }
+        )
+        .remove("clientSecret", "taskToken")
+    )
+    when = one_of("status", [s.value for s in expected_statuses])
+    if execution_arn:
+        when = when & eq("executionArn", execution_arn)
+    if also is not None:
+        when = when & also
+    return Change(keys.transaction(transaction_id), changes, when=when)
 
 
-def release_lock_operation(user_id: str, course_id: str, transaction_id: str) -> dict[str, Any]:
-    return {
-        "Delete": {
-            "Key": serialize_key(keys.purchase_lock(user_id, course_id)),
-            "ConditionExpression": "attribute_not_exists(PK) OR transactionId = :tid",
-            "ExpressionAttributeValues": serialize({":tid": transaction_id}),
-        }
-    }
+def free_lock(user_id: str, course_id: str, transaction_id: str) -> Delete:
+    """Free the (student, course) purchase lock if this transaction holds it (or nobody does)."""
+    return Delete(
+        keys.purchase_lock(user_id, course_id), when=item_absent() | eq("transactionId", transaction_id)
+    )
 
 
-def counters_operation(course_id: str, *, enrollments: int, revenue_cents: int) -> dict[str, Any]:
+def move_counters(course_id: str, *, enrollments: int, revenue_cents: int) -> Change:
     """Move the course's counters (their own item, so the course item and its indexes stay still)."""
-    return {
-        "Update": {
-            "Key": serialize_key(keys.course_counters(course_id)),
-            "UpdateExpression": "ADD enrollmentCount :enrollments, revenueCents :revenue",
-            "ExpressionAttributeValues": serialize({":enrollments": enrollments, ":revenue": revenue_cents}),
-        }
-    }
+    return Change(
+        keys.course_counters(course_id), Update().add(enrollmentCount=enrollments, revenueCents=revenue_cents)
+    )

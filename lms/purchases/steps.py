@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -29,18 +28,20 @@ from lms.entities import (
     User,
 )
 from lms.errors import BusinessRuleError
+from lms.expressions import Update, absent, eq, exists, item_absent, item_exists
 from lms.payments import PaymentGateway, PaymentIntent, PaymentRejectedError
 from lms.purchases import refunds
 from lms.purchases.records import (
     AlreadyEnrolledError,
-    counters_operation,
-    finish_operation,
+    finish,
+    free_lock,
     get_transaction,
-    release_lock_operation,
+    move_counters,
+    owned_by,
     require_transaction,
     transaction_item,
 )
-from lms.table import Table, is_conditional_failure, serialize, serialize_key
+from lms.table import Check, Put, Table, serialize
 
 PAYMENT_FAILED_ERROR = "PaymentFailed"  # the error name AwaitPayment's Catch matches
 
@@ -142,15 +143,11 @@ def create_payment_intent(table: Table, gateway: PaymentGateway, transaction_id:
     )
     table.update(
         keys.transaction(transaction_id),
-        expression="SET paymentIntentId = :pi, clientSecret = :secret, updatedAt = :now",
-        names={"#status": "status"},
-        values={
-            ":pi": intent.id,
-            ":secret": intent.client_secret,
-            ":now": isoformat(utcnow()),
-            ":pending": TransactionStatus.PENDING.value,
-        },
-        condition="#status = :pending",
+        Update().set(
+            paymentIntentId=intent.id, clientSecret=intent.client_secret, updatedAt=isoformat(utcnow())
+        ),
+        when=eq("status", TransactionStatus.PENDING.value),
+        otherwise=BusinessRuleError(f"Transaction {transaction_id} stopped being PENDING meanwhile."),
     )
     return intent
 
@@ -166,12 +163,10 @@ def _fail_payment(
 ) -> PaymentResolution:
     # The reason is kept on the record first: the Catch's Cause is not carried by every engine
     # (moto 5.2.5 drops SendTaskFailure's cause), and the record is what the customer reads.
-    table.update(
+    table.update_if(
         keys.transaction(transaction.transaction_id),
-        expression="SET reason = :reason",
-        names={"#status": "status"},
-        values={":reason": cause, ":pending": TransactionStatus.PENDING.value},
-        condition="#status = :pending",
+        Update().set(reason=cause),
+        when=eq("status", TransactionStatus.PENDING.value),
     )
     assert transaction.task_token
     sent = port.fail(transaction.task_token, error=PAYMENT_FAILED_ERROR, cause=cause)
@@ -217,13 +212,10 @@ def await_payment(
     task_token: str,
 ) -> PaymentResolution:
     """Store the task token, then look at the PaymentIntent once: the payment may have beaten us here."""
-    stored = callbacks.store_token(
-        table,
+    stored = table.update_if(
         keys.transaction(transaction_id),
-        task_token,
-        condition="#status = :pending AND attribute_exists(paymentIntentId)",
-        names={"#status": "status"},
-        values={":pending": TransactionStatus.PENDING.value},
+        Update().set({callbacks.TASK_TOKEN_ATTRIBUTE: task_token, "updatedAt": isoformat(utcnow())}),
+        when=eq("status", TransactionStatus.PENDING.value) & exists("paymentIntentId"),
     )
     if not stored:
         raise BusinessRuleError(f"Transaction {transaction_id} is not awaiting a payment.")
@@ -246,38 +238,29 @@ def enroll_student(table: Table, *, transaction_id: str) -> Enrollment:
         user_id=transaction.user_id, course_id=transaction.course_id, transaction_id=transaction_id
     )
     enrollment_key = keys.enrollment(enrollment.user_id, enrollment.course_id)
-    try:
-        table.transact_write(
-            [
-                finish_operation(
-                    transaction_id,
-                    TransactionStatus.COMPLETED,
-                    expected=TransactionStatus.PENDING,
-                    extra_set={"completedAt": isoformat(utcnow())},
-                ),
-                {
-                    "Put": {
-                        "Item": serialize({**enrollment_key.as_item(), **enrollment.attributes()}),
-                        "ConditionExpression": "attribute_not_exists(PK) OR #status = :revoked",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": serialize({":revoked": EnrollmentStatus.REVOKED.value}),
-                    }
-                },
-                {
-                    "ConditionCheck": {
-                        "Key": serialize_key(keys.course(transaction.course_id)),
-                        "ConditionExpression": "attribute_exists(PK)",
-                    }
-                },
-                counters_operation(transaction.course_id, enrollments=1, revenue_cents=amount),
-                release_lock_operation(transaction.user_id, transaction.course_id, transaction_id),
-            ]
+    written = table.transact_if(
+        [
+            # Not once a refund of this transaction was recorded: that money is going back.
+            finish(
+                transaction_id,
+                TransactionStatus.COMPLETED,
+                expected=TransactionStatus.PENDING,
+                extra_set={"completedAt": isoformat(utcnow())},
+                also=absent("refundKey"),
+            ),
+            Put(
+                {**enrollment_key.as_item(), **enrollment.attributes()},
+                when=item_absent() | eq("status", EnrollmentStatus.REVOKED.value),
+            ),
+            Check(keys.course(transaction.course_id), when=item_exists()),
+            move_counters(transaction.course_id, enrollments=1, revenue_cents=amount),
+            free_lock(transaction.user_id, transaction.course_id, transaction_id),
+        ]
+    )
+    if not written:
+        raise EnrollmentFailedError(
+            "The enrollment could not be written (the transaction, the enrollment or the course changed)."
         )
-    except ClientError as error:
-        if is_conditional_failure(error):
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            raise EnrollmentFailedError(f"The enrollment could not be written ({reasons}).") from error
-        raise
     return enrollment
 
 
@@ -345,11 +328,15 @@ def close_transaction(
     course_id: str,
     status: TransactionStatus,
     error: dict[str, Any] | None,
+    execution_arn: str | None = None,
 ) -> Transaction:
     """End a purchase that will not complete: FAILED or EXPIRED with a reason, the PaymentIntent canceled.
 
     If the payment succeeded after all (it raced the timeout or the cancel), it is refunded and the
     transaction ends REFUNDED: a customer is never charged without an enrollment or a refund.
+    Only the run the transaction names closes it (``execution_arn``): for any other run (a re-run
+    started while this one waits, an old run retrying a late step) this changes nothing and answers
+    the transaction as it is.
     """
     reason = describe_error(error)
     if status == TransactionStatus.EXPIRED:
@@ -358,22 +345,24 @@ def close_transaction(
     if transaction is None:
         # Rejected before the PENDING record existed: record the rejection so the client sees why.
         rejected = Transaction(
-            transaction_id=transaction_id, user_id=user_id, course_id=course_id, status=status, reason=reason
+            transaction_id=transaction_id,
+            user_id=user_id,
+            course_id=course_id,
+            status=status,
+            reason=reason,
+            execution_arn=execution_arn or None,
         )
-        table.transact_write(
+        recorded = table.transact_if(
             [
-                {
-                    "Put": {
-                        "Item": serialize(transaction_item(rejected)),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
-                release_lock_operation(user_id, course_id, transaction_id),
+                Put(transaction_item(rejected), when=item_absent()),
+                free_lock(user_id, course_id, transaction_id),
             ]
         )
-        return rejected
-    if transaction.status != TransactionStatus.PENDING:
-        return transaction  # already closed by an earlier attempt
+        if recorded:
+            return rejected
+        transaction = require_transaction(table, transaction_id)
+    if transaction.status != TransactionStatus.PENDING or not owned_by(transaction, execution_arn):
+        return transaction  # already closed by an earlier attempt, or another run's purchase
     if transaction.reason and status == TransactionStatus.FAILED:
         reason = transaction.reason  # recorded when the payment failed
     if transaction.payment_intent_id and cancel_or_reread(gateway, transaction).succeeded:
@@ -382,13 +371,21 @@ def close_transaction(
             gateway,
             transaction_id=transaction_id,
             reason=f"The payment arrived after the purchase ended ({reason}).",
+            execution_arn=execution_arn,
         )
-    table.transact_write(
+    closed = table.transact_if(
         [
-            finish_operation(
-                transaction_id, status, expected=TransactionStatus.PENDING, extra_set={"reason": reason}
+            finish(
+                transaction_id,
+                status,
+                expected=TransactionStatus.PENDING,
+                extra_set={"reason": reason},
+                execution_arn=execution_arn,
             ),
-            release_lock_operation(transaction.user_id, transaction.course_id, transaction_id),
+            free_lock(transaction.user_id, transaction.course_id, transaction_id),
         ]
     )
-    return require_transaction(table, transaction_id)
+    current = require_transaction(table, transaction_id)
+    if not closed and current.status == TransactionStatus.PENDING and owned_by(current, execution_arn):
+        raise BusinessRuleError(f"Transaction {transaction_id} could not be closed: its lock is another's.")
+    return current

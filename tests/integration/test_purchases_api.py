@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
+from typing import Any, ClassVar
 
-from lms import keys
+import pytest
+from botocore.exceptions import ClientError
+
+from lms import aws, keys
 from lms.entities import TransactionStatus
+from lms.table import Table
 from tests.conftest import ApiClient, register_user
-from tests.purchases import buy, wait_for
+from tests.purchases import buy, pay, refunds_of, transaction, wait_for
+
+PAID = "Python for Beginners"
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +141,116 @@ def test_transaction_reads_stay_within_two_dynamodb_calls(
     assert admin.get("/transactions?status=COMPLETED").status_code == 200
     assert dynamodb_calls.operations.count("Query") == keys.TRANSACTION_STATUS_SHARDS
     assert len(dynamodb_calls.operations) == 1 + keys.TRANSACTION_STATUS_SHARDS
+
+
+class ConflictingTable(Table):
+    """The product's table, except that the next ``conflicts`` TransactWriteItems meet a concurrent
+    transaction on one of their items, which DynamoDB cancels with TransactionConflict (nothing
+    applied). The local DynamoDB never produces it on demand; a busy course's counters item does."""
+
+    conflicts: ClassVar[int] = 0
+
+    @property
+    def _client(self) -> Any:
+        real = aws.dynamodb()
+
+        class Client:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            def transact_write_items(self, **request: Any) -> Any:
+                if ConflictingTable.conflicts <= 0:
+                    return real.transact_write_items(**request)
+                ConflictingTable.conflicts -= 1
+                reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (
+                    len(request["TransactItems"]) - 1
+                )
+                raise ClientError(
+                    {
+                        "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                        "CancellationReasons": reasons,
+                    },
+                    "TransactWriteItems",
+                )
+
+        return Client()
+
+
+def completed_paid_purchase(new_user: Any, demo: Any) -> tuple[Any, str, str]:
+    student = new_user()
+    course = demo.data.courses[PAID].course_id
+    started = buy(student.client, course)
+    assert pay(started["transactionId"]) == "succeeded"
+    wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    return student, course, started["transactionId"]
+
+
+def enrollments_of(course: str) -> int:
+    counters = Table().get(keys.course_counters(course), consistent=True) or {}
+    return int(counters.get("enrollmentCount", 0))
+
+
+def test_a_transaction_conflict_during_an_admin_refund_is_retried_not_a_500(
+    new_user, demo, admin: ApiClient
+) -> None:
+    from lms import payments, purchases
+
+    student, course, transaction_id = completed_paid_purchase(new_user, demo)
+    before = enrollments_of(course)
+    ConflictingTable.conflicts = 2  # fewer than the storage helpers' attempts
+
+    refunded = purchases.admin_refund(ConflictingTable(), payments.gateway(), transaction_id, reason="Asked")
+
+    assert refunded.status == TransactionStatus.REFUNDED and ConflictingTable.conflicts == 0
+    assert [r.id for r in refunds_of(refunded.payment_intent_id or "")] == [refunded.refund_id]
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+    assert enrollments_of(course) == before - 1
+
+
+@pytest.mark.parametrize("finisher", ["the admin's retry", "the sweeper", "its student's read"])
+def test_an_admin_refund_stopped_after_stripe_refunded_is_finished_without_a_second_refund(
+    new_user, demo, admin: ApiClient, finisher: str
+) -> None:
+    """Stripe refunded, then the write kept conflicting: the refund stays REFUND_PENDING (not lost,
+    not forgotten), and finishing it finds Stripe's refund instead of making another."""
+    from lms import payments, purchases
+
+    student, course, transaction_id = completed_paid_purchase(new_user, demo)
+    before = enrollments_of(course)
+    ConflictingTable.conflicts = 100
+    try:
+        with pytest.raises(ClientError):
+            purchases.admin_refund(ConflictingTable(), payments.gateway(), transaction_id, reason="Asked")
+    finally:
+        ConflictingTable.conflicts = 0
+
+    stopped = transaction(transaction_id)
+    assert stopped.status == TransactionStatus.REFUND_PENDING and stopped.refund_key
+    assert stopped.payment_intent_id and len(refunds_of(stopped.payment_intent_id)) == 1
+    listed = admin.get("/transactions", params={"status": "REFUND_PENDING", "limit": 100}).json()["items"]
+    assert transaction_id in {t["transactionId"] for t in listed}
+
+    view = f"/transactions/{student.user_id}/{transaction_id}"
+    assert student.client.get(view).json()["status"] == "REFUND_PENDING", "a young one is left to its request"
+    if finisher == "its student's read":
+        # Given the request stopped minutes ago (the API answers in seconds) ...
+        from lms.clock import isoformat, utcnow
+        from lms.expressions import Update
+
+        stopped_at = isoformat(utcnow() - timedelta(minutes=10))
+        Table().update(keys.transaction(transaction_id), Update().set(updatedAt=stopped_at))
+        # ... the student looking at it finishes it.
+        assert student.client.get(view).json()["status"] == "REFUNDED"
+    elif finisher == "the sweeper":
+        report = purchases.sweep_pending_refunds(Table(), payments.gateway(), older_than=timedelta(0))
+        assert transaction_id in report.finished
+    else:
+        response = admin.post(f"/transactions/{transaction_id}/refund", json={"reason": "Asked"})
+        assert response.status_code == 200, response.text
+
+    finished = transaction(transaction_id)
+    assert finished.status == TransactionStatus.REFUNDED and finished.reason == "Asked"
+    assert [r.id for r in refunds_of(stopped.payment_intent_id)] == [finished.refund_id]
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is False
+    assert enrollments_of(course) == before - 1
+    assert admin.post(f"/transactions/{transaction_id}/refund", json={}).status_code == 409

@@ -22,6 +22,7 @@ from tests.purchases import (
     execution,
     pay,
     post_webhook,
+    refunds_of,
     signed_event,
     states_entered,
     transaction,
@@ -584,3 +585,111 @@ def test_a_dead_task_token_is_reported_not_raised(new_user, demo, local_stripe) 
     assert outcome(described) == "PaymentExpired"
     late = StepFunctionsCallbacks().succeed(token, {"paymentIntentId": "pi_late"})
     assert not late.delivered and late.dead_reason in DEAD_TOKEN_CODES
+
+
+def paid_while_the_enrollment_is_held_up(
+    student: Any, course: str, local_cloud: Any, key: str, throttled: int
+) -> tuple[dict[str, Any], str, str]:
+    """A purchase paid (with no webhook from Stripe yet) whose EnrollStudent will be throttled
+    ``throttled`` times (retried with backoff): the window in which the token is answered but the
+    transaction is still PENDING. Returns the started purchase, its transaction and PaymentIntent."""
+    from lms.purchases import transaction_id_for
+
+    transaction_id = transaction_id_for(student.user_id, course, key)
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-enroll-student",
+        "StoreThrottledError",
+        "the table is throttling",
+        count=throttled,
+        match={"transactionId": transaction_id},
+    )
+    started = buy(student.client, course, **{"Idempotency-Key": key})
+    until(lambda: transaction(transaction_id).task_token)  # AwaitPayment waits
+    assert pay(transaction_id) == "succeeded"
+    return started, transaction_id, transaction(transaction_id).payment_intent_id or ""
+
+
+def test_a_second_delivery_while_the_enrollment_is_written_refunds_nothing(
+    new_user, demo, anonymous: ApiClient, local_cloud, local_stripe, webhooks_lost
+) -> None:
+    """The first delivery answered the task token; the execution is still writing the enrollment
+    (EnrollStudent retried on throttling) when another delivery finds the token dead. That is not a
+    late payment: the execution still runs, and the money stays with the enrollment."""
+    from workflows.callbacks import StepFunctionsCallbacks
+
+    student = new_user()
+    course = course_id(demo, PAID)
+    started, transaction_id, intent_id = paid_while_the_enrollment_is_held_up(
+        student, course, local_cloud, "second-delivery", throttled=4
+    )
+    first, second = (
+        signed_event(
+            local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
+        )
+        for _ in range(2)
+    )
+
+    token = transaction(transaction_id).task_token
+    answered = post_webhook(anonymous, *first)
+    late = post_webhook(anonymous, *second)
+
+    assert (answered.status_code, late.status_code) == (200, 200), late.text
+    assert late.json()["outcome"] == f"transaction {transaction_id}: left to its running execution"
+    assert post_webhook(anonymous, *first).json()["outcome"] == "duplicate"
+    again = StepFunctionsCallbacks().succeed(token or "", {"paymentIntentId": intent_id})
+    assert not again.delivered and again.dead_reason == "TaskTimedOut", "a token answers once, as in AWS"
+    done = wait_for(transaction_id, TransactionStatus.COMPLETED, TransactionStatus.REFUNDED, timeout=60)
+    assert done.status == TransactionStatus.COMPLETED and done.refund_id is None
+    assert refunds_of(intent_id) == [], "the customer keeps the course they paid for"
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
+    described, _ = execution(started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+
+
+def test_concurrent_deliveries_of_one_event_make_one_enrollment_and_no_refund(
+    new_user, demo, anonymous: ApiClient, local_cloud, local_stripe, webhooks_lost
+) -> None:
+    student = new_user()
+    _, transaction_id, intent_id = paid_while_the_enrollment_is_held_up(
+        student, course_id(demo, PAID), local_cloud, "concurrent-deliveries", throttled=3
+    )
+    payload, signature = signed_event(
+        local_stripe.webhook_secret, event_type="payment_intent.succeeded", payment_intent_id=intent_id
+    )
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        deliveries = list(pool.map(lambda _: post_webhook(anonymous, payload, signature), range(4)))
+
+    assert {r.status_code for r in deliveries} == {200}
+    assert not any("refunded" in r.json()["outcome"] for r in deliveries)
+    wait_for(transaction_id, TransactionStatus.COMPLETED, TransactionStatus.REFUNDED, timeout=60)
+    assert transaction(transaction_id).status == TransactionStatus.COMPLETED
+    assert refunds_of(intent_id) == []
+
+
+def test_a_rerun_started_while_the_purchase_waits_leaves_it_alone(new_user, demo, local_stripe) -> None:
+    """Re-running a purchase that still waits for its payment (as `lms executions redrive --rerun`
+    does, with the original input) must not cancel the waiting run's PaymentIntent."""
+    student = new_user()
+    course = course_id(demo, PAID)
+    started = buy(student.client, course)
+    transaction_id = started["transactionId"]
+    until(lambda: transaction(transaction_id).task_token)
+    sfn = aws.client("stepfunctions")
+    original = sfn.describe_execution(executionArn=started["executionArn"])
+    rerun = sfn.start_execution(
+        stateMachineArn=original["stateMachineArn"],
+        name=f"{started['executionName']}-rerun-1",
+        input=original["input"],
+    )
+
+    described, events = execution(rerun["executionArn"])
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "HandledByAnotherRun"
+    assert states_entered(events)[-1] == "HandledByAnotherRun"
+    waiting = transaction(transaction_id)
+    assert waiting.status == TransactionStatus.PENDING and waiting.execution_arn == started["executionArn"]
+    intent = stripe_client(local_stripe).v1.payment_intents.retrieve(waiting.payment_intent_id)
+    assert intent.status != "canceled", "the customer can still pay"
+
+    assert pay(transaction_id) == "succeeded"
+    wait_for(transaction_id, TransactionStatus.COMPLETED)
+    assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
