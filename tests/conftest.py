@@ -202,9 +202,12 @@ class DynamoDbCalls:
 
 @pytest.fixture(scope="session")
 def dynamodb_calls(api_url: str) -> DynamoDbCalls:
-    """Hooks the product's cached DynamoDB client (the one the API handler uses in this process)."""
+    """Hooks the product's cached DynamoDB client (the one the API handler uses in this process,
+    signed with the API role's credentials)."""
+    from infra.local.iam import local_api_credentials
     from lms import aws
 
     recorder = DynamoDbCalls()
-    aws.dynamodb().meta.events.register("before-call.dynamodb", recorder)
+    with aws.acting_as(local_api_credentials()):
+        aws.dynamodb().meta.events.register("before-call.dynamodb", recorder)
     return recorder
