@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows import catalog
 from lms.keys import CERTIFICATE_PDF_PREFIX, MEDIA_PREFIX, UPLOADS_PREFIX
+from workflows import catalog
 from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workflow
 
 # What each table access lets a function do. No Scan (every access pattern is a Query or GetItem)

@@ -17,11 +17,10 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
-from lms import aws
-
 from infra.local.console import PREFIX, ConsoleApp, is_loopback
 from infra.local.iam import local_api_credentials
 from infra.local.lambda_runtime import LambdaContext
+from lms import aws
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infra.constants import SERVICE_NAME
 from infra import policies
+from infra.constants import SERVICE_NAME
 from infra.local import engine_speedups, event_routing
 from infra.local.iam import ACCOUNT_ID, ADMIN, AccessControl, publish_api_credentials
 from infra.local.lambda_runtime import (
@@ -119,9 +119,9 @@ class _Router:
         self._access = access
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        refusal = self._access.check(environ)
-        if refusal is not None:
-            return _respond(start_response, *refusal)
+        refused = self._access.check(environ)
+        if refused is not None:
+            return _respond(start_response, *refused)
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         match = INVOKE_PATH.match(path)
         if match and method == "POST":
@@ -356,9 +356,7 @@ class LocalCloud:
         if not any(role.name == role_name for role in iam.get_roles()):
             iam.create_role(role_name, json.dumps(LAMBDA_TRUST), "/", None, "", [], None)
         if statements:  # a function that needs nothing has a role with no policy
-            iam.put_role_policy(
-                role_name, "declared-needs", json.dumps(policies.policy_document(statements))
-            )
+            iam.put_role_policy(role_name, "declared-needs", json.dumps(policies.policy_document(statements)))
         self.access.forget_principals()
         if name not in self.credentials:
             session = sts_backends[ACCOUNT_ID]["aws"].assume_role(

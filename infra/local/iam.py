@@ -39,15 +39,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
+from urllib.parse import parse_qsl, unquote
+from xml.sax.saxutils import escape, unescape
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
-from werkzeug.datastructures import EnvironHeaders
-
 from moto.iam.access_control import (
     CreateAccessKeyFailure,
     IAMPolicyStatement,
@@ -58,6 +55,7 @@ from moto.iam.models import Policy
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
+from werkzeug.datastructures import EnvironHeaders
 
 from lms.aws import Credentials
 
@@ -75,7 +73,11 @@ ALLOW_ALL: dict[str, Any] = {
 # Paths of the local cloud itself, not AWS APIs: fault injection and moto's own control API.
 LOCAL_PATHS = ("/_local/", "/moto-api/")
 MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
-API_CREDENTIAL_VARIABLES = ("LMS_LOCAL_API_ACCESS_KEY_ID", "LMS_LOCAL_API_SECRET_ACCESS_KEY", "LMS_LOCAL_API_SESSION_TOKEN")
+API_CREDENTIAL_VARIABLES = (
+    "LMS_LOCAL_API_ACCESS_KEY_ID",
+    "LMS_LOCAL_API_SECRET_ACCESS_KEY",
+    "LMS_LOCAL_API_SESSION_TOKEN",
+)
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -118,7 +120,7 @@ class Principal:
         return permitted
 
 
-class _Statement(IAMPolicyStatement):  # type: ignore[misc]
+class _Statement(IAMPolicyStatement):
     """moto's statement matching (Action/NotAction, Resource wildcards), with AWS's conditions."""
 
     def evaluate(self, check: Check) -> Any:
@@ -233,7 +235,9 @@ class AccessControl:
             key = create_access_key(ACCOUNT_ID, PARTITION, access_key, headers)
         except CreateAccessKeyFailure as failure:
             if failure.reason == "InvalidToken":
-                raise Refusal(403, "InvalidToken", "The provided token is malformed or otherwise invalid.") from None
+                raise Refusal(
+                    403, "InvalidToken", "The provided token is malformed or otherwise invalid."
+                ) from None
             raise Refusal(
                 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
             ) from None
@@ -290,7 +294,9 @@ class AccessControl:
             presigned = {k: v for k, v in params.items() if k.startswith("X-Amz-")}
         elif authorization.startswith("AWS ") or "AWSAccessKeyId" in params:
             # Signature Version 2: buckets created since June 2020 accept only SigV4.
-            return _Request("GET", raw_path, raw_path, query, headers, None, "s3", self.region, "", None, None)
+            return _Request(
+                "GET", raw_path, raw_path, query, headers, None, "s3", self.region, "", None, None
+            )
         else:
             return None
         if len(scope) != 5:
@@ -337,7 +343,9 @@ class AccessControl:
             signed_at = dt.datetime.strptime(presigned["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
             lifetime = int(presigned["X-Amz-Expires"])
         except (KeyError, ValueError):
-            raise Refusal(400, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires are required.") from None
+            raise Refusal(
+                400, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires are required."
+            ) from None
         if not 0 < lifetime <= MAX_PRESIGNED_SECONDS:
             raise Refusal(
                 400,
@@ -437,7 +445,12 @@ def _s3_location(request: _Request) -> tuple[str, str]:
     return bucket, key
 
 
-_OBJECT_SUBRESOURCES = {"acl": "Acl", "tagging": "Tagging", "legal-hold": "LegalHold", "retention": "Retention"}
+_OBJECT_SUBRESOURCES = {
+    "acl": "Acl",
+    "tagging": "Tagging",
+    "legal-hold": "LegalHold",
+    "retention": "Retention",
+}
 
 
 def _object_subresource(params: Mapping[str, str]) -> str:
@@ -463,20 +476,30 @@ def _s3(control: AccessControl, request: _Request) -> list[Check]:
             source = request.headers.get("x-amz-copy-source")
             if source:
                 source_bucket, _, source_key = unquote(source).lstrip("/").partition("/")
-                checks.append(Check("s3:GetObject", f"arn:aws:s3:::{source_bucket}/{source_key.split('?')[0]}"))
+                checks.append(
+                    Check("s3:GetObject", f"arn:aws:s3:::{source_bucket}/{source_key.split('?')[0]}")
+                )
             return checks
         if method == "DELETE":
             action = "s3:AbortMultipartUpload" if "uploadId" in params else "s3:DeleteObject"
             return [Check(f"s3:DeleteObject{sub}" if sub else action, resource)]
         return [Check(f"s3:{method.title()}Object", resource)]
-    if method == "GET" and not set(params) - {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type", "fetch-owner", "marker"}:
+    if method == "GET" and not set(params) - {
+        "list-type",
+        "prefix",
+        "delimiter",
+        "max-keys",
+        "continuation-token",
+        "start-after",
+        "encoding-type",
+        "fetch-owner",
+        "marker",
+    }:
         return [Check("s3:ListBucket", bucket_arn, {"s3:prefix": params.get("prefix", "")})]
     if method == "POST" and "delete" in params:
-        keys = [
-            element.text or ""
-            for element in ElementTree.fromstring(request.body or b"<Delete/>").iter()
-            if element.tag.rsplit("}", 1)[-1] == "Key"
-        ]
+        # DeleteObjects' body: <Delete><Object><Key>k</Key>...; keys are XML-escaped text.
+        body = (request.body or b"").decode(errors="replace")
+        keys = [unescape(found) for found in re.findall(r"<Key>(.*?)</Key>", body, re.DOTALL)]
         return [Check("s3:DeleteObject", f"{bucket_arn}/{k}") for k in keys]
     # Bucket configuration (creation, notifications, policies, ...): the administrator's business.
     sub = next(iter(params), "")
@@ -494,7 +517,13 @@ def _dynamodb(control: AccessControl, request: _Request) -> list[Check]:
     if operation in ("BatchGetItem", "BatchWriteItem"):
         return [Check(f"dynamodb:{operation}", table(name)) for name in body.get("RequestItems", {})]
     if operation in ("TransactWriteItems", "TransactGetItems"):
-        names = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+        names = {
+            "Put": "PutItem",
+            "Update": "UpdateItem",
+            "Delete": "DeleteItem",
+            "ConditionCheck": "ConditionCheckItem",
+            "Get": "GetItem",
+        }
         return [
             Check(f"dynamodb:{names[kind]}", table(spec.get("TableName", "")))
             for item in body.get("TransactItems", [])
@@ -521,7 +550,10 @@ def _events(control: AccessControl, request: _Request) -> list[Check]:
     if operation == "PutEvents":
         buses = {str(entry.get("EventBusName") or "default") for entry in body.get("Entries", [])}
         return [
-            Check("events:PutEvents", bus if bus.startswith("arn:") else control.arn("events", f"event-bus/{bus}"))
+            Check(
+                "events:PutEvents",
+                bus if bus.startswith("arn:") else control.arn("events", f"event-bus/{bus}"),
+            )
             for bus in sorted(buses)
         ]
     return [Check(f"events:{operation}", "*")]
@@ -605,11 +637,19 @@ def _refuse(request: _Request, refusal: Refusal) -> Response:
         "InvalidToken": "UnrecognizedClientException",
     }.get(refusal.code, refusal.code)
     if request.service == "lambda":
-        headers = {"Content-Type": "application/json", "X-Amzn-ErrorType": code, "X-Amzn-RequestId": request_id}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Amzn-ErrorType": code,
+            "X-Amzn-RequestId": request_id,
+        }
         status = 403 if code in ("AccessDeniedException", "InvalidSignatureException") else refusal.status
         return status, headers, json.dumps({"Type": "User", "Message": refusal.message}).encode()
     headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": request_id}
-    return 400, headers, json.dumps({"__type": code, "message": refusal.message, "Message": refusal.message}).encode()
+    return (
+        400,
+        headers,
+        json.dumps({"__type": code, "message": refusal.message, "Message": refusal.message}).encode(),
+    )
 
 
 def _anonymous_refusal(environ: dict[str, Any]) -> Response:
@@ -617,12 +657,12 @@ def _anonymous_refusal(environ: dict[str, Any]) -> Response:
     that blocks public access does; any other service asks for authentication."""
     headers = EnvironHeaders(environ)
     if headers.get("X-Amz-Target") or environ.get("PATH_INFO", "").startswith("/2015-03-31/"):
-        body = json.dumps({"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"})
-        return 403, {"Content-Type": "application/x-amz-json-1.0"}, body.encode()
+        missing = {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}
+        return 403, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(missing).encode()
     if environ.get("REQUEST_METHOD") == "HEAD":
         return 403, {}, b""
     body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-        "<Message>Access Denied</Message></Error>"
-    ).encode()
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        b"<Message>Access Denied</Message></Error>"
+    )
     return 403, {"Content-Type": "application/xml"}, body
