@@ -45,6 +45,7 @@ from workflows.definition import EventTrigger, TaskFunction, Workflow, arn_varia
 
 REDRIVE_TARGET = "AWSStepFunctions.RedriveExecution"
 API_ROLE = "lms-api"
+DYNAMODB_TARGET = "DynamoDB_20120810."
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -117,6 +118,7 @@ class _Router:
         self._moto = moto_app
         self._runtime = runtime
         self._access = access
+        self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         refused = self._access.check(environ)
@@ -143,6 +145,11 @@ class _Router:
                 {"Content-Type": "application/x-amz-json-1.0"},
                 json.dumps(refusal).encode(),
             )
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGET):
+            # DynamoDB applies each request to an item atomically; moto does not lock its tables, so
+            # two concurrent ADDs to a new item could both start from nothing and one be lost.
+            with self._dynamodb:
+                return list(self._moto(environ, start_response))
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
     def _inject_fault(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
