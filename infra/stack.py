@@ -12,26 +12,10 @@ from infra.bundling import Packages
 from infra.constants import API_PACKAGE, pascal
 from infra.data import Data
 from infra.operations import Operations
+from infra.policies import api_needs
 from infra.workflow import Platform, WorkflowConstruct
-from lms.keys import CERTIFICATE_PDF_PREFIX
 from workflows import catalog
-from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workflow
-
-
-def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
-    """The API reads and writes the table, reads the Stripe keys, starts the API-triggered
-    workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
-    refunds), signs download URLs of certificates and inspects every workflow's executions (the ops
-    routes)."""
-    return Needs(
-        table=Access.READ_WRITE,
-        bucket=BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
-        stripe_secret=True,
-        task_callbacks=True,
-        event_bus_put=True,
-        start_workflows=tuple(w.name for w in workflows if isinstance(w.trigger, ApiTrigger)),
-        inspect_workflows=tuple(w.name for w in workflows),
-    )
+from workflows.definition import Workflow
 
 
 class LmsStack(Stack):

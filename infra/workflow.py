@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -23,11 +23,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra import policies
 from infra.bundling import Packages
 from infra.data import Data
 from infra.task_function import invoke_target, python_function
 from workflows import catalog
-from workflows.definition import Access, BucketAccess, EventTrigger, Needs, TaskFunction, Workflow
+from workflows.definition import EventTrigger, Needs, TaskFunction, Workflow
 
 METRIC_NAMESPACE = "LMS/Workflows"
 
@@ -51,94 +52,52 @@ class Platform:
             state_machine_arns={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
         )
 
+    def arns(self) -> policies.Arns:
+        stack = Stack.of(self.data.table)
+        return policies.Arns(
+            partition=stack.partition,
+            region=stack.region,
+            account=stack.account,
+            table=self.data.table.table_arn,
+            bucket=self.data.bucket.bucket_arn,
+            event_bus=self.event_bus.event_bus_arn,
+            stripe_secret=self.stripe_secret.secret_arn,
+            state_machines={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
+        )
+
     def grant(self, grantee: iam.IGrantable, needs: Needs) -> None:
-        """Exactly what ``needs`` names; nothing is granted anywhere else."""
-        table = self.data.table
-        if needs.table is Access.READ:
-            table.grant_read_data(grantee)
-        elif needs.table is Access.WRITE:
-            table.grant_write_data(grantee)
-        elif needs.table is Access.READ_WRITE:
-            table.grant_read_write_data(grantee)
-        for bucket in needs.bucket_grants:
-            self._grant_objects(grantee, bucket)
-        if needs.stripe_secret:
-            self.stripe_secret.grant_read(grantee)
-        if needs.task_callbacks:
-            # SendTaskSuccess/Failure support no resource-level permissions: the token is the credential.
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
-                resource_arns=["*"],
-            )
-        if needs.event_bus_put:
-            self.event_bus.grant_put_events_to(grantee)
-        for name in needs.start_workflows:
-            self.state_machines[name].grant_start_execution(grantee)
-        for name in needs.inspect_workflows:
-            self._grant_inspection(grantee, name, self.state_machines[name])
-
-    def _grant_inspection(self, grantee: iam.IGrantable, name: str, state_machine: sfn.IStateMachine) -> None:
-        """List, read and redrive one state machine's executions (the ops API); nothing else."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["states:ListExecutions", "states:DescribeStateMachine"],
-            resource_arns=[state_machine.state_machine_arn],
-        )
-        stack = Stack.of(state_machine)
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{Workflow(name=name).state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=[
-                "states:DescribeExecution",
-                "states:GetExecutionHistory",
-                "states:DescribeStateMachineForExecution",
-                "states:RedriveExecution",
-            ],
-            resource_arns=[executions],
-        )
-        Validations.of(stack).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-                f"execution:{Workflow(name=name).state_machine_name}:*]",
-                reason="Executions of a state machine the function declared it inspects; execution ARNs "
-                "end in names chosen at run time (business keys).",
-            )
-        )
-
-    def _grant_objects(self, grantee: iam.IGrantable, bucket: BucketAccess) -> None:
-        """Get and/or put objects under the declared prefix only (CDK's grant_read adds List* and
-        GetBucket* on the whole bucket, which no task needs)."""
-        actions = {
-            Access.READ: ["s3:GetObject"],
-            Access.WRITE: ["s3:PutObject"],
-            Access.READ_WRITE: ["s3:GetObject", "s3:PutObject"],
-        }[bucket.access] + (["s3:DeleteObject", "s3:PutObjectTagging"] if bucket.delete else [])
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=actions,
-            resource_arns=[self.data.bucket.arn_for_objects(f"{bucket.prefix}*")],
-        )
-        if bucket.list:
-            # Listing is a bucket-level action: narrowed to the same prefix by condition.
-            grantee.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[self.data.bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{bucket.prefix}*"]}},
-                )
-            )
+        """Exactly the statements :func:`infra.policies.statements` derives from ``needs`` (the
+        local cloud enforces the same ones); nothing is granted anywhere else."""
+        add_statements(grantee, policies.statements(needs, self.arns()))
         stack = Stack.of(self.data.bucket)
         media = stack.resolve(stack.get_logical_id(self.data.bucket.node.default_child))  # type: ignore[arg-type]
-        Validations.of(stack).acknowledge(
-            Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::<{media}.Arn>/{bucket.prefix}*]",
-                reason="Objects under the key prefix the function declared in the catalog, and no other.",
+        for bucket in needs.bucket_grants:
+            Validations.of(stack).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::<{media}.Arn>/{bucket.prefix}*]",
+                    reason="Objects under the key prefix the function declared in the catalog, and no other.",
+                )
+            )
+        for name in needs.inspect_workflows:
+            Validations.of(stack).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                    f"<AWS::AccountId>:execution:{Workflow(name=name).state_machine_name}:*]",
+                    reason="Executions of a state machine the function declared it inspects; execution "
+                    "ARNs end in names chosen at run time (business keys).",
+                )
+            )
+
+
+def add_statements(grantee: iam.IGrantable, found: list[policies.Statement]) -> None:
+    for statement in found:
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(statement.actions),
+                resources=list(statement.resources),
+                conditions={op: dict(values) for op, values in statement.conditions.items()}
+                if statement.conditions
+                else None,
             )
         )
 
@@ -171,20 +130,16 @@ class WorkflowConstruct(Construct):
             tracing_enabled=True,
         )
         platform.state_machines[workflow.name] = self.state_machine
-        if self.functions:
-            # The ASL invokes exactly what it names (the SnapStart alias, or the unqualified function),
-            # never `:*`.
-            self.state_machine.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"],
-                    resources=[invoke_target(fn).function_arn for fn in self.functions.values()],
-                )
-            )
-        integrations = catalog.integrations(workflow)
-        if "table" in integrations:
-            platform.data.table.grant(self.state_machine, *sorted(integrations["table"]))
-        if "event_bus" in integrations:
-            platform.event_bus.grant_put_events_to(self.state_machine)
+        # Invoke exactly the functions the ASL names (the SnapStart alias, or the unqualified
+        # function), never `:*`, and what its direct integrations use.
+        add_statements(
+            self.state_machine,
+            policies.state_machine_statements(
+                workflow,
+                platform.arns(),
+                {name: invoke_target(fn).function_arn for name, fn in self.functions.items()},
+            ),
+        )
         self.rule: events.Rule | None = None
         self.starter: lambda_.Function | None = None
         if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):

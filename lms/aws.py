@@ -1,19 +1,36 @@
 """boto3 clients, created lazily and cached so warm Lambdas reuse them.
 
 Product code never passes an endpoint: boto3 reads ``AWS_ENDPOINT_URL`` itself, which is how the
-same code talks to AWS or to the embedded local cloud.
+same code talks to AWS or to the embedded local cloud. Credentials come from the environment as in
+Lambda; :func:`acting_as` lets a host that runs the API in-process (the local API) make the API's
+calls with the API role's credentials while the rest of the process keeps its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from typing import Any
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+# AWS requires Signature Version 4 for presigned URLs of buckets created since 2020 (and in every
+# region opened since 2014); botocore's default may still sign some with the legacy scheme.
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4"))
+
+
+class Credentials(NamedTuple):
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+_acting_as: ContextVar[Credentials | None] = ContextVar("lms_aws_credentials", default=None)
 
 
 def region() -> str:
@@ -26,19 +43,41 @@ def region() -> str:
 
 
 @functools.cache
-def _session() -> boto3.session.Session:
-    return boto3.session.Session(region_name=region())
+def _session(credentials: Credentials | None) -> boto3.session.Session:
+    if credentials is None:
+        return boto3.session.Session(region_name=region())
+    return boto3.session.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+        region_name=region(),
+    )
 
 
 @functools.cache
+def _client(service: str, credentials: Credentials | None) -> Any:
+    config = _S3_CONFIG if service == "s3" else _CONFIG
+    return _session(credentials).client(service, config=config)
+
+
 def client(service: str) -> Any:
-    return _session().client(service, config=_CONFIG)
+    return _client(service, _acting_as.get())
 
 
 def dynamodb() -> Any:
     return client("dynamodb")
 
 
+@contextlib.contextmanager
+def acting_as(credentials: Credentials | None) -> Iterator[None]:
+    """Within this block (this thread or task), clients sign with ``credentials``."""
+    token = _acting_as.set(credentials)
+    try:
+        yield
+    finally:
+        _acting_as.reset(token)
+
+
 def reset_clients() -> None:
-    client.cache_clear()
+    _client.cache_clear()
     _session.cache_clear()

@@ -20,6 +20,24 @@ from lms import aws
 from lms.clock import utcnow
 
 DEFAULT_EXPIRY_SECONDS = 15 * 60
+_MISSING = ("404", "NoSuchKey", "NotFound")
+_FORBIDDEN = ("403", "AccessDenied", "Forbidden")
+
+
+class BlobAccessDeniedError(PermissionError):
+    """S3 refused to say whether the object exists.
+
+    Without ``s3:ListBucket`` on the key's prefix, S3 answers a GET or HEAD of a missing key with
+    403, exactly as for a key the caller may not read: "absent" and "forbidden" look the same. A
+    function that must tell them apart declares ``BucketAccess(..., list=True)`` for that prefix.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"access denied to {key}: either it is outside this function's grants, or it is missing "
+            "and the function may not list its prefix (declare list=True on the bucket grant)"
+        )
+        self.key = key
 
 
 class BlobsNotDeletedError(Exception):
@@ -56,7 +74,9 @@ class BlobStore(Protocol):
         ...
 
     def metadata(self, key: str) -> BlobMetadata | None:
-        """The object's size, type and version tag, or None if there is no such object."""
+        """The object's size, type and version tag, or None if there is no such object.
+
+        Raises :class:`BlobAccessDeniedError` where S3 will not say (no ``s3:ListBucket``)."""
         ...
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -64,7 +84,7 @@ class BlobStore(Protocol):
         ...
 
     def get(self, key: str) -> bytes | None:
-        """The object's bytes, or None if there is no such object."""
+        """The object's bytes, or None if there is no such object (:meth:`metadata`'s caveat)."""
         ...
 
     def keys(self, prefix: str) -> list[str]:
@@ -113,9 +133,8 @@ class S3BlobStore:
         try:
             head = self.client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
+            _raise_unless_missing(error, key)
+            return None
         return BlobMetadata(
             key=key,
             size=int(head["ContentLength"]),
@@ -128,9 +147,8 @@ class S3BlobStore:
         try:
             return bytes(self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read())
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
+            _raise_unless_missing(error, key)
+            return None
 
     def upload_file(self, path: str, key: str, content_type: str) -> None:
         self.client.upload_file(path, self._bucket, key, ExtraArgs={"ContentType": content_type})
@@ -175,6 +193,17 @@ class S3BlobStore:
             except ClientError:
                 untagged.append(key)
         return untagged
+
+
+def _raise_unless_missing(error: ClientError, key: str) -> None:
+    """Returns for a missing object (a 404, which S3 gives only to a caller allowed to list); a 403
+    raises :class:`BlobAccessDeniedError`, never taken for "absent"; anything else is re-raised."""
+    code = error.response["Error"]["Code"]
+    if code in _MISSING:
+        return
+    if code in _FORBIDDEN:
+        raise BlobAccessDeniedError(key) from error
+    raise error
 
 
 @dataclass

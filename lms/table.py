@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import heapq
 import json
 import random
@@ -471,8 +472,11 @@ def query_merged(
         return partition, page.items, page.next_cursor
 
     live = [p for p in partitions if positions[p] is not _DONE]
+    # Each worker thread runs in a copy of this context, so it calls AWS as the caller does
+    # (lms.aws.acting_as: the local API signs with the API role's credentials).
+    caller = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(live)))) as pool:
-        fetched = list(pool.map(fetch, live))
+        fetched = list(pool.map(lambda partition: caller.copy().run(fetch, partition), live))
     merged = heapq.merge(
         *([(item[sort_attribute], partition, item) for item in items] for partition, items, _ in fetched),
         key=lambda entry: entry[0],

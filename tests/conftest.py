@@ -200,11 +200,23 @@ class DynamoDbCalls:
         self.operations.clear()
 
 
+def api_dynamodb() -> Any:
+    """The DynamoDB client the local API's handler uses in this process: the product's cached
+    client signed with the API role's credentials (the harness's own calls use the administrator's)."""
+    from infra.local.iam import local_api_credentials
+    from lms import aws
+
+    with aws.acting_as(local_api_credentials()):
+        return aws.dynamodb()
+
+
 @pytest.fixture(scope="session")
 def dynamodb_calls(api_url: str) -> DynamoDbCalls:
-    """Hooks the product's cached DynamoDB client (the one the API handler uses in this process)."""
+    """Hooks the product's cached DynamoDB clients: the API handler's, and this process's own (domain
+    code a test calls directly)."""
     from lms import aws
 
     recorder = DynamoDbCalls()
-    aws.dynamodb().meta.events.register("before-call.dynamodb", recorder)
+    for client in (api_dynamodb(), aws.dynamodb()):
+        client.meta.events.register("before-call.dynamodb", recorder)
     return recorder

@@ -28,8 +28,11 @@ from workflows.definition import (
 
 _IMAGE = ContainerImage("containers/video/Dockerfile")
 _READ_SOURCE = BucketAccess(Access.READ, keys.UPLOADS_PREFIX)
+# Listing lets S3 answer 404 rather than 403 for a missing key: Probe must tell an upload that is
+# gone from one it may not read, the transcoders look for renditions a retry already wrote.
+_CHECK_SOURCE = BucketAccess(Access.READ, keys.UPLOADS_PREFIX, list=True)
 _WRITE_MEDIA = BucketAccess(Access.WRITE, keys.MEDIA_PREFIX)
-_MEDIA = BucketAccess(Access.READ_WRITE, keys.MEDIA_PREFIX)
+_MEDIA = BucketAccess(Access.READ_WRITE, keys.MEDIA_PREFIX, list=True)
 _TIDY_MEDIA = BucketAccess(Access.READ_WRITE, keys.MEDIA_PREFIX, list=True, delete=True)
 # Lambda's ceiling: 15 minutes. Sources above the split threshold (Settings.video_split_above_seconds,
 # 10 minutes by default) are cut into chunks of Settings.video_chunk_seconds so no task runs longer.
@@ -57,7 +60,7 @@ VIDEO = Workflow(
     functions=(
         TaskFunction(
             "Probe",
-            Needs(table=Access.READ_WRITE, bucket=_READ_SOURCE),
+            Needs(table=Access.READ_WRITE, bucket=_CHECK_SOURCE),
             memory_mb=1024,
             timeout_seconds=120,
             packaging=_IMAGE,

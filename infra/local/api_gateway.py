@@ -18,7 +18,9 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
+from infra.local.iam import local_api_credentials
 from infra.local.lambda_runtime import LambdaContext
+from lms import aws
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 
@@ -104,7 +106,8 @@ class ApiGatewayApp:
             deadline=time.monotonic() + 29,
         )
         started = time.perf_counter()
-        with self._environment:
+        # The API's calls are signed with the API role's credentials, as in its Lambda (infra.local.iam).
+        with self._environment, aws.acting_as(local_api_credentials()):
             result = handler(event, context)  # duck-typed like a Lambda context
         if self._access_log:
             elapsed_ms = (time.perf_counter() - started) * 1000

@@ -18,14 +18,16 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from infra import policies
 from infra.constants import SERVICE_NAME
 from infra.local import engine_speedups, event_routing, task_tokens
+from infra.local.iam import ACCOUNT_ID, ADMIN, AccessControl, publish_api_credentials
 from infra.local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
     FAULTS_PATH,
@@ -42,6 +44,14 @@ from workflows import operations as ops
 from workflows.definition import EventTrigger, TaskFunction, Workflow, arn_variable
 
 REDRIVE_TARGET = "AWSStepFunctions.RedriveExecution"
+API_ROLE = "lms-api"
+DYNAMODB_TARGET = "DynamoDB_20120810."
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
 STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/lms-local-stepfunctions"
 # What Lambda itself puts in every function's environment (credentials, region; here the endpoint).
 PASSED_THROUGH = ("AWS_", "POWERTOOLS_LOG_LEVEL", "PATH", "LANG", "TZ")
@@ -54,6 +64,23 @@ STRIPE_VARIABLES = (
     "LMS_STRIPE_API_BASE",
     "LMS_STRIPE_SECRET_ARN",
 )
+
+
+class _StateMachineArns(Mapping[str, str]):
+    """Workflow name -> the ARN of its state machine here (any name: a test deploys its own)."""
+
+    def __init__(self, region: str) -> None:
+        self._region = region
+
+    def __getitem__(self, name: str) -> str:
+        state_machine = Workflow(name=name).state_machine_name
+        return f"arn:aws:states:{self._region}:{ACCOUNT_ID}:stateMachine:{state_machine}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -84,13 +111,19 @@ def table_definition(table_name: str) -> dict[str, Any]:
 
 
 class _Router:
-    """WSGI: Lambda Invoke API and fault injection here, the rest to moto."""
+    """WSGI: every AWS call authorised first (:mod:`infra.local.iam`); then the Lambda Invoke API
+    and fault injection here, the rest to moto."""
 
-    def __init__(self, moto_app: Any, runtime: LambdaRuntime) -> None:
+    def __init__(self, moto_app: Any, runtime: LambdaRuntime, access: AccessControl) -> None:
         self._moto = moto_app
         self._runtime = runtime
+        self._access = access
+        self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        refused = self._access.check(environ)
+        if refused is not None:
+            return _respond(start_response, *refused)
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         match = INVOKE_PATH.match(path)
         if match and method == "POST":
@@ -112,6 +145,11 @@ class _Router:
                 {"Content-Type": "application/x-amz-json-1.0"},
                 json.dumps(refusal).encode(),
             )
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGET):
+            # DynamoDB applies each request to an item atomically; moto does not lock its tables, so
+            # two concurrent ADDs to a new item could both start from nothing and one be lost.
+            with self._dynamodb:
+                return list(self._moto(environ, start_response))
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
     def _inject_fault(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -152,13 +190,15 @@ def use_local_cloud(endpoint: str, region: str = "us-east-1") -> None:
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            # The local cloud's administrator (infra.local.iam): the bootstrap, the test harness, the CLI.
+            "AWS_ACCESS_KEY_ID": ADMIN.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": ADMIN.secret_access_key,
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
         }
     )
     os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
     reset_settings()
     aws.reset_clients()
 
@@ -179,7 +219,12 @@ class LocalCloud:
         self.host, self.port, self.region = host, port, region
         self.workflows = workflows
         self.runtime = LambdaRuntime({}, region)
+        self.access = AccessControl(region)
         self.state_machine_arns: dict[str, str] = {}
+        self.deployed: dict[str, Workflow] = {}
+        # Session credentials of each function's role (and the API's), as Lambda gives them.
+        self.credentials: dict[str, aws.Credentials] = {}
+        self.api_credentials: aws.Credentials | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -203,7 +248,7 @@ class LocalCloud:
         task_tokens.apply()  # a token answers once, as in AWS
         event_routing.install(self._deliver_event)
         default_user_config["lambda"]["use_docker"] = False
-        app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
+        app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime, self.access)
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -241,6 +286,7 @@ class LocalCloud:
         aws.client("events").create_event_bus(Name=settings.event_bus_name)
         for workflow in self.workflows:
             self.deploy(workflow)
+        self._grant_api()
 
     def resources(self) -> catalog.Resources:
         settings = get_settings()
@@ -258,9 +304,13 @@ class LocalCloud:
         Returns the state machine ARN, which is also put in this process's environment (the API
         reads it from there, as in AWS).
         """
+        self.deployed[workflow.name] = workflow
         for fn in workflow.functions:
             self._register(workflow, fn)
         arns = {fn.name: function_arn(fn.name, self.region) for fn in workflow.functions}
+        self.access.allow_engine(
+            s.document() for s in policies.state_machine_statements(workflow, self.arns(), arns)
+        )
         definition = catalog.render(
             workflow, catalog.substitutions(workflow, function_arn=arns, resources=self.resources())
         )
@@ -276,9 +326,63 @@ class LocalCloud:
         if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):
             self._register(workflow, workflow.starter)
             self._create_rule(workflow, workflow.trigger, workflow.starter)
+        if self.api_credentials is not None:
+            self._grant_api()  # a workflow deployed later (a test's) is the API's to start and inspect
         return arn
 
+    def arns(self) -> policies.Arns:
+        """The ARNs grants name, as this local cloud makes them (CDK's tokens in AWS)."""
+        settings = get_settings()
+        region = self.region
+        return policies.Arns(
+            partition="aws",
+            region=region,
+            account=ACCOUNT_ID,
+            table=f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{settings.table_name}",
+            bucket=f"arn:aws:s3:::{settings.bucket_name}",
+            event_bus=f"arn:aws:events:{region}:{ACCOUNT_ID}:event-bus/{settings.event_bus_name}",
+            stripe_secret=settings.stripe_secret_arn,
+            state_machines=_StateMachineArns(region),
+        )
+
+    def _grant_api(self) -> None:
+        """The API's role, from the same declaration as in AWS; its credentials serve the local API."""
+        needs = policies.api_needs(tuple(self.deployed.values()))
+        self.api_credentials = self._role(API_ROLE, policies.statements(needs, self.arns()))
+        publish_api_credentials(self.api_credentials)
+
+    def _role(self, name: str, statements: list[policies.Statement]) -> aws.Credentials:
+        """A role with exactly these statements, and session credentials for it (as Lambda has).
+
+        Made in moto's IAM and STS directly (this process hosts them): thirty functions' roles
+        over HTTP would add seconds to every start.
+        """
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        role_name = name[:64]
+        iam = iam_backends[ACCOUNT_ID]["aws"]
+        if not any(role.name == role_name for role in iam.get_roles()):
+            iam.create_role(role_name, json.dumps(LAMBDA_TRUST), "/", None, "", [], None)
+        if statements:  # a function that needs nothing has a role with no policy
+            iam.put_role_policy(role_name, "declared-needs", json.dumps(policies.policy_document(statements)))
+        self.access.forget_principals()
+        if name not in self.credentials:
+            session = sts_backends[ACCOUNT_ID]["aws"].assume_role(
+                region_name=self.region,
+                role_session_name=role_name,
+                role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}",
+                policy="",
+                duration=12 * 3600,
+                external_id="",
+            )
+            self.credentials[name] = aws.Credentials(
+                session.access_key_id, session.secret_access_key, session.session_token
+            )
+        return self.credentials[name]
+
     def _register(self, workflow: Workflow, fn: TaskFunction) -> None:
+        self._role(fn.name, policies.statements(fn.needs, self.arns()))
         self.runtime.register(
             fn.name,
             FunctionConfig(
@@ -293,6 +397,14 @@ class LocalCloud:
     def _environment(self, workflow: Workflow, fn: TaskFunction) -> dict[str, str]:
         """What the function gets in AWS (from its declared needs), read when a worker starts."""
         passed = {k: v for k, v in os.environ.items() if k.startswith(PASSED_THROUGH)}
+        credentials = self.credentials[fn.name]
+        passed.update(
+            {
+                "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+                "AWS_SESSION_TOKEN": credentials.session_token or "",
+            }
+        )
         if fn.needs.stripe_secret:
             passed.update({k: os.environ[k] for k in STRIPE_VARIABLES if k in os.environ})
         return {

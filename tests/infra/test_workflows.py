@@ -433,3 +433,84 @@ def test_the_video_tasks_that_run_ffmpeg_are_images_and_the_api_package_has_no_f
 
 
 VIDEO_DOCKERFILE = "containers/video/Dockerfile"
+
+
+# Statements CDK adds on its own for every role (log delivery, X-Ray) and the API's JWT secret (a
+# CDK-only resource): everything else must be exactly what infra.policies derives.
+_PLATFORM_STATEMENT_PREFIXES = ("logs:", "xray:")
+
+
+def _triples(statements: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """(action, resource, condition) for every combination a statement allows."""
+    found = set()
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        condition = json.dumps(statement.get("Condition"), sort_keys=True)
+        for action in actions:
+            if action.startswith(_PLATFORM_STATEMENT_PREFIXES):
+                continue
+            for resource in resources:
+                if "JwtSigningSecret" in json.dumps(resource):
+                    continue
+                found.add((action, json.dumps(resource, sort_keys=True), condition))
+    return found
+
+
+def _role_statements(template_json: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for r in template_json["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _derived(stack: Any, found: list[Any]) -> set[tuple[str, str, str]]:
+    return _triples([stack.resolve(statement.document()) for statement in found])
+
+
+@pytest.mark.parametrize("fn", [fn for w in WORKFLOWS for fn in w.all_functions], ids=lambda fn: fn.name)
+def test_each_role_grants_exactly_the_statements_the_local_cloud_enforces(
+    synthesized_with_throwaway, template_json, fn: TaskFunction
+) -> None:
+    """One source: infra.policies.statements, which the local cloud attaches to the function's role."""
+    from infra import policies
+
+    _, _, stack = synthesized_with_throwaway
+    function = stack.workflows[fn.workflow].functions[fn.name]
+    synthesised = _triples(_role_statements(template_json, logical_id(stack, function.role)))
+    assert synthesised == _derived(stack, policies.statements(fn.needs, stack.platform.arns())), fn.name
+
+
+def test_the_api_role_grants_exactly_the_statements_the_local_cloud_enforces(
+    synthesized_with_throwaway, template_json
+) -> None:
+    from infra import policies
+
+    _, _, stack = synthesized_with_throwaway
+    synthesised = _triples(_role_statements(template_json, logical_id(stack, stack.api.function.role)))
+    derived = _derived(stack, policies.statements(api_needs(WORKFLOWS), stack.platform.arns()))
+    assert synthesised == derived
+    assert any(a == "s3:PutObject" and "/uploads/*" in r for a, r, _ in synthesised)
+    assert not any(a == "s3:PutObject" and "/media/*" in r for a, r, _ in synthesised)
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
+def test_each_state_machine_role_grants_exactly_what_the_local_engine_is_allowed(
+    synthesized_with_throwaway, template_json, workflow: Workflow
+) -> None:
+    from infra import policies
+    from infra.task_function import invoke_target
+
+    _, _, stack = synthesized_with_throwaway
+    construct = stack.workflows[workflow.name]
+    machine = template_json["Resources"][logical_id(stack, construct.state_machine)]["Properties"]
+    synthesised = _triples(_role_statements(template_json, machine["RoleArn"]["Fn::GetAtt"][0]))
+    function_arns = {
+        fn.name: invoke_target(construct.functions[fn.name]).function_arn for fn in workflow.functions
+    }
+    derived = policies.state_machine_statements(workflow, stack.platform.arns(), function_arns)
+    assert synthesised == _derived(stack, derived)

@@ -19,10 +19,10 @@ import requests
 from botocore.awsrequest import AWSResponse
 from requests.adapters import HTTPAdapter
 
-from lms import aws, keys
+from lms import keys
 from lms.clock import FakeClock, use_clock, utcnow
 from lms.settings import get_settings
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, api_dynamodb
 
 
 class _FromAddress(HTTPAdapter):
@@ -65,7 +65,7 @@ def _between_read_and_write(user_id: str, action: Callable[[], None]) -> Iterato
             fired.append(model.name)
         action()
 
-    events = aws.dynamodb().meta.events
+    events = api_dynamodb().meta.events  # the API's client
     for operation in ("PutItem", "UpdateItem"):
         events.register(f"before-call.dynamodb.{operation}", hook)
     try:
@@ -208,7 +208,7 @@ def test_login_right_after_register_does_not_wait_for_the_email_index(stranger: 
             return AWSResponse(params["url"], 200, {}, None), {"Items": [], "Count": 0, "ScannedCount": 0}
         return None
 
-    events = aws.dynamodb().meta.events
+    events = api_dynamodb().meta.events  # the API's client
     events.register("before-call.dynamodb.Query", lagging_index)
     try:
         assert _register(stranger, email, password="the real password").status_code == 201

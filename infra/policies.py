@@ -1,0 +1,190 @@
+"""IAM policy statements derived from declarations: one source for CDK and for the local cloud.
+
+A function's :class:`~workflows.definition.Needs` (the API's too, :func:`api_needs`)
+becomes exactly these statements; a state machine gets invoke rights on its own functions and the
+actions its direct integrations use (read from the ASL). ``infra/workflow.py`` adds them to the
+roles CDK synthesises, and ``infra/local/iam.py`` attaches the very same documents to the local
+cloud's roles and refuses every call outside them. Pure Python: ARNs are plain strings here, which
+CDK tokens are too, so the same function serves both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lms.keys import CERTIFICATE_PDF_PREFIX, MEDIA_PREFIX, UPLOADS_PREFIX
+from workflows import catalog
+from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workflow
+
+# What each table access lets a function do. No Scan (every access pattern is a Query or GetItem)
+# and no stream reads: only what the product's calls need, transactions included (a
+# TransactWriteItems is authorised item by item as PutItem/UpdateItem/DeleteItem/ConditionCheckItem).
+TABLE_READ_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DescribeTable",
+)
+OBJECT_ACTIONS = {
+    Access.READ: ("s3:GetObject",),
+    Access.WRITE: ("s3:PutObject",),
+    Access.READ_WRITE: ("s3:GetObject", "s3:PutObject"),
+}
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# SendTaskSuccess/Failure support no resource-level permissions: the task token is the credential.
+CALLBACK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
+STATE_MACHINE_INSPECTION_ACTIONS = ("states:ListExecutions", "states:DescribeStateMachine")
+EXECUTION_INSPECTION_ACTIONS = (
+    "states:DescribeExecution",
+    "states:GetExecutionHistory",
+    "states:DescribeStateMachineForExecution",
+    "states:RedriveExecution",
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One ``Allow`` statement: these actions on these resources, under these conditions."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: Mapping[str, Mapping[str, list[str]]] | None = None
+
+    def document(self) -> dict[str, Any]:
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Action": list(self.actions),
+            "Resource": list(self.resources),
+        }
+        if self.conditions:
+            statement["Condition"] = {op: dict(values) for op, values in self.conditions.items()}
+        return statement
+
+
+@dataclass(frozen=True)
+class Arns:
+    """The ARNs grants name: CDK tokens in AWS, the local cloud's ARNs locally."""
+
+    partition: str
+    region: str
+    account: str
+    table: str
+    bucket: str
+    event_bus: str
+    stripe_secret: str | None = None
+    state_machines: Mapping[str, str] = field(default_factory=dict)  # workflow name -> ARN
+
+    def table_indexes(self) -> str:
+        return f"{self.table}/index/*"
+
+    def objects(self, prefix: str) -> str:
+        return f"{self.bucket}/{prefix}*"
+
+    def executions(self, workflow: str) -> str:
+        """Every execution of one workflow's state machine (names are chosen at run time)."""
+        name = Workflow(name=workflow).state_machine_name
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:execution:{name}:*"
+
+
+def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
+    """The API reads and writes the table, reads the Stripe keys, starts the API-triggered
+    workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
+    refunds), signs upload URLs of videos (``uploads/``: a presigned URL carries the signer's
+    rights), reads and signs the playable media (``media/``, listed so that a missing playlist is a
+    404 rather than S3's 403), signs download URLs of certificates and inspects every workflow's
+    executions (the ops routes). The local cloud enforces exactly this (``infra/local/iam.py``)."""
+    return Needs(
+        table=Access.READ_WRITE,
+        bucket=(
+            BucketAccess(Access.WRITE, UPLOADS_PREFIX),
+            BucketAccess(Access.READ, MEDIA_PREFIX, list=True),
+            BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
+        ),
+        stripe_secret=True,
+        task_callbacks=True,
+        event_bus_put=True,
+        start_workflows=tuple(w.name for w in workflows if isinstance(w.trigger, ApiTrigger)),
+        inspect_workflows=tuple(w.name for w in workflows),
+    )
+
+
+def statements(needs: Needs, arns: Arns) -> list[Statement]:
+    """Exactly what ``needs`` names, in a stable order; nothing is granted anywhere else."""
+    found: list[Statement] = []
+    if needs.table is not None:
+        actions = {
+            Access.READ: TABLE_READ_ACTIONS,
+            Access.WRITE: TABLE_WRITE_ACTIONS,
+            Access.READ_WRITE: _union(TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS),
+        }[needs.table]
+        found.append(Statement(actions, (arns.table, arns.table_indexes())))
+    for bucket in needs.bucket_grants:
+        found.extend(bucket_statements(bucket, arns))
+    if needs.stripe_secret and arns.stripe_secret:
+        found.append(Statement(SECRET_READ_ACTIONS, (arns.stripe_secret,)))
+    if needs.task_callbacks:
+        found.append(Statement(CALLBACK_ACTIONS, ("*",)))
+    if needs.event_bus_put:
+        found.append(Statement(("events:PutEvents",), (arns.event_bus,)))
+    for name in needs.start_workflows:
+        found.append(Statement(("states:StartExecution",), (arns.state_machines[name],)))
+    for name in needs.inspect_workflows:
+        found.append(Statement(STATE_MACHINE_INSPECTION_ACTIONS, (arns.state_machines[name],)))
+        found.append(Statement(EXECUTION_INSPECTION_ACTIONS, (arns.executions(name),)))
+    return found
+
+
+def bucket_statements(bucket: BucketAccess, arns: Arns) -> list[Statement]:
+    """Objects under the declared prefix only; listing (a bucket-level action) narrowed to it.
+
+    Without ``s3:ListBucket`` S3 answers a GET or HEAD of a missing key with 403, not 404: a
+    function that must tell "absent" from "forbidden" declares ``list=True``.
+    """
+    # A function that deletes also tags what S3 would not delete, for the lifecycle rule to expire.
+    deleting = ("s3:DeleteObject", "s3:PutObjectTagging") if bucket.delete else ()
+    actions = OBJECT_ACTIONS[bucket.access] + deleting
+    found = [Statement(actions, (arns.objects(bucket.prefix),))]
+    if bucket.list:
+        found.append(
+            Statement(
+                ("s3:ListBucket",),
+                (arns.bucket,),
+                {"StringLike": {"s3:prefix": [f"{bucket.prefix}*"]}},
+            )
+        )
+    return found
+
+
+def state_machine_statements(
+    workflow: Workflow, arns: Arns, function_arns: Mapping[str, str]
+) -> list[Statement]:
+    """The state machine's role: invoke exactly its functions (as the ASL names them, never ``:*``)
+    and what its direct service integrations use (read from the ASL, not declared twice)."""
+    found: list[Statement] = []
+    invoked = tuple(function_arns[fn.name] for fn in workflow.functions)
+    if invoked:
+        found.append(Statement(("lambda:InvokeFunction",), invoked))
+    integrations = catalog.integrations(workflow)
+    if "table" in integrations:
+        found.append(Statement(tuple(sorted(integrations["table"])), (arns.table, arns.table_indexes())))
+    if "event_bus" in integrations:
+        found.append(Statement(("events:PutEvents",), (arns.event_bus,)))
+    return found
+
+
+def policy_document(found: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [s.document() for s in found]}
+
+
+def _union(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(action for group in groups for action in group))
