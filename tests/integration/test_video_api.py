@@ -52,12 +52,6 @@ def test_the_upload_url_takes_only_the_declared_content_type(
     assert refused.status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the local S3 checks only SigV2's signed content-type, and botocore presigns SigV2 in us-east-1, "
-    "which signs no Content-Length: the iam change (SigV4 presigning, signed headers verified locally) "
-    "makes this pass",
-)
 def test_the_upload_url_takes_only_the_declared_size(instructor: ApiClient, lesson: tuple[str, str]) -> None:
     _, lesson_id = lesson
     ticket = instructor.post(f"/lessons/{lesson_id}/video", json=MP4).json()
