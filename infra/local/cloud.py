@@ -25,7 +25,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.constants import SERVICE_NAME
-from infra.local import engine_speedups, event_routing
+from infra.local import engine_limits, engine_speedups, event_routing
 from infra.local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
     FAULTS_PATH,
@@ -199,6 +199,7 @@ class LocalCloud:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         engine_speedups.apply()
+        engine_limits.apply()
         event_routing.install(self._deliver_event)
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime)
