@@ -142,9 +142,12 @@ def apply() -> None:
 
 
 def within_payload_limit(value: Any) -> bool:
-    """AWS's rule: at most 262,144 bytes of the value's JSON text in UTF-8 (moto refused exactly that)."""
+    """AWS's rule: at most 262,144 bytes of the value's JSON text in UTF-8 (moto refused exactly that).
+
+    The text is the compact JSON the history shows (moto measured it with spaces after separators).
+    """
     encoding = _module(f"{_PARSER}.asl.utils.encoding")
-    text = value if isinstance(value, str) else encoding.to_json_str(value)
+    text = value if isinstance(value, str) else encoding.to_json_str(value, separators=(",", ":"))
     return len(text.encode("utf-8")) <= MAX_PAYLOAD_BYTES
 
 
