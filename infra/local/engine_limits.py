@@ -71,12 +71,15 @@ PATCHED = {
         "StepFunctionsParserBackend._get_executions",
     ),
 }
-# Instance attributes the patches read (moto declares them on the class): module -> (class, name).
-READ = {
-    f"{_PARSER}.asl.eval.event.event_manager": ("EventManager", "_history_event_list"),
-    f"{_PARSER}.asl.eval.callback.callback": ("CallbackPoolManager", "_pool"),
-    f"{_PARSER}.asl.eval.environment": ("Environment", "callback_pool_manager"),
-}
+# Instance attributes the patches read (moto declares them on the class): (module, class, name).
+READ = (
+    (f"{_PARSER}.asl.eval.event.event_manager", "EventManager", "_history_event_list"),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackPoolManager", "_pool"),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackEndpoint", "consumer_error"),
+    (f"{_PARSER}.asl.eval.environment", "Environment", "callback_pool_manager"),
+    (f"{_PARSER}.asl.eval.environment", "Environment", "event_manager"),
+    (f"{_PARSER}.backend.execution", "Execution", "exec_status"),
+)
 # Errors that States.ALL never matches in AWS; the second set is not matched by its own name either.
 UNCATCHABLE_BY_ALL = frozenset({"States.DataLimitExceeded", "States.Runtime"})
 NEVER_CAUGHT = frozenset({"States.Runtime"})
@@ -114,7 +117,7 @@ def check_moto_internals() -> None:
                     missing.append(f"{module_name}.{path}")
                     break
                 owner = getattr(owner, part)
-    for module_name, (class_name, attribute) in READ.items():
+    for module_name, class_name, attribute in READ:
         if attribute not in getattr(getattr(_module(module_name), class_name, None), "__annotations__", {}):
             missing.append(f"{module_name}.{class_name}.{attribute}")
     if missing:
