@@ -30,18 +30,24 @@ def deployed(local_cloud: Any) -> Any:
     return local_cloud
 
 
-def handed_out_token(execution_arn: str, *, timeout: float = 20) -> str:
-    """The task token the running token task passed to its function (read from the history)."""
+def handed_out_tokens(execution_arn: str, *, attempts: int = 1, timeout: float = 20) -> list[str]:
+    """The task tokens the token task passed to its function, one per attempt (from the history)."""
     sfn = aws.client("stepfunctions")
     deadline = time.monotonic() + timeout
     while True:
         history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
         scheduled = [e for e in history if e["type"] == "TaskScheduled"]
-        if scheduled:
-            parameters = json.loads(scheduled[-1]["taskScheduledEventDetails"]["parameters"])
-            return str(parameters["Payload"]["token"])
-        assert time.monotonic() < deadline, "the token task never started"
+        if len(scheduled) >= attempts:
+            return [
+                str(json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["token"])
+                for e in scheduled
+            ]
+        assert time.monotonic() < deadline, f"{attempts} attempt(s) of the token task never started"
         time.sleep(0.05)
+
+
+def handed_out_token(execution_arn: str) -> str:
+    return handed_out_tokens(execution_arn)[-1]
 
 
 def refusal(call: Any) -> str:
@@ -171,3 +177,26 @@ def test_heartbeats_keep_a_token_task_alive_and_its_token_answers_once(deployed)
     assert states_entered(history)[-1] == "Answered"
     assert json.loads(described["output"])["answer"] == {"answer": 42}
     assert answers_to(token) == ALL_TIMED_OUT  # a second answer is refused, as in AWS
+
+
+def test_a_retried_token_task_hands_out_a_new_token_and_the_old_one_is_refused(deployed) -> None:
+    business_key = uuid.uuid4().hex
+    deployed.runtime.inject_fault(
+        "lms-throwaway-await-hand-out",
+        "HandOutUnavailableError",
+        "the function could not take the token",
+        count=1,
+        match={"executionName": AWAIT.execution_name(business_key)},
+    )
+    started = executions.start(AWAIT, business_key, {"timeoutSeconds": 60, "heartbeatSeconds": 60})
+    first, second = handed_out_tokens(started.arn, attempts=2)
+    sfn = aws.client("stepfunctions")
+
+    assert first != second
+    assert answers_to(first) == ALL_TIMED_OUT  # the failed attempt's token died with it
+    sfn.send_task_success(taskToken=second, output=json.dumps({"answer": "retried"}))
+    described, history = execution(started.arn)
+
+    assert described["status"] == "SUCCEEDED", described
+    assert states_entered(history)[-1] == "Answered"
+    assert json.loads(described["output"])["answer"] == {"answer": "retried"}
