@@ -3,7 +3,7 @@
 * ``throwaway-bloat``: ``Bloat`` returns as many bytes as asked; a ``States.ALL`` Catch -> ``Caught``.
 * ``throwaway-gather``: a ``Map`` of ``Bloat`` pieces gathered into one output; ``States.ALL`` Catch.
 * ``throwaway-await``: ``AwaitAnswer`` hands out a task token (``.waitForTaskToken``) with the timeout
-  and heartbeat of the input; ``States.Timeout`` -> ``NoAnswer``.
+  and heartbeat of the input, retried on ``HandOutUnavailableError``; ``States.Timeout`` -> ``NoAnswer``.
 * ``throwaway-linger``: ``Linger`` hands out a task token nobody answers, for longer than the
   execution's ``TimeoutSeconds`` (2 s).
 * ``throwaway-rush``: a Lambda task with ``TimeoutSeconds`` 1 whose function sleeps as asked;
