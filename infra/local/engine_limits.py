@@ -5,8 +5,9 @@ leniency fails in AWS. Each patch below targets one moto class or function, chec
 replaces is still there (:func:`check_moto_internals`, run by a unit test and by :func:`apply`), and
 is listed in ``docs-notes/engine.md``:
 
-* **Payload limit** (``States.DataLimitExceeded``): a task result, a state's output (Map and
-  Parallel results included) over 262,144 bytes of UTF-8 fails the state. moto already raises the
+* **Payload limit** (``States.DataLimitExceeded``): a task's input after ``Parameters``, a task
+  result, a state's output (Map and Parallel results included) over 262,144 bytes of UTF-8 fails
+  the state (moto did not check the task input). moto already raises the
   error, but its ``States.ALL`` Retry/Catch matched it; AWS never does ("a terminal error that can't
   be caught by the States.ALL error type"), and neither ``States.ALL`` nor an explicit name matches
   ``States.Runtime``. moto also refused a payload of exactly 262,144 bytes, which AWS accepts.
@@ -49,6 +50,9 @@ PATCHED = {
     f"{_PARSER}.quotas": ("is_within_size_quota", "MAX_STATE_SIZE_UTF8_BYTES"),
     f"{_PARSER}.asl.component.common.error_name.error_equals_decl": ("ErrorEqualsDecl._eval_body",),
     f"{_PARSER}.asl.component.state.exec.execute_state": ("ExecutionState._evaluate_with_timeout",),
+    f"{_PARSER}.asl.component.state.exec.state_task.state_task": ("StateTask._eval_parameters",),
+    f"{_PARSER}.asl.component.state.exec.state_task.state_task_lambda": ("StateTaskLambda._eval_parameters",),
+    f"{_PARSER}.asl.component.common.error_name.failure_event": ("FailureEvent", "FailureEventException"),
     f"{_PARSER}.asl.component.program.program": ("Program.eval",),
     f"{_PARSER}.asl.eval.event.event_manager": ("EventManager.add_event",),
     f"{_PARSER}.asl.eval.callback.callback": (
@@ -132,6 +136,7 @@ def apply() -> None:
     check_moto_internals()
     _applied = True
     _exact_payload_limit()
+    _task_input_within_payload_limit()
     _terminal_errors_escape_states_all()
     _one_token_per_attempt()
     _seal_history_when_the_execution_ends()
@@ -162,6 +167,46 @@ def _exact_payload_limit() -> None:
         module = _module(name)
         if getattr(module, "is_within_size_quota", None) is original:
             module.is_within_size_quota = within_payload_limit
+
+
+def _task_input_within_payload_limit() -> None:
+    """AWS: "the input of a state is larger than the payload size quota after Parameters processing"."""
+    task_module = f"{_PARSER}.asl.component.state.exec.state_task"
+    failure = _module(f"{_PARSER}.asl.component.common.error_name.failure_event")
+    error_name = _module(f"{_PARSER}.asl.component.common.error_name.states_error_name")
+    error_type = _module(f"{_PARSER}.asl.component.common.error_name.states_error_name_type")
+    event_detail = _module(f"{_PARSER}.asl.eval.event.event_detail")
+    api = _module(f"{_PARSER}.api")
+
+    def checked(original: Callable[[Any, Any], dict[str, Any]]) -> Callable[[Any, Any], dict[str, Any]]:
+        @functools.wraps(original)
+        def _eval_parameters(self: Any, env: Any) -> dict[str, Any]:
+            parameters = original(self, env)
+            if within_payload_limit(parameters):
+                return parameters
+            limit = error_type.StatesErrorNameType.StatesStatesDataLimitExceeded
+            cause = (
+                f"The state/task '{self.resource.resource_arn}' has an input with a size exceeding "
+                "the maximum number of bytes service limit."
+            )
+            raise failure.FailureEventException(
+                failure_event=failure.FailureEvent(
+                    env=env,
+                    error_name=error_name.StatesErrorName(typ=limit),
+                    event_type=api.HistoryEventType.TaskFailed,
+                    event_details=event_detail.EventDetails(
+                        taskFailedEventDetails=api.TaskFailedEventDetails(error=limit.to_name(), cause=cause)
+                    ),
+                )
+            )
+
+        return _eval_parameters
+
+    for owner in (
+        _module(f"{task_module}.state_task").StateTask,
+        _module(f"{task_module}.state_task_lambda").StateTaskLambda,
+    ):
+        owner._eval_parameters = checked(owner._eval_parameters)
 
 
 def _terminal_errors_escape_states_all() -> None:

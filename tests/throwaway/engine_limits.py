@@ -1,6 +1,8 @@
 """Throwaway workflows that each make a call AWS Step Functions refuses (see test_engine_limits.py).
 
 * ``throwaway-bloat``: ``Bloat`` returns as many bytes as asked; a ``States.ALL`` Catch -> ``Caught``.
+* ``throwaway-double``: ``Parameters`` put the input's blob twice into ``Double``'s input;
+  a ``States.ALL`` Catch -> ``Caught``.
 * ``throwaway-gather``: a ``Map`` of ``Bloat`` pieces gathered into one output; ``States.ALL`` Catch.
 * ``throwaway-await``: ``AwaitAnswer`` hands out a task token (``.waitForTaskToken``) with the timeout
   and heartbeat of the input, retried on ``HandOutUnavailableError``; ``States.Timeout`` -> ``NoAnswer``.
@@ -24,6 +26,13 @@ BLOAT = Workflow(
     name="throwaway-bloat",
     asl_dir=HERE,
     functions=(TaskFunction("Bloat", handler=f"{TASKS}.bloat", timeout_seconds=10),),
+    timeout_seconds=120,
+)
+
+DOUBLE = Workflow(
+    name="throwaway-double",
+    asl_dir=HERE,
+    functions=(TaskFunction("Double", handler=f"{TASKS}.bloat", timeout_seconds=10),),
     timeout_seconds=120,
 )
 
@@ -55,4 +64,4 @@ RUSH = Workflow(
     timeout_seconds=120,
 )
 
-ENGINE_LIMITS = (BLOAT, GATHER, AWAIT, LINGER, RUSH)
+ENGINE_LIMITS = (BLOAT, DOUBLE, GATHER, AWAIT, LINGER, RUSH)

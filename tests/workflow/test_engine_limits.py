@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from lms import aws
 from tests.purchases import execution, states_entered
-from tests.throwaway.engine_limits import AWAIT, BLOAT, ENGINE_LIMITS, GATHER, LINGER, RUSH
+from tests.throwaway.engine_limits import AWAIT, BLOAT, DOUBLE, ENGINE_LIMITS, GATHER, LINGER, RUSH
 from workflows import executions
 from workflows.callbacks import StepFunctionsCallbacks
 
@@ -84,6 +84,21 @@ def test_a_task_result_over_256_kb_fails_the_execution_although_a_states_all_cat
     assert described["error"] == "States.DataLimitExceeded"
     assert "Caught" not in states_entered(history)
     assert history[-1]["type"] == "ExecutionFailed"
+
+
+def test_a_task_input_over_256_kb_after_parameters_fails_the_execution(deployed) -> None:
+    fits = executions.start(DOUBLE, uuid.uuid4().hex, {"blob": "x" * 1000})
+    doubled = executions.start(DOUBLE, uuid.uuid4().hex, {"blob": "x" * 150_000})  # 300 KB once doubled
+
+    fits_described, fits_history = execution(fits.arn)
+    described, history = execution(doubled.arn)
+
+    assert fits_described["status"] == "SUCCEEDED"
+    assert states_entered(fits_history)[-1] == "Doubled"
+    assert described["status"] == "FAILED", described
+    assert described["error"] == "States.DataLimitExceeded"
+    assert "has an input with a size exceeding" in described["cause"]
+    assert "Caught" not in states_entered(history)
 
 
 def test_map_results_gathered_over_256_kb_fail_the_execution_though_each_is_small(deployed) -> None:
