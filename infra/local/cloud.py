@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra import policies
 from infra.constants import SERVICE_NAME
-from infra.local import engine_speedups, event_routing, task_tokens
+from infra.local import engine_limits, engine_speedups, event_routing, task_tokens
 from infra.local.iam import ACCOUNT_ID, ADMIN, AccessControl, publish_api_credentials
 from infra.local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
@@ -245,7 +245,8 @@ class LocalCloud:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         engine_speedups.apply()
-        task_tokens.apply()  # a token answers once, as in AWS
+        engine_limits.apply()
+        task_tokens.apply()  # two concurrent answers to one token: exactly one is delivered
         event_routing.install(self._deliver_event)
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime, self.access)
