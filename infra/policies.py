@@ -44,6 +44,9 @@ SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:Describe
 # SendTaskSuccess/Failure support no resource-level permissions: the task token is the credential.
 CALLBACK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
 STATE_MACHINE_INSPECTION_ACTIONS = ("states:ListExecutions", "states:DescribeStateMachine")
+# Ops also re-run an execution (a new one with the same input, ``<name>-rerun-<n>``), event-triggered
+# workflows included: a StartExecution, granted with the inspection unless already granted to start.
+RERUN_ACTION = "states:StartExecution"
 EXECUTION_INSPECTION_ACTIONS = (
     "states:DescribeExecution",
     "states:GetExecutionHistory",
@@ -139,7 +142,8 @@ def statements(needs: Needs, arns: Arns) -> list[Statement]:
     for name in needs.start_workflows:
         found.append(Statement(("states:StartExecution",), (arns.state_machines[name],)))
     for name in needs.inspect_workflows:
-        found.append(Statement(STATE_MACHINE_INSPECTION_ACTIONS, (arns.state_machines[name],)))
+        rerun = () if name in needs.start_workflows else (RERUN_ACTION,)
+        found.append(Statement((*STATE_MACHINE_INSPECTION_ACTIONS, *rerun), (arns.state_machines[name],)))
         found.append(Statement(EXECUTION_INSPECTION_ACTIONS, (arns.executions(name),)))
     return found
 

@@ -200,14 +200,18 @@ class DynamoDbCalls:
         self.operations.clear()
 
 
-def api_dynamodb() -> Any:
-    """The DynamoDB client the local API's handler uses in this process: the product's cached
+def api_client(service: str) -> Any:
+    """The client of ``service`` the local API's handler uses in this process: the product's cached
     client signed with the API role's credentials (the harness's own calls use the administrator's)."""
     from infra.local.iam import local_api_credentials
     from lms import aws
 
     with aws.acting_as(local_api_credentials()):
-        return aws.dynamodb()
+        return aws.client(service)
+
+
+def api_dynamodb() -> Any:
+    return api_client("dynamodb")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from lms.courses.lessons import lesson_item
 from lms.entities import Course, Lesson, LessonType
 from lms.publishing import snapshots, steps
 from lms.table import Table
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, api_client
 
 GOOD_TEXT = "<h2>Welcome</h2><p>The full text of this lesson.</p>"
 GOOD_QUIZ = json.dumps({"questions": [{"question": "2 + 2?", "options": ["3", "4"], "answer": 1}]})
@@ -158,8 +158,9 @@ def stop_execution(execution_arn: str, token: str, *, timeout: float = 30) -> di
 
 @contextmanager
 def throttled_sends(times: int = 1) -> Iterator[list[str]]:
-    """SendTaskSuccess answers ThrottlingException ``times`` times (botocore raises it as from AWS)."""
-    client = aws.client("stepfunctions")
+    """SendTaskSuccess answers ThrottlingException ``times`` times (botocore raises it as from AWS),
+    whether the API (its own role's client) or a test's domain call (the harness's client) sends it."""
+    clients = [aws.client("stepfunctions"), api_client("stepfunctions")]
     refused: list[str] = []
 
     def refuse(**_: Any) -> Any:
@@ -172,8 +173,10 @@ def throttled_sends(times: int = 1) -> Iterator[list[str]]:
             "ResponseMetadata": {"HTTPStatusCode": 400},
         }
 
-    client.meta.events.register("before-call.sfn.SendTaskSuccess", refuse)
+    for client in clients:
+        client.meta.events.register("before-call.sfn.SendTaskSuccess", refuse)
     try:
         yield refused
     finally:
-        client.meta.events.unregister("before-call.sfn.SendTaskSuccess", refuse)
+        for client in clients:
+            client.meta.events.unregister("before-call.sfn.SendTaskSuccess", refuse)

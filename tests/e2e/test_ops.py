@@ -27,6 +27,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "demo-password-123"  # _environment's LMS_DEMO_PASSWORD
 JWT_SECRET = "an-e2e-jwt-signing-secret-0123456789abcdef"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+# One `lms dev` for the module, on one worker: the console test reads the runs the re-run test left.
+pytestmark = pytest.mark.xdist_group("e2e-ops")
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ WORKFLOWS = (*catalog.WORKFLOWS, *THROWAWAY)
 INSPECTION_ACTIONS = {
     "states:ListExecutions",
     "states:DescribeStateMachine",
+    "states:StartExecution",  # a re-run (ops), event-triggered workflows included
     "states:DescribeExecution",
     "states:GetExecutionHistory",
     "states:DescribeStateMachineForExecution",
@@ -51,7 +52,7 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
         resource = json.dumps(statement["Resource"])
         if statement["Resource"] == "*":
             kind = "callbacks" if all(a.startswith("states:SendTask") for a in actions) else "xray"
-        elif set(actions) <= INSPECTION_ACTIONS:
+        elif set(actions) <= INSPECTION_ACTIONS and actions != ["states:StartExecution"]:
             kind = "inspect"
         else:
             kind = next(

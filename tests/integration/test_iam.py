@@ -240,3 +240,17 @@ def test_unknown_credentials_and_a_wrong_secret_are_refused(local_cloud: Any) ->
         error_code(lambda: forged.get_item(TableName=settings.table_name, Key=key))
         == "InvalidSignatureException"
     )
+
+
+def test_the_api_may_re_run_an_event_triggered_workflow_but_not_stop_it(local_cloud: Any) -> None:
+    """Ops re-run any workflow's execution (``<name>-rerun-<n>``), the S3-triggered video included;
+    the API starts nothing else and stops nothing."""
+    states = as_caller(local_cloud.api_credentials, "stepfunctions")
+    name = f"video-iam-rerun-{uuid.uuid4().hex[:8]}-rerun-1"
+    started = states.start_execution(
+        stateMachineArn=local_cloud.state_machine_arns["video"], name=name, input=json.dumps({})
+    )
+    with pytest.raises(ClientError) as denied:
+        states.stop_execution(executionArn=started["executionArn"])
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    aws.client("stepfunctions").stop_execution(executionArn=started["executionArn"])  # the harness may

@@ -178,11 +178,12 @@ def test_a_missed_heartbeat_is_a_catchable_states_timeout(deployed) -> None:
 
 
 def test_heartbeats_keep_a_token_task_alive_and_its_token_answers_once(deployed) -> None:
-    started = executions.start(AWAIT, uuid.uuid4().hex, {"timeoutSeconds": 60, "heartbeatSeconds": 2})
+    # 5 s between heartbeats: room for a loaded machine to hand the token out before the first one.
+    started = executions.start(AWAIT, uuid.uuid4().hex, {"timeoutSeconds": 60, "heartbeatSeconds": 5})
     token = handed_out_token(started.arn)
     sfn = aws.client("stepfunctions")
 
-    for _ in range(6):  # 3 s: longer than the heartbeat interval
+    for _ in range(14):  # 7 s: longer than the heartbeat interval
         sfn.send_task_heartbeat(taskToken=token)
         time.sleep(0.5)
     sfn.send_task_success(taskToken=token, output=json.dumps({"answer": 42}))
