@@ -1,6 +1,6 @@
 """Human tasks: a workflow step that waits for a person (an approval, a grade, a moderation verdict).
 
-One mechanism for every kind (ARCHITECTURE.md, "Human tasks"):
+One mechanism for every kind (docs/architecture.md, "Human tasks"):
 
 * :func:`open_task` records a pending task with the waiting run's task token, who decides it (a role,
   optionally a course), its business key (``kind`` + ``task_id``), when it is due and when to remind;

@@ -3,7 +3,7 @@
 The local engine is lenient where AWS is not, and a workflow that only works because of that
 leniency fails in AWS. Each patch below targets one moto class or function, checks that what it
 replaces is still there (:func:`check_moto_internals`, run by a unit test and by :func:`apply`), and
-is listed in ``docs-notes/engine.md``:
+is described in ``docs/local-cloud.md``:
 
 * **Payload limit** (``States.DataLimitExceeded``): a task's input after ``Parameters``, a task
   result, a state's output (Map and Parallel results included) over 262,144 bytes of UTF-8 fails

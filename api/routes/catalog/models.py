@@ -1,4 +1,4 @@
-"""Request and response bodies of the catalog's routes (categories, courses, lessons; API.md "Catalog")."""
+"""Request and response bodies of the catalog's routes (categories, courses, lessons; docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the video upload route (API.md, "Catalog")."""
+"""Request and response bodies of the video upload route (docs/api.md, "Catalog")."""
 
 from __future__ import annotations
 
