@@ -380,21 +380,6 @@ class VideoFailed(Event):
     reason: str
 
 
-EVENTS: tuple[type[Event], ...] = (
-    UserRegistered,
-    EnrollmentCreated,
-    EnrollmentRevoked,
-    PurchaseCompleted,
-    PurchaseDeclined,
-    LessonProgressRecorded,
-    CertificateIssued,
-    CertificateRevoked,
-    CoursePublished,
-    VideoReady,
-    VideoFailed,
-)
-
-
 class HumanTaskReminder(Event):
     """A human task (an approval, a grading, a moderation) has waited past its reminder time.
 
@@ -420,3 +405,19 @@ class HumanTaskReminder(Event):
     @field_serializer("requested_at", "due_at")
     def _task_times_utc(self, moment: datetime | None) -> str | None:
         return isoformat(moment) if moment else None
+
+
+EVENTS: tuple[type[Event], ...] = (
+    UserRegistered,
+    EnrollmentCreated,
+    EnrollmentRevoked,
+    PurchaseCompleted,
+    PurchaseDeclined,
+    LessonProgressRecorded,
+    CertificateIssued,
+    CertificateRevoked,
+    CoursePublished,
+    VideoReady,
+    VideoFailed,
+    HumanTaskReminder,
+)

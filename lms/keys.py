@@ -295,8 +295,7 @@ def course_progress_prefix(course_id: str) -> str:
 #                                               course and the listing keys (GSI1 CATEGORY#, GSI2
 #                                               COURSES#PUBLISHED) while the course is listed
 # a version's snapshot                Query     PK=COURSE_VERSION#<id>#<n>  SK=COURSE, LESSON#<pos>#<id>
-# pending approvals (admin)           Query     GSI2PK=APPROVALS#PENDING  GSI2SK=<requestedAt>#<id>
-# approval by id                      Get       PK=APPROVAL#<id>  SK=APPROVAL
+# approvals                           human tasks of kind publish-approval (below)
 # an instructor's publishing record   Get       PK=USER#<id>     SK=PUBLISHER (count, review flag)
 #
 # Snapshots live in their own partition per version, so the draft's Query never grows with history;
@@ -305,7 +304,6 @@ def course_progress_prefix(course_id: str) -> str:
 PUBLICATION = "PUBLICATION"
 PUBLISHED_POINTER = "PUBLISHED"
 SNAPSHOT_COURSE = "COURSE"
-PENDING_APPROVALS = "APPROVALS#PENDING"
 
 
 def publication(course_id: str) -> Key:
@@ -330,14 +328,6 @@ def snapshot_lesson(course_id: str, version: int, order: int, lesson_id: str) ->
 
 def published_in_category_sort(published_at: str, course_id: str) -> str:
     return course_in_category_sort("PUBLISHED", published_at, course_id)
-
-
-def approval(approval_id: str) -> Key:
-    return Key(f"APPROVAL#{approval_id}", "APPROVAL")
-
-
-def approval_sort(requested_at: str, approval_id: str) -> str:
-    return f"{requested_at}#{approval_id}"
 
 
 def publisher(user_id: str) -> Key:

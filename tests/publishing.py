@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 import uuid
@@ -10,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from lms import aws
 from lms.courses.courses import course_item, read_course
@@ -140,14 +141,12 @@ def publish_directly(course_id: str, version: int = 1) -> None:
 def stop_execution(execution_arn: str, token: str, *, timeout: float = 30) -> dict[str, Any]:
     """StopExecution, as an operator would; returns the execution once it is no longer RUNNING.
 
-    The local engine (moto 5.2.5) keeps a stopped execution RUNNING while it waits on a task token,
-    and the token valid, until something answers the token: this wakes it with SendTaskFailure so it
-    ends (FAILED there, ABORTED in AWS). Once the engine ends it at the stop, the token is already
-    dead and the wake-up is refused, which is fine.
+    The execution is ABORTED at once, as in AWS (infra/local/engine_limits.py), and the token it
+    waited on is dead: an answer to it is refused.
     """
     sfn = aws.client("stepfunctions")
     sfn.stop_execution(executionArn=execution_arn, error="Operator", cause="stopped by an operator")
-    with contextlib.suppress(sfn.exceptions.ClientError):
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
         sfn.send_task_failure(taskToken=token, error="Stopped", cause="stopped by an operator")
     deadline = time.monotonic() + timeout
     while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
