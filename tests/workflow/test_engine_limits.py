@@ -50,6 +50,14 @@ def handed_out_token(execution_arn: str) -> str:
     return handed_out_tokens(execution_arn)[-1]
 
 
+def error_code(call: Any) -> str | None:
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return None
+
+
 def refusal(call: Any) -> str:
     with pytest.raises(ClientError) as refused:
         call()
@@ -182,6 +190,13 @@ def test_heartbeats_keep_a_token_task_alive_and_its_token_answers_once(deployed)
     started = executions.start(AWAIT, uuid.uuid4().hex, {"timeoutSeconds": 60, "heartbeatSeconds": 5})
     token = handed_out_token(started.arn)
     sfn = aws.client("stepfunctions")
+    # The history names the token a moment before the local engine registers it (AWS has no such
+    # gap): wait until the engine knows it, then keep the task alive.
+    deadline = time.monotonic() + 5
+    while (code := error_code(lambda: sfn.send_task_heartbeat(taskToken=token))) == "InvalidToken":
+        assert time.monotonic() < deadline, "the engine never registered the handed-out token"
+        time.sleep(0.05)
+    assert code is None, code
 
     for _ in range(14):  # 7 s: longer than the heartbeat interval
         sfn.send_task_heartbeat(taskToken=token)
