@@ -55,9 +55,14 @@ class Output:
         return output
 
 
+# What the test session's own local cloud put in this process's environment (its endpoint, the API
+# role's credentials, state machine ARNs, ports): `lms dev` gets a shell's environment, not those.
+HARNESS_VARIABLES = ("AWS_", "LMS_", "MOTO_", "STRIPE_")
+
+
 def _environment() -> dict[str, str]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(HARNESS_VARIABLES)},
         "LMS_API_PORT": str(free_port()),
         "LMS_CLOUD_PORT": str(free_port()),
         "LMS_STRIPE_PORT": str(free_port()),

@@ -27,8 +27,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "demo-password-123"  # _environment's LMS_DEMO_PASSWORD
 JWT_SECRET = "an-e2e-jwt-signing-secret-0123456789abcdef"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-# One `lms dev` for the module, on one worker: the console test reads the runs the re-run test left.
-pytestmark = pytest.mark.xdist_group("e2e-ops")
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +153,19 @@ def log_in(browser: Any, api: str) -> None:
     assert session and session["httpOnly"] and session["sameSite"] == "Strict"
 
 
-def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser) -> None:
-    from selenium.webdriver.common.by import By
-
+@pytest.fixture(scope="module")
+def console(dev: dict[str, Any], browser: Any) -> Any:
+    """The browser, logged in to the console as admin (once per module and worker: xdist may run
+    this module's tests on different workers, each with its own `lms dev`)."""
     ARTIFACTS.mkdir(exist_ok=True)
     log_in(browser, dev["api"])
+    return browser
+
+
+def test_the_console_renders_both_executions_in_chromium(dev, purchases, console) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser = console
     browser.get(f"{dev['api']}/console?workflow=purchase")
     names = {
         row.get_attribute("data-name")
@@ -209,7 +215,7 @@ def test_the_console_renders_both_executions_in_chromium(dev, purchases, browser
     assert browser.find_elements(By.LINK_TEXT, purchases["declined"]["executionName"])
 
 
-def test_a_purchase_failed_by_a_fault_is_rerun_from_the_cli_and_charged_once(dev, purchases) -> None:
+def test_a_purchase_failed_by_a_fault_is_rerun_from_the_cli_and_charged_once(dev, purchases, console) -> None:
     from lms.purchases import transaction_id_for
 
     api, headers = dev["api"], {"Authorization": f"Bearer {purchases['token']}"}
@@ -260,6 +266,22 @@ def test_a_purchase_failed_by_a_fault_is_rerun_from_the_cli_and_charged_once(dev
     assert f"Business record: transaction {transaction_id}" in shown and '"status": "COMPLETED"' in shown
     assert f"executionName -> {name}-rerun-1" in shown and "needs no re-run" in shown
 
+    from selenium.webdriver.common.by import By
+
+    # The failed run: labels readable, the cause wrapped in full (no scrolling box), no Redrive.
+    browser = console
+    browser.get(f"{api}/console/executions/{name}")  # the run the fault failed
+    sizes = on_screen_label_sizes(browser)
+    assert sizes and min(sizes) >= 11, sizes
+    causes = browser.find_elements(By.CSS_SELECTOR, "pre.cause")
+    assert any("END-OF-CAUSE" in cause.text for cause in causes)  # the step's error, in full
+    for cause in causes:
+        assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", cause)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    refused = browser.find_element(By.ID, "redrive-refused").text
+    assert "COMPLETED" in refused and not browser.find_elements(By.ID, "redrive")
+    browser.save_screenshot(str(ARTIFACTS / "console-failed-purchase.png"))
+
 
 def on_screen_label_sizes(browser: Any) -> list[float]:
     """The size each graph label is drawn at on screen: its font size times the SVG's scale."""
@@ -272,30 +294,9 @@ def on_screen_label_sizes(browser: Any) -> list[float]:
     ]
 
 
-def test_the_console_reads_at_1400_px_and_refuses_cross_site_use(dev, purchases, browser) -> None:
-    from selenium.webdriver.common.by import By
-
-    api = dev["api"]
+def test_the_console_reads_at_1400_px_and_refuses_cross_site_use(dev, purchases, console) -> None:
+    browser, api = console, dev["api"]
     assert browser.execute_script("return window.innerWidth") <= 1400
-    failed = json.loads(
-        lms(dev, "executions", "list", "--workflow", "purchase", "--status", "FAILED", "--json").stdout
-    )
-    assert failed, "the re-run test left a purchase failed by a fault"
-    name = failed[0]["name"]
-
-    # The failed run: labels readable, the cause wrapped in full (no scrolling box), no Redrive.
-    browser.get(f"{api}/console/executions/{name}")
-    sizes = on_screen_label_sizes(browser)
-    assert sizes and min(sizes) >= 11, sizes
-    causes = browser.find_elements(By.CSS_SELECTOR, "pre.cause")
-    assert any("END-OF-CAUSE" in cause.text for cause in causes)  # the step's error, in full
-    for cause in causes:
-        assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", cause)
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    refused = browser.find_element(By.ID, "redrive-refused").text
-    assert "COMPLETED" in refused and not browser.find_elements(By.ID, "redrive")
-    browser.save_screenshot(str(ARTIFACTS / "console-failed-purchase.png"))
-
     # Compare: both graphs readable side by side, differences in their own colour.
     a, b = purchases["completed"]["executionName"], purchases["declined"]["executionName"]
     browser.get(f"{api}/console/compare?a={a}&b={b}")
