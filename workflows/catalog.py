@@ -8,12 +8,14 @@ machine itself touches through direct service integrations (read from the ASL, n
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from workflows.certificate import CERTIFICATE, CERTIFICATE_REVOCATION
 from workflows.definition import (
     STATE_MACHINES_DIR,
     Access,
@@ -27,9 +29,6 @@ from workflows.definition import (
     Zip,
     arn_variable,
 )
-from workflows.publish import PUBLISH
-from workflows.purchase import PURCHASE
-from workflows.video import VIDEO
 
 __all__ = [
     "STATE_MACHINES_DIR",
@@ -56,14 +55,50 @@ __all__ = [
     "substitutions",
 ]
 
-# Workflows are added here as they are built (see the status table in docs/architecture.md).
-WORKFLOWS: tuple[Workflow, ...] = (
-    PURCHASE,
-    PUBLISH,
-    CERTIFICATE,
-    CERTIFICATE_REVOCATION,
-    VIDEO,
-)
+
+def declared_workflows(
+    asl_dir: Path = STATE_MACHINES_DIR, package: str = "workflows"
+) -> tuple[Workflow, ...]:
+    """Every workflow of the product, found from its files: nobody lists it anywhere.
+
+    Each ``<name>.asl.json`` in ``asl_dir`` is declared by the ``Workflow(name="<name>")`` of the
+    module ``<package>.<name>`` (dashes as underscores), or of the longest module its name starts
+    with (``certificate-revocation`` is declared in ``workflows/certificate.py`` beside
+    ``certificate``). An ASL file without its declaration, or a declaration without its file, is an
+    error here, at import, rather than a workflow silently not deployed.
+    """
+    found: dict[str, Workflow] = {}
+    for path in sorted(asl_dir.glob("*.asl.json")):
+        name = path.name.removesuffix(".asl.json")
+        module = _declaring_module(name, package)
+        if module is None:
+            raise LookupError(f"{path.name}: no module {package}.{name.replace('-', '_')} declares it")
+        declared = {
+            value.name: value
+            for value in vars(importlib.import_module(module)).values()
+            if isinstance(value, Workflow)
+        }
+        if name not in declared:
+            raise LookupError(f"{path.name}: {module} declares no Workflow(name={name!r})")
+        for other, workflow in declared.items():
+            if not workflow.path.exists():
+                raise LookupError(f"{module} declares {other!r}, whose ASL file {workflow.path} is missing")
+        found[name] = declared[name]
+    return tuple(found.values())
+
+
+def _declaring_module(name: str, package: str) -> str | None:
+    parts = name.split("-")
+    for end in range(len(parts), 0, -1):
+        module = f"{package}.{'_'.join(parts[:end])}"
+        if importlib.util.find_spec(module) is not None:
+            return module
+    return None
+
+
+# A workflow is its ASL file, its task module and its declaration; nothing lists it by hand
+# (docs/adding-a-workflow.md).
+WORKFLOWS: tuple[Workflow, ...] = declared_workflows()
 
 # The names every ASL file may use besides its own function ARNs.
 SHARED_PLACEHOLDERS = ("TableName", "BucketName", "EventBusName")

@@ -18,6 +18,7 @@ from infra.stack import api_needs
 from tests.throwaway import THROWAWAY, UPLOAD
 from workflows import catalog
 from workflows.definition import STARTER_HANDLER, Access, Needs, TaskFunction, Workflow, Zip
+from workflows.purchase import PURCHASE
 
 WORKFLOWS = (*catalog.WORKFLOWS, *THROWAWAY)
 INSPECTION_ACTIONS = {
@@ -244,7 +245,7 @@ def test_functions_share_a_package_only_when_they_declare_the_same_one(
     zips = stack.platform.packages.zips
     declared = {fn.packaging for fn in functions.values() if isinstance(fn.packaging, Zip)} | {API_PACKAGE}
     assert set(zips) == declared
-    purchase, starter = catalog.WORKFLOWS[0].functions[0].packaging, UPLOAD.starter.packaging  # type: ignore[union-attr]
+    purchase, starter = PURCHASE.functions[0].packaging, UPLOAD.starter.packaging  # type: ignore[union-attr]
     assert isinstance(purchase, Zip) and isinstance(starter, Zip)
     purchase_closure, starter_closure = (
         locked_closure(purchase.dependencies),

@@ -149,3 +149,41 @@ def test_execution_names_are_business_keys_within_the_80_character_limit() -> No
     assert workflow.execution_name("tx1") == "purchase-tx1"
     assert len(workflow.execution_name("x" * 200)) == 80
     assert workflow.execution_name("uploads/a b.mp4") == "purchase-uploads-a-b-mp4"
+
+
+def test_the_catalog_finds_each_workflow_from_its_asl_file_and_its_module(tmp_path, monkeypatch) -> None:
+    """Adding a workflow is three files: nothing lists it, and a missing declaration is loud."""
+    import importlib
+    import json as json_
+    import textwrap
+
+    package = tmp_path / "found_workflows"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    asl = json_.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    for name in ("alpha", "alpha-beta"):
+        (tmp_path / f"{name}.asl.json").write_text(asl)
+    (package / "alpha.py").write_text(
+        textwrap.dedent(
+            f"""
+            from pathlib import Path
+            from workflows.definition import Workflow
+            ALPHA = Workflow(name="alpha", asl_dir=Path({str(tmp_path)!r}))
+            ALPHA_BETA = Workflow(name="alpha-beta", asl_dir=Path({str(tmp_path)!r}))
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+
+    found = catalog.declared_workflows(tmp_path, "found_workflows")
+    assert [w.name for w in found] == ["alpha-beta", "alpha"]
+
+    (tmp_path / "gamma.asl.json").write_text(asl)
+    with pytest.raises(LookupError, match="gamma.asl.json: no module found_workflows.gamma"):
+        catalog.declared_workflows(tmp_path, "found_workflows")
+
+
+def test_the_product_catalog_is_every_asl_file_of_state_machines() -> None:
+    files = sorted(p.name.removesuffix(".asl.json") for p in catalog.STATE_MACHINES_DIR.glob("*.asl.json"))
+    assert sorted(w.name for w in catalog.WORKFLOWS) == files
