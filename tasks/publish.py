@@ -117,9 +117,15 @@ def publish(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms.clock import isoformat
     from lms.publishing import steps
     from lms.table import Table
-    from workflows.publish import TaskInput
+    from workflows.publish import PublishStepInput
 
-    request = TaskInput.model_validate(event)
-    published = steps.publish(Table(), request.course_id, request.version, request.execution_name)
+    request = PublishStepInput.model_validate(event)
+    published = steps.publish(
+        Table(),
+        request.course_id,
+        request.version,
+        request.execution_name,
+        requested_by=request.requested_by or None,
+    )
     metrics.add_metric(name="CoursesPublished", unit=MetricUnit.Count, value=1)
     return {"publishedAt": isoformat(published.published_at), "event": published.event}

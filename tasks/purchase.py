@@ -13,7 +13,7 @@ environment has it all.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,6 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
+
+if TYPE_CHECKING:
+    from lms.entities import Transaction
 
 logger = Logger(service="lms-purchase")
 # The outcome of a run that found the purchase driven by another run (it changed nothing).
@@ -81,9 +84,14 @@ def enroll_student(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     from workflows.purchase import TaskInput
 
     request = TaskInput.model_validate(event)
-    enrollment = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
+    enrolled = purchases.enroll_student(Table(), transaction_id=request.transaction_id)
     metrics.add_metric(name="PurchasesCompleted", unit=MetricUnit.Count, value=1)
-    return {"enrolledAt": isoformat(enrollment.enrolled_at)}
+    # PublishEnrollmentCreated puts these details on the bus (the same ids when this step is retried).
+    return {
+        "enrolledAt": isoformat(enrolled.enrollment.enrolled_at),
+        "enrollmentCreated": enrolled.enrollment_created.detail(),
+        "purchaseCompleted": enrolled.purchase_completed.detail(),
+    }
 
 
 @task_handler(logger)
@@ -135,4 +143,30 @@ def close_transaction(event: dict[str, Any], context: LambdaContext) -> dict[str
     logger.info("transaction closed", extra={"status": transaction.status, "outcome": outcome})
     if outcome == "PaymentDeclined":
         metrics.add_metric(name="PaymentFailures", unit=MetricUnit.Count, value=1)
+    if outcome in DECLINED_OUTCOMES:
+        _announce_declined(transaction)
     return {"status": transaction.status.value, "reason": transaction.reason, "outcome": outcome}
+
+
+# The outcomes PurchaseDeclined announces: the student did not pay (declined, or the window closed),
+# nothing was charged. OrderRejected never reached a payment; PaymentRefunded was charged and refunded.
+DECLINED_OUTCOMES = frozenset({"PaymentDeclined", "PaymentExpired"})
+
+
+def _announce_declined(transaction: Transaction) -> None:
+    """PurchaseDeclined, for analytics only: after the transaction is closed, and a bus that refuses it
+    is logged, never a failure of the step (the run still ends in its Succeed state). The id comes from
+    the transaction and the time from its record, so a retried step announces the same event."""
+    from lms.events import Actor, PurchaseDeclined, publish_for_analytics
+
+    publish_for_analytics(
+        PurchaseDeclined(
+            event_id=PurchaseDeclined.id_for(transaction.transaction_id),
+            occurred_at=transaction.updated_at,
+            actor=Actor.user(transaction.user_id),
+            transaction_id=transaction.transaction_id,
+            user_id=transaction.user_id,
+            course_id=transaction.course_id,
+            reason=transaction.reason or "",
+        )
+    )

@@ -22,11 +22,12 @@ from tasks.runtime import metrics, task_handler
 
 if TYPE_CHECKING:
     from lms.blobs import S3BlobStore
+    from lms.table import Table
 
 # Faults that mean a tool ran out of time: ours (the media deadline), Lambda's, Step Functions'.
 TIMEOUT_ERRORS = frozenset({"MediaTimeoutError", "Sandbox.Timedout", "States.Timeout"})
 logger = Logger(service="lms-video")
-preload("lms.blobs", "lms.table", "lms.video.steps")
+preload("lms.blobs", "lms.table", "lms.video.steps", "lms.video.announcements")
 _MARGIN_SECONDS = 5.0
 
 
@@ -40,15 +41,36 @@ def _deadline(context: LambdaContext) -> float:
     return max(context.get_remaining_time_in_millis() / 1000 - _MARGIN_SECONDS, 1.0)
 
 
+def _announce(table: Table, result: dict[str, Any]) -> None:
+    """Publish VideoReady or VideoFailed once the step committed that outcome.
+
+    Analytics only: nothing waits for these events, so a failure to build or publish one is logged
+    and the step still answers its committed outcome (the run ends in its named terminal state). A
+    retried step announces the same event again (same id, same time), which consumers keep once.
+    """
+    from lms.events import publish_for_analytics
+    from lms.video.announcements import outcome_event
+
+    try:
+        event = outcome_event(table, result)
+    except Exception:  # noqa: BLE001 - the record could not be read: the outcome stands
+        logger.warning("video outcome not announced", extra={"outcome": result.get("outcome")})
+        return
+    if event is not None:
+        publish_for_analytics(event)
+
+
 @task_handler(logger)
 def probe(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms.table import Table
     from lms.video import steps
 
-    job = steps.probe(Table(), _store(), event, timeout=_deadline(context))
+    table = Table()
+    job = steps.probe(table, _store(), event, timeout=_deadline(context))
     logger.info("probed", extra={"outcome": job["outcome"], "reason": job.get("reason")})
     if job["outcome"] == "REJECTED":
         metrics.add_metric(name="VideoUploadsRejected", unit=MetricUnit.Count, value=1)
+        _announce(table, job)  # VideoFailed
     return job
 
 
@@ -113,10 +135,12 @@ def update_lesson(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     from lms.table import Table
     from lms.video import steps
 
-    result = steps.update_lesson(Table(), event)
+    table = Table()
+    result = steps.update_lesson(table, event)
     if result["outcome"] == "READY":
         seconds = float(event["source"]["duration"])
         metrics.add_metric(name="VideoSecondsProcessed", unit=MetricUnit.Seconds, value=seconds)
+        _announce(table, result)  # VideoReady
     return result
 
 
@@ -125,9 +149,13 @@ def clean_up_failed(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     from lms.table import Table
     from lms.video import steps
 
-    result = steps.clean_up_failed(Table(), _store(), event, timed_out=TIMEOUT_ERRORS.__contains__)
+    table = Table()
+    result = steps.clean_up_failed(table, _store(), event, timed_out=TIMEOUT_ERRORS.__contains__)
     logger.warning("processing failed", extra={"error": result.get("error"), "outcome": result["outcome"]})
     metrics.add_metric(name="VideoProcessingFailed", unit=MetricUnit.Count, value=1)
+    # VideoFailed once the lesson is FAILED; VideoReady again when the fault came after the lesson
+    # became READY (UpdateLesson's answer lost, perhaps before it announced): the same event either way.
+    _announce(table, result)
     return result
 
 

@@ -53,6 +53,10 @@ class TaskInput(BaseModel):
     execution_name: str = ""
 
 
+class PublishStepInput(TaskInput):
+    requested_by: str = ""  # the actor of CoursePublished
+
+
 class LessonInput(TaskInput):
     position: int
     lesson_id: str

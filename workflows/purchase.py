@@ -34,7 +34,12 @@ PURCHASE = Workflow(
         ),
         TaskFunction("EnrollStudent", Needs(table=Access.READ_WRITE), timeout_seconds=15, packaging=_PACKAGE),
         TaskFunction("RefundPayment", _STRIPE, packaging=_PACKAGE),
-        TaskFunction("CloseTransaction", _STRIPE, packaging=_PACKAGE),
+        # It announces PurchaseDeclined (lms.events.publish_for_analytics) once the transaction is closed.
+        TaskFunction(
+            "CloseTransaction",
+            Needs(table=Access.READ_WRITE, stripe_secret=True, event_bus_put=True),
+            packaging=_PACKAGE,
+        ),
     ),
     # The payment window is at most 24 hours (Settings.payment_window_seconds); closing takes seconds.
     timeout_seconds=25 * 3600,

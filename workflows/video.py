@@ -60,7 +60,7 @@ VIDEO = Workflow(
     functions=(
         TaskFunction(
             "Probe",
-            Needs(table=Access.READ_WRITE, bucket=_CHECK_SOURCE),
+            Needs(table=Access.READ_WRITE, bucket=_CHECK_SOURCE, event_bus_put=True),  # VideoFailed
             memory_mb=1024,
             timeout_seconds=120,
             packaging=_IMAGE,
@@ -105,7 +105,9 @@ VIDEO = Workflow(
             Needs(bucket=BucketAccess(Access.READ, keys.MEDIA_PREFIX, list=True)),
             timeout_seconds=300,
         ),
-        TaskFunction("UpdateLesson", Needs(table=Access.READ_WRITE), timeout_seconds=120),
+        TaskFunction(
+            "UpdateLesson", Needs(table=Access.READ_WRITE, event_bus_put=True), timeout_seconds=120
+        ),  # VideoReady
         TaskFunction(
             "RemoveSpentFiles",
             Needs(
@@ -115,7 +117,9 @@ VIDEO = Workflow(
             timeout_seconds=300,
         ),
         TaskFunction(
-            "CleanUpFailed", Needs(table=Access.READ_WRITE, bucket=_TIDY_MEDIA), timeout_seconds=120
+            "CleanUpFailed",
+            Needs(table=Access.READ_WRITE, bucket=_TIDY_MEDIA, event_bus_put=True),  # VideoFailed
+            timeout_seconds=120,
         ),
     ),
     # A four-hour source in 5-minute chunks: the Map runs them in parallel, so well under this.

@@ -17,6 +17,7 @@ from lms.clock import isoformat, utcnow
 from lms.courses.courses import read_course_partition, read_course_with_counters
 from lms.entities import CourseStatus
 from lms.errors import BusinessRuleError, NotFoundError
+from lms.events import Actor, CoursePublished
 from lms.expressions import Update, item_absent, item_exists, lt
 from lms.publishing import approvals, snapshots
 from lms.publishing.checklist import ChecklistFailure, check_course, check_lesson
@@ -138,12 +139,22 @@ def review_checklist(
 @dataclass(frozen=True)
 class Published:
     published_at: datetime
-    event: dict[str, Any]  # the CoursePublished event's detail
+    event: dict[str, Any]  # the CoursePublished event's detail (lms/events.py), for NotifyPublished
 
 
-def publish(table: Table, course_id: str, version: int, execution_name: str | None) -> Published:
+def publish(
+    table: Table,
+    course_id: str,
+    version: int,
+    execution_name: str | None,
+    *,
+    requested_by: str | None = None,
+) -> Published:
     """One transaction: the pointer to version ``version`` (listed in its category), the course
-    PUBLISHED, the instructor's count of publications, and the run's record. Idempotent."""
+    PUBLISHED, the instructor's count of publications, and the run's record. Idempotent.
+
+    ``requested_by`` (who asked for the publication) is the announced event's actor; the course's
+    instructor when not given (the seed)."""
     snapshot = snapshots.snapshot_course(table, course_id, version)
     if snapshot is None:
         raise NotFoundError(f"Version {version} of course {course_id} was never captured.")
@@ -152,7 +163,9 @@ def publish(table: Table, course_id: str, version: int, execution_name: str | No
     current = table.get(keys.published_pointer(course_id), consistent=True)
     if current is not None and int(current["publishedVersion"]) >= version:
         # A retry of a publish that happened.
-        return _published(snapshot, version, datetime.fromisoformat(str(current["publishedAt"])))
+        return _published(
+            snapshot, version, datetime.fromisoformat(str(current["publishedAt"])), requested_by
+        )
     published_at = utcnow()
     now = isoformat(published_at)
     writes: list[Put | Change] = [
@@ -184,16 +197,21 @@ def publish(table: Table, course_id: str, version: int, execution_name: str | No
             "(a later version was published, the course was deleted, or the run was closed)."
         ),
     )
-    return _published(snapshot, version, published_at)
+    return _published(snapshot, version, published_at, requested_by)
 
 
-def _published(snapshot: Item, version: int, published_at: datetime) -> Published:
-    event = {
-        "courseId": snapshot["courseId"],
-        "version": version,
-        "title": snapshot["title"],
-        "categoryId": snapshot["categoryId"],
-        "instructorId": snapshot["instructorId"],
-        "publishedAt": isoformat(published_at),
-    }
-    return Published(published_at=published_at, event=event)
+def _published(snapshot: Item, version: int, published_at: datetime, requested_by: str | None) -> Published:
+    course_id = str(snapshot["courseId"])
+    event = CoursePublished(
+        # One announcement per published version: a retried Publish, or a re-driven run, repeats it.
+        event_id=CoursePublished.id_for(course_id, str(version)),
+        occurred_at=published_at,
+        actor=Actor.user(requested_by or str(snapshot["instructorId"])),
+        course_id=course_id,
+        version=version,
+        title=str(snapshot["title"]),
+        category_id=str(snapshot["categoryId"]),
+        instructor_id=str(snapshot["instructorId"]),
+        published_at=published_at,
+    )
+    return Published(published_at=published_at, event=event.detail())

@@ -25,6 +25,7 @@ from lms.purchases.refunds import (
 )
 from lms.purchases.steps import (
     PAYMENT_FAILED_ERROR,
+    Enrolled,
     EnrollmentFailedError,
     Order,
     OrderNotValidError,
@@ -43,6 +44,7 @@ from lms.purchases.webhooks import PaymentCallbacks, process_event
 __all__ = [
     "PAYMENT_FAILED_ERROR",
     "AlreadyEnrolledError",
+    "Enrolled",
     "EnrollmentFailedError",
     "Order",
     "OrderNotValidError",

@@ -28,6 +28,7 @@ from lms.entities import (
     User,
 )
 from lms.errors import BusinessRuleError
+from lms.events import Actor, EnrollmentCreated, PurchaseCompleted
 from lms.expressions import Update, absent, eq, exists, item_absent, item_exists
 from lms.payments import PaymentGateway, PaymentIntent, PaymentRejectedError
 from lms.purchases import refunds
@@ -226,13 +227,55 @@ def await_payment(
     )
 
 
-def enroll_student(table: Table, *, transaction_id: str) -> Enrollment:
+@dataclass(frozen=True)
+class Enrolled:
+    """What EnrollStudent answers: the enrollment and the two events that announce it.
+
+    Each event's id comes from the transaction (:meth:`~lms.events.Event.id_for`) and its time from
+    the enrollment record, so a retried step, or a re-driven run, announces exactly the same events.
+    """
+
+    enrollment: Enrollment
+    enrollment_created: EnrollmentCreated
+    purchase_completed: PurchaseCompleted
+
+
+def _enrolled(transaction: Transaction, enrollment: Enrollment) -> Enrolled:
+    amount = transaction.amount or Money(amount=0)
+    student = Actor.user(transaction.user_id)
+    return Enrolled(
+        enrollment=enrollment,
+        enrollment_created=EnrollmentCreated(
+            event_id=EnrollmentCreated.id_for(transaction.transaction_id),
+            occurred_at=enrollment.enrolled_at,
+            actor=student,
+            transaction_id=transaction.transaction_id,
+            user_id=transaction.user_id,
+            course_id=transaction.course_id,
+            amount=amount.amount,
+            enrolled_at=enrollment.enrolled_at,
+        ),
+        purchase_completed=PurchaseCompleted(
+            event_id=PurchaseCompleted.id_for(transaction.transaction_id),
+            occurred_at=enrollment.enrolled_at,  # written in the same transaction as completedAt
+            actor=student,
+            transaction_id=transaction.transaction_id,
+            user_id=transaction.user_id,
+            course_id=transaction.course_id,
+            amount=amount.amount,
+            currency=amount.currency,
+        ),
+    )
+
+
+def enroll_student(table: Table, *, transaction_id: str) -> Enrolled:
     """One TransactWriteItems: transaction COMPLETED, enrollment created, course counters, lock released."""
     transaction = require_transaction(table, transaction_id)
     if transaction.status == TransactionStatus.COMPLETED:
         existing = table.get(keys.enrollment(transaction.user_id, transaction.course_id), consistent=True)
         if existing and existing.get("transactionId") == transaction_id:
-            return Enrollment.from_item(existing)  # a retry of a step that already succeeded
+            # A retry of a step that already succeeded: the same enrollment, the same events.
+            return _enrolled(transaction, Enrollment.from_item(existing))
     amount = transaction.amount.amount if transaction.amount else 0
     enrollment = Enrollment.new(
         user_id=transaction.user_id, course_id=transaction.course_id, transaction_id=transaction_id
@@ -245,7 +288,7 @@ def enroll_student(table: Table, *, transaction_id: str) -> Enrollment:
                 transaction_id,
                 TransactionStatus.COMPLETED,
                 expected=TransactionStatus.PENDING,
-                extra_set={"completedAt": isoformat(utcnow())},
+                extra_set={"completedAt": isoformat(enrollment.enrolled_at)},
                 also=absent("refundKey"),
             ),
             Put(
@@ -261,7 +304,7 @@ def enroll_student(table: Table, *, transaction_id: str) -> Enrollment:
         raise EnrollmentFailedError(
             "The enrollment could not be written (the transaction, the enrollment or the course changed)."
         )
-    return enrollment
+    return _enrolled(transaction, enrollment)
 
 
 # Errors whose message is meant for the customer; anything else is reported by name only, so

@@ -8,11 +8,15 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from lms import aws
+from lms import aws, keys
+from lms.clock import isoformat
+from lms.events import CoursePublished
+from lms.table import Table
 from tests.conftest import ApiClient, NewUser
 from tests.publishing import (
     GOOD_QUIZ,
@@ -57,30 +61,11 @@ def trusted(new_user, admin: ApiClient, demo) -> NewUser:
 
 @pytest.fixture
 def published_events(local_cloud) -> Any:
-    """An SQS queue subscribed to CoursePublished on the product's event bus."""
-    sqs, events = aws.client("sqs"), aws.client("events")
-    name = f"published-{time.time_ns()}"
-    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(
-        Name=name, EventBusName="lms", EventPattern=json.dumps({"detail-type": ["CoursePublished"]})
-    )
-    events.put_targets(Rule=name, EventBusName="lms", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    """The CoursePublished details delivered on the product's bus (tests/events.py)."""
+    from lms.events import CoursePublished
+    from tests.events import subscribe
 
-    def received(course_id: str) -> dict[str, Any]:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            for message in sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            ).get("Messages", []):
-                event = json.loads(message["Body"])
-                if event["detail"]["courseId"] == course_id:
-                    return dict(event)
-        raise AssertionError(f"no CoursePublished for {course_id}")
-
-    return received
+    return subscribe(CoursePublished)
 
 
 def test_each_checklist_failure_is_reported_with_its_code(new_user, demo, anonymous) -> None:
@@ -153,8 +138,24 @@ def test_first_publication_waits_for_an_admin_who_approves_it(
     assert waiting["approvalId"] not in {
         a["approvalId"] for a in admin.get("/admin/approvals").json()["items"]
     }
-    event = published_events(course)
-    assert event["source"] == "lms.publishing" and event["detail"]["version"] == 1
+    pointer = Table().get(keys.published_pointer(course), consistent=True)
+    assert pointer is not None
+    (event,) = published_events(courseId=course)
+    assert event == {
+        "eventId": CoursePublished.id_for(course, "1"),  # one per published version, whatever retries
+        "occurredAt": isoformat(datetime.fromisoformat(pointer["publishedAt"])),
+        "schemaVersion": 1,
+        "actor": {"type": "user", "id": instructor.user_id},  # who asked for the publication
+        "verb": "published",
+        "object": {"type": "course", "id": course},
+        "result": "published",
+        "courseId": course,
+        "version": 1,
+        "title": pointer["title"],
+        "categoryId": category(demo),
+        "instructorId": instructor.user_id,
+        "publishedAt": isoformat(datetime.fromisoformat(pointer["publishedAt"])),
+    }
     assert decide(admin, waiting["approvalId"], "approve").status_code == 409  # decided once
 
 
@@ -477,3 +478,33 @@ def test_three_huge_lessons_full_of_handlers_keep_the_run_state_small(new_user, 
     assert {f["lessonTitle"] for f in result["checklist"] if f["code"] == "TEXT_EMPTY"} == {
         f"Empty {i}" for i in range(22)
     }
+
+
+def test_a_publish_step_retried_after_its_write_announces_the_same_event(
+    trusted: NewUser, demo, local_cloud, published_events
+) -> None:
+    course = create_course(trusted.client, category(demo))
+    # Publish commits, then its answer is lost: Step Functions runs the step again.
+    local_cloud.runtime.inject_fault(
+        "lms-publish-publish",
+        "Lambda.ServiceException",
+        "the answer was lost",
+        count=1,
+        match={"courseId": course},
+        after_work=True,
+    )
+    started = publish(trusted.client, course)
+    assert publication_until(trusted.client, course, *FINISHED)["status"] == "PUBLISHED"
+    described, history = execution(started["executionArn"])
+    assert described["status"] == "SUCCEEDED" and "eventError" not in json.loads(described["output"])
+    failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
+    assert failures == ["Lambda.ServiceException"], "the step ran twice"
+
+    pointer = Table().get(keys.published_pointer(course), consistent=True)
+    assert pointer is not None
+    # The retry read the publication back and announced what the first attempt built.
+    (event,) = published_events(courseId=course)
+    assert event["eventId"] == CoursePublished.id_for(course, "1")
+    published_at = isoformat(datetime.fromisoformat(pointer["publishedAt"]))
+    assert event["occurredAt"] == event["publishedAt"] == published_at
+    assert CoursePublished.from_detail(event).actor.id == trusted.user_id

@@ -8,11 +8,13 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from lms import aws, keys
+from lms.clock import isoformat
 from lms.entities import TransactionStatus
 from lms.table import Table
 from tests.conftest import ApiClient
@@ -45,6 +47,11 @@ def enrollment_count(course: str) -> int:
 def outcome(described: dict[str, Any]) -> str:
     """The business outcome a finished execution reports in its output."""
     return str(json.loads(described["output"])["result"]["outcome"])
+
+
+def to_the_millisecond(stored: str) -> str:
+    """A time as an event carries it (UTC, milliseconds) from a record's ISO text."""
+    return isoformat(datetime.fromisoformat(stored))
 
 
 def until(check: Any, *, timeout: float = 20) -> Any:
@@ -87,29 +94,17 @@ def webhooks_lost(local_stripe, api_url: str) -> Any:
 
 
 @pytest.fixture
-def enrollment_events(local_cloud) -> Any:
-    """An SQS queue subscribed to EnrollmentCreated on the product's event bus."""
-    sqs, events = aws.client("sqs"), aws.client("events")
-    queue_url = sqs.create_queue(QueueName=f"enrollments-{time.time_ns()}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    rule = f"enrollments-{time.time_ns()}"
-    events.put_rule(
-        Name=rule, EventBusName="lms", EventPattern=json.dumps({"detail-type": ["EnrollmentCreated"]})
-    )
-    events.put_targets(Rule=rule, EventBusName="lms", Targets=[{"Id": "queue", "Arn": queue_arn}])
+def bus(local_cloud) -> Any:
+    """``subscribe(EventClass)`` on the product's bus (tests/events.py), once the local cloud runs."""
+    from tests.events import subscribe
 
-    def received() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        )
-        return [json.loads(m["Body"]) for m in messages]
-
-    return received
+    return subscribe
 
 
-def test_paid_purchase_ends_enrolled_with_a_completed_transaction(new_user, demo, enrollment_events) -> None:
+def test_paid_purchase_ends_enrolled_with_a_completed_transaction(new_user, demo, bus) -> None:
+    from lms.events import EnrollmentCreated, PurchaseCompleted
+
+    enrollments, purchases_completed = bus(EnrollmentCreated), bus(PurchaseCompleted)
     student = new_user()
     course = course_id(demo, PAID)
     before = enrollment_count(course)
@@ -148,12 +143,38 @@ def test_paid_purchase_ends_enrolled_with_a_completed_transaction(new_user, demo
         "CreatePaymentIntent",
         "AwaitPayment",
         "EnrollStudent",
-        "PublishEnrollmentCreated",
+        "PublishEnrollmentEvents",
         "Enrolled",
     ]
     assert len(entered) <= 10
-    published = [e for e in enrollment_events() if e["detail"]["transactionId"] == started["transactionId"]]
-    assert published and published[0]["detail"]["amount"] == {"amount": 4900, "currency": "usd"}
+    assert "eventError" not in json.loads(described["output"]), described["output"]
+    (enrolled,) = enrollments(transactionId=started["transactionId"])
+    assert enrolled == {
+        "eventId": EnrollmentCreated.id_for(started["transactionId"]),  # a retry or a re-run repeats it
+        "occurredAt": to_the_millisecond(enrollment["enrolledAt"]),
+        "schemaVersion": 1,
+        "actor": {"type": "user", "id": student.user_id},
+        "verb": "enrolled",
+        "object": {"type": "course", "id": course},
+        "result": "enrolled",
+        "courseId": course,
+        "transactionId": started["transactionId"],
+        "userId": student.user_id,
+        "amount": 4900,
+        "enrolledAt": to_the_millisecond(enrollment["enrolledAt"]),
+    }
+    (completed,) = purchases_completed(transactionId=started["transactionId"])
+    assert completed["eventId"] == PurchaseCompleted.id_for(started["transactionId"])
+    assert PurchaseCompleted.from_detail(completed).transaction_id == started["transactionId"]
+    assert (completed["verb"], completed["object"], completed["result"]) == (
+        "purchased",
+        {"type": "transaction", "id": started["transactionId"]},
+        "completed",
+    )
+    assert (completed["amount"], completed["currency"], completed["courseId"]) == (4900, "usd", course)
+    assert completed["actor"] == {"type": "user", "id": student.user_id}
+    assert done.completed_at is not None
+    assert completed["occurredAt"] == isoformat(done.completed_at) == enrolled["enrolledAt"]
 
     again = student.client.post("/transactions", json={"courseId": course})
     assert again.status_code == 409 and again.json()["error"]["code"] == "ALREADY_ENROLLED"
@@ -693,3 +714,96 @@ def test_a_rerun_started_while_the_purchase_waits_leaves_it_alone(new_user, demo
     assert pay(transaction_id) == "succeeded"
     wait_for(transaction_id, TransactionStatus.COMPLETED)
     assert student.client.get(f"/lessons/{course}").json()["fullContent"] is True
+
+
+def test_an_enrollment_step_retried_after_its_write_announces_the_same_events_once(
+    new_user, demo, local_cloud, bus
+) -> None:
+    from lms.events import EnrollmentCreated, PurchaseCompleted
+
+    enrollments, purchases_completed = bus(EnrollmentCreated), bus(PurchaseCompleted)
+    student = new_user()
+    course = course_id(demo, PAID)
+    started = buy(student.client, course)
+    # EnrollStudent commits the enrollment, then its answer is lost: Step Functions retries the step.
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-enroll-student",
+        "Lambda.ServiceException",
+        "the answer was lost",
+        count=1,
+        match={"transactionId": started["transactionId"]},
+        after_work=True,
+    )
+    assert pay(started["transactionId"]) == "succeeded"
+
+    wait_for(started["transactionId"], TransactionStatus.COMPLETED)
+    described, events = execution(started["executionArn"])
+    assert described["status"] == "SUCCEEDED" and states_entered(events)[-1] == "Enrolled"
+    failures = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
+    assert failures == ["Lambda.ServiceException"], "the step ran twice"
+    enrollment = Table().get(keys.enrollment(student.user_id, course), consistent=True)
+    assert enrollment is not None
+    # The retry found the enrollment and announced what the first attempt had built: same id, same time.
+    (enrolled,) = enrollments(transactionId=started["transactionId"])
+    assert enrolled["eventId"] == EnrollmentCreated.id_for(started["transactionId"])
+    assert enrolled["occurredAt"] == enrolled["enrolledAt"] == to_the_millisecond(enrollment["enrolledAt"])
+    (completed,) = purchases_completed(transactionId=started["transactionId"])
+    assert completed["eventId"] == PurchaseCompleted.id_for(started["transactionId"])
+    assert completed["occurredAt"] == enrolled["occurredAt"]
+    assert enrollment_count(course) >= 1
+
+
+def test_a_declined_payment_is_announced_and_a_retried_close_repeats_its_event_id(
+    new_user, demo, local_cloud, bus
+) -> None:
+    from lms.events import PurchaseCompleted, PurchaseDeclined
+
+    declined, completed = bus(PurchaseDeclined), bus(PurchaseCompleted)
+    student = new_user()
+    course = course_id(demo, PAID)
+    started = buy(student.client, course)
+    # CloseTransaction closes the purchase and announces it, then its answer is lost: it runs again.
+    local_cloud.runtime.inject_fault(
+        "lms-purchase-close-transaction",
+        "Lambda.ServiceException",
+        "the answer was lost",
+        count=1,
+        match={"transactionId": started["transactionId"]},
+        after_work=True,
+    )
+    assert pay(started["transactionId"], DECLINED_CARD) == "declined"
+
+    failed = wait_for(started["transactionId"], TransactionStatus.FAILED)
+    described, events = execution(started["executionArn"])
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentDeclined"
+    failures = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
+    assert failures == ["PaymentFailed", "Lambda.ServiceException"], "the close ran twice"
+
+    # Both attempts published; the deliveries are one event (one id), which consumers keep once.
+    until(lambda: len(declined(timeout=1, transactionId=started["transactionId"])) >= 2)
+    announced = declined(timeout=0, transactionId=started["transactionId"])
+    assert {a["eventId"] for a in announced} == {PurchaseDeclined.id_for(started["transactionId"])}
+    assert all(a == announced[0] for a in announced), "the retry announced exactly what the first did"
+    event = PurchaseDeclined.from_detail(announced[0])
+    assert (event.actor.id, event.user_id, event.course_id) == (student.user_id, student.user_id, course)
+    assert event.reason == failed.reason == "Your card was declined."
+    assert (announced[0]["verb"], announced[0]["object"], announced[0]["result"]) == (
+        "purchased",
+        {"type": "transaction", "id": started["transactionId"]},
+        "declined",
+    )
+    assert announced[0]["occurredAt"] == isoformat(failed.updated_at)
+    assert completed(timeout=2, transactionId=started["transactionId"]) == []
+
+
+def test_an_expired_payment_is_announced_as_declined(new_user, demo, bus) -> None:
+    from lms.events import PurchaseDeclined
+
+    declined = bus(PurchaseDeclined)
+    started = buy_within(new_user().client, course_id(demo, PAID), 2)
+    expired = wait_for(started["transactionId"], TransactionStatus.EXPIRED, timeout=30)
+    described, _ = execution(started["executionArn"])
+    assert described["status"] == "SUCCEEDED" and outcome(described) == "PaymentExpired"
+    (announced,) = declined(timeout=20, transactionId=started["transactionId"])
+    assert announced["eventId"] == PurchaseDeclined.id_for(started["transactionId"])
+    assert announced["result"] == "declined" and announced["reason"] == expired.reason

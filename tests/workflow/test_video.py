@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,15 @@ import requests
 
 from lms import aws, keys
 from lms.blobs import S3BlobStore
+from lms.clock import isoformat
 from lms.entities import TransactionStatus
+from lms.events import VideoFailed, VideoReady
 from lms.settings import get_settings, reset_settings
 from lms.table import Table
 from lms.video import media
 from tests.conftest import ApiClient
 from tests.console import execution_link, record_panel
+from tests.events import subscribe
 from tests.publishing import publish_directly
 from tests.purchases import buy, execution, states_entered, wait_for
 from tests.videos import (
@@ -96,6 +100,11 @@ def record(course_id: str, lesson_id: str) -> dict[str, Any]:
     return item
 
 
+def announced_time(stored: str) -> str:
+    """A record's time as its event carries it (UTC, to the millisecond)."""
+    return isoformat(datetime.fromisoformat(stored))
+
+
 @pytest.fixture
 def split_above_four_seconds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Uploads requested meanwhile carry a 4 s split threshold and 3 s chunks (the API records them)."""
@@ -111,6 +120,7 @@ def test_an_upload_becomes_a_ready_lesson_with_playable_hls_renditions(
     instructor: ApiClient, new_user: Any, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
 ) -> None:
     course_id, lesson_id = lesson
+    announced = subscribe(VideoReady)
     ticket = upload(instructor, lesson_id, clips["good"])
     assert ticket["key"] == f"uploads/{lesson_id}/{ticket['uploadId']}"
 
@@ -146,6 +156,20 @@ def test_an_upload_becomes_a_ready_lesson_with_playable_hls_renditions(
     panel = record_panel(f"/executions/{kept['executionName']}")
     assert f'"uploadId": "{ticket["uploadId"]}"' in panel and '"status": "READY"' in panel
     assert execution_link("executionArn", kept["executionName"]) in panel
+    (event,) = announced(uploadId=ticket["uploadId"])
+    assert event == {
+        "eventId": VideoReady.id_for(lesson_id, ticket["uploadId"]),  # a retry or a re-run repeats it
+        "occurredAt": announced_time(kept["endedAt"]),
+        "schemaVersion": 1,
+        "actor": {"type": "system", "id": "video"},
+        "verb": "processed",
+        "object": {"type": "lesson", "id": lesson_id},
+        "result": "ready",
+        "courseId": course_id,
+        "lessonId": lesson_id,
+        "uploadId": ticket["uploadId"],
+        "durationSeconds": float(kept["live"]["durationSeconds"]),
+    }
 
     # The same upload again (EventBridge delivers at least once) starts nothing and changes nothing.
     starter = VIDEO.starter
@@ -206,6 +230,7 @@ def test_media_that_is_not_a_video_ends_failed_with_its_reason_and_nothing_writt
     reason: str,
 ) -> None:
     course_id, lesson_id = lesson
+    announced = subscribe(VideoFailed)
     ticket = upload(instructor, lesson_id, clips[name], content_type)
 
     failed = settled(instructor, course_id, lesson_id)
@@ -220,6 +245,15 @@ def test_media_that_is_not_a_video_ends_failed_with_its_reason_and_nothing_writt
     assert media_keys(lesson_id, ticket["uploadId"]) == []
     assert record(course_id, lesson_id)["error"] == failed["videoError"]
     assert not source_exists(ticket)  # the refused file is not kept either
+    (event,) = announced(uploadId=ticket["uploadId"])
+    assert (event["verb"], event["object"], event["result"]) == (
+        "processed",
+        {"type": "lesson", "id": lesson_id},
+        "failed",
+    )
+    assert event["eventId"] == VideoFailed.id_for(lesson_id, ticket["uploadId"])
+    assert (event["courseId"], event["reason"]) == (course_id, failed["videoError"])
+    assert event["occurredAt"] == announced_time(record(course_id, lesson_id)["endedAt"])
 
 
 def test_a_newer_upload_supersedes_an_older_run_still_in_progress(
@@ -269,6 +303,7 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
     instructor: ApiClient, lesson: tuple[str, str], clips: dict[str, Path], local_cloud: Any
 ) -> None:
     course_id, lesson_id = lesson
+    announced = subscribe(VideoFailed)
     ticket = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["good"])).json()
     # What the task raises when its ffmpeg runs past the deadline (tests/unit/test_video_media.py
     # kills a real stuck ffmpeg); not retried, so the run fails over to its cleanup.
@@ -292,6 +327,11 @@ def test_a_stuck_transcode_is_reported_the_lesson_fails_with_a_reason_and_no_med
     assert "CleanUpFailed" in states_entered(history)
     assert media_keys(lesson_id, ticket["uploadId"]) == []  # thumbnails written meanwhile were removed
     assert source_exists(ticket)  # kept for operators (a fault on our side); the lifecycle rule expires it
+    # The clean-up that recorded FAILED announced it, before the run's Fail for operators.
+    (event,) = announced(uploadId=ticket["uploadId"])
+    assert event["eventId"] == VideoFailed.id_for(lesson_id, ticket["uploadId"])
+    assert event["result"] == "failed" and event["reason"] == failed["videoError"]
+    assert VideoFailed.from_detail(event).course_id == course_id
 
 
 def ready_upload(instructor: ApiClient, course_id: str, lesson_id: str, path: Path) -> dict[str, Any]:
@@ -311,6 +351,7 @@ def test_a_fault_after_the_lesson_became_ready_never_removes_the_media_students_
 ) -> None:
     course_id, lesson_id = lesson
     first = ready_upload(instructor, course_id, lesson_id, clips["good"])
+    announced = subscribe(VideoReady)
     second = instructor.post(f"/lessons/{lesson_id}/video", json=upload_request(clips["long"])).json()
     # UpdateLesson commits READY, then its invocation fails (Lambda timed out before answering): the
     # run is caught into its clean-up with this upload already live.
@@ -335,6 +376,14 @@ def test_a_fault_after_the_lesson_became_ready_never_removes_the_media_students_
     assert abs(float(ffprobe(view["videoUrl"])["format"]["duration"]) - 9) < 1  # still plays, in full
     assert media_keys(lesson_id, first["uploadId"]) == []  # what it replaced is gone all the same
     assert not source_exists(second)
+    # UpdateLesson announced READY before its answer was lost, the clean-up announced it again:
+    # one event (one id, the same detail), which consumers keep once.
+    deadline = time.monotonic() + 20
+    while len(deliveries := announced(timeout=1, uploadId=second["uploadId"])) < 2:
+        assert time.monotonic() < deadline, deliveries
+    assert {d["eventId"] for d in deliveries} == {VideoReady.id_for(lesson_id, second["uploadId"])}
+    assert all(d == deliveries[0] for d in deliveries)
+    assert deliveries[0]["occurredAt"] == announced_time(record(course_id, lesson_id)["endedAt"])
 
 
 def test_removing_the_replaced_media_failing_never_fails_the_run_or_the_lesson(
