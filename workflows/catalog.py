@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflows.certificate import CERTIFICATE, CERTIFICATE_REVOCATION
+from workflows.maintenance import MAINTENANCE
 from workflows.definition import (
     STATE_MACHINES_DIR,
     Access,
@@ -22,6 +23,7 @@ from workflows.definition import (
     ContainerImage,
     EventTrigger,
     Needs,
+    ScheduleTrigger,
     TaskFunction,
     Workflow,
     Zip,
@@ -41,6 +43,7 @@ __all__ = [
     "EventTrigger",
     "Needs",
     "Resources",
+    "ScheduleTrigger",
     "TaskFunction",
     "Workflow",
     "Zip",
@@ -63,6 +66,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
     CERTIFICATE,
     CERTIFICATE_REVOCATION,
     VIDEO,
+    MAINTENANCE,
 )
 
 # The names every ASL file may use besides its own function ARNs.
@@ -173,7 +177,7 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
         variables["LMS_STRIPE_SECRET_ARN"] = resources.stripe_secret_arn
     for name in (*needs.start_workflows, *needs.inspect_workflows):
         variables[arn_variable(name)] = resources.state_machine_arns[name]
-    if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger):
+    if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger | ScheduleTrigger):
         # The starter reads its workflow from here rather than importing the whole catalog.
         variables.update(
             {
@@ -182,7 +186,10 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
                 "LMS_BUSINESS_KEY": ",".join(workflow.trigger.business_key),
             }
         )
-        if workflow.trigger.strip_prefix:
+        if isinstance(workflow.trigger, ScheduleTrigger):
+            # The key is the tick's scheduled time truncated to the period (one execution per tick).
+            variables["LMS_SCHEDULE_RATE_SECONDS"] = str(workflow.trigger.rate_seconds)
+        elif workflow.trigger.strip_prefix:
             variables["LMS_BUSINESS_KEY_STRIP"] = workflow.trigger.strip_prefix
     return variables
 
