@@ -70,7 +70,8 @@ def dev(args: argparse.Namespace) -> int:
     # can then log in as the demo users straight away.
     api = LocalApi(port=api_port, access_log=True)
     try:
-        cloud = LocalCloud(port=cloud_port).start()
+        # Schedule rules fire every period here, as in AWS (tests leave them off and fire ticks).
+        cloud = LocalCloud(port=cloud_port, schedules=True).start()
         if local_stripe:
             local_stripe.start()
             local_stripe.configure_environment()
@@ -91,6 +92,8 @@ def dev(args: argparse.Namespace) -> int:
     print(f"  Health       {api.url}/health")
     print(f"  Ops console  {api.url}/console   (or `lms executions list`)")
     print(f"  Local cloud  {cloud.endpoint}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
+    for name, every in cloud.schedule_rates().items():
+        print(f"  Schedule     {name} every {every // 60} min (first tick one period from now)")
     if local_stripe:
         print(f"  Stripe       {local_stripe.url}   (localstripe; pay with `lms pay <transactionId>`)")
     else:

@@ -1,0 +1,249 @@
+"""The maintenance workflow on the local cloud: a schedule tick runs both sweeps, once per tick.
+
+Ticks come from :meth:`LocalCloud.fire_schedule` (the test session's local cloud never fires schedules
+on its own): it delivers the "Scheduled Event" to the schedule rule's target, the real starter, which
+starts ``maintenance-<tick>``; the real ASL runs the real handlers under their declared grants. The
+work is real: a publish run waiting for an admin's approval (requested, as given, a day ago) and an
+admin refund left REFUND_PENDING by a write that kept conflicting after Stripe refunded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lms import aws, keys, payments, purchases
+from lms.clock import isoformat, utcnow
+from lms.entities import TransactionStatus
+from lms.events import HumanTaskReminder
+from lms.expressions import Update
+from lms.human_tasks import get_task
+from lms.publishing import approvals
+from lms.settings import get_settings
+from lms.table import Table
+from tests.integration.test_purchases_api import ConflictingTable, completed_paid_purchase
+from tests.publishing import create_course, publication_until, publish
+from tests.purchases import execution, refunds_of, states_entered, transaction
+from workflows import executions
+from workflows.catalog import WORKFLOWS
+from workflows.human_tasks import declared
+from workflows.maintenance import MAINTENANCE, RATE_SECONDS
+
+
+def a_tick() -> datetime:
+    """A scheduled time in a period no other test fires (ticks of one period are one execution)."""
+    return datetime(2030, 1, 1, tzinfo=UTC) + timedelta(seconds=RATE_SECONDS * random.randrange(10**6))
+
+
+def tick_name(at: datetime) -> str:
+    return MAINTENANCE.execution_name(at.strftime("%Y%m%dT%H%M"))
+
+
+def names_of_runs() -> list[str]:
+    sfn = aws.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=executions.state_machine_arn(MAINTENANCE), maxResults=1000)
+    return [e["name"] for e in listed["executions"]]
+
+
+@pytest.fixture
+def reminders(local_cloud: Any) -> Any:
+    """An SQS queue subscribed to HumanTaskReminder on the product's bus: ``received(task_id)``."""
+    sqs, events = aws.client("sqs"), aws.client("events")
+    name = f"maintenance-reminders-{time.time_ns()}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = get_settings().event_bus_name
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(HumanTaskReminder.pattern()))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+
+    def received(task_id: str, wait: float = 5) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for message in sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            ).get("Messages", []):
+                event = json.loads(message["Body"])
+                if event["detail"]["taskId"] == task_id:
+                    found.append(event)
+        return found
+
+    return received
+
+
+def overdue_approval(new_user: Any, demo: Any) -> str:
+    """A first publication waiting for an admin's approval, requested (as given) a day ago."""
+    instructor = new_user("instructor")
+    course = create_course(instructor.client, str(demo.data.categories["Python"].category_id))
+    publish(instructor.client, course)
+    approval_id = str(publication_until(instructor.client, course, "AWAITING_APPROVAL")["approvalId"])
+    task = get_task(Table(), approvals.KIND, approval_id)
+    assert task is not None and task.remind_at is not None and task.remind_at > utcnow()  # not due yet
+    requested = utcnow() - timedelta(days=2)
+    sort = keys.human_task_sort(isoformat(requested), approval_id)
+    Table().update(
+        keys.human_task(approvals.KIND, approval_id),
+        Update().set(
+            requestedAt=isoformat(requested),
+            remindAt=isoformat(requested + timedelta(days=1)),
+            **{keys.GSI1SK: sort, keys.GSI2SK: sort},
+        ),
+    )
+    return approval_id
+
+
+def stuck_refund(new_user: Any, demo: Any) -> str:
+    """An admin refund Stripe made whose write kept conflicting: REFUND_PENDING, stopped minutes ago."""
+    _, _, transaction_id = completed_paid_purchase(new_user, demo)
+    ConflictingTable.conflicts = 100
+    try:
+        with pytest.raises(ClientError):
+            purchases.admin_refund(ConflictingTable(), payments.gateway(), transaction_id, reason="Asked")
+    finally:
+        ConflictingTable.conflicts = 0
+    stopped = transaction(transaction_id)
+    assert stopped.status == TransactionStatus.REFUND_PENDING
+    Table().update(
+        keys.transaction(transaction_id), Update().set(updatedAt=isoformat(utcnow() - timedelta(minutes=10)))
+    )
+    return transaction_id
+
+
+def test_a_tick_reminds_the_overdue_approval_and_finishes_the_stuck_refund(
+    local_cloud, new_user, demo, reminders, local_stripe
+) -> None:
+    approval_id = overdue_approval(new_user, demo)
+    transaction_id = stuck_refund(new_user, demo)
+    at = a_tick()
+
+    (answer,) = local_cloud.fire_schedule(MAINTENANCE.name, at)
+
+    assert answer == {"executionName": tick_name(at), "alreadyStarted": False}
+    described, history = execution(executions.execution_arn(MAINTENANCE, tick_name(at)), timeout=60)
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+    output = json.loads(described["output"])
+    assert output["reminded"] >= 1 and output["remindedByKind"][approvals.KIND] >= 1
+    assert output["refundsFinished"] >= 1 and output["refundsStillPending"] == 0
+    assert "Swept" in states_entered(history)
+
+    (event,) = reminders(approval_id)
+    assert (event["detail"]["kind"], event["detail"]["role"]) == (approvals.KIND, approvals.APPROVER.value)
+    finished = transaction(transaction_id)
+    assert finished.status == TransactionStatus.REFUNDED and finished.reason == "Asked"
+    assert [r.id for r in refunds_of(finished.payment_intent_id or "")] == [finished.refund_id]  # not twice
+
+
+def test_the_reminder_sweep_covers_every_kind_the_catalog_declares() -> None:
+    """The sweeper reads the catalog's declarations, so a new workflow's human task is reminded too."""
+    assert approvals.KIND in {task.kind for task in declared(WORKFLOWS)}
+    assert MAINTENANCE in WORKFLOWS
+
+
+def test_a_duplicate_delivery_of_a_tick_is_one_execution(local_cloud) -> None:
+    at = a_tick()
+
+    first = local_cloud.fire_schedule(MAINTENANCE.name, at, event_id="tick-1")
+    again = local_cloud.fire_schedule(MAINTENANCE.name, at, event_id="tick-1")  # at-least-once delivery
+    # Another event for the same period (a late retry of the tick) lands on the same run too.
+    later = local_cloud.fire_schedule(MAINTENANCE.name, at + timedelta(seconds=RATE_SECONDS - 1))
+    following = local_cloud.fire_schedule(MAINTENANCE.name, at + timedelta(seconds=RATE_SECONDS))
+
+    assert first == [{"executionName": tick_name(at), "alreadyStarted": False}]
+    assert again == later == [{"executionName": tick_name(at), "alreadyStarted": True}]
+    next_name = tick_name(at + timedelta(seconds=RATE_SECONDS))
+    assert following == [{"executionName": next_name, "alreadyStarted": False}]
+    assert names_of_runs().count(tick_name(at)) == 1
+    for name in (tick_name(at), next_name):
+        described, _ = execution(executions.execution_arn(MAINTENANCE, name), timeout=60)
+        assert described["status"] == "SUCCEEDED"
+
+
+def test_a_faulted_refund_sweep_ends_in_its_named_state_and_the_reminders_still_go_out(
+    local_cloud, new_user, demo, reminders, local_stripe
+) -> None:
+    approval_id = overdue_approval(new_user, demo)
+    at = a_tick()
+    local_cloud.runtime.inject_fault(
+        "lms-maintenance-finish-pending-refunds",
+        "RuntimeError",
+        "the sweep broke",
+        count=1,
+        match={"executionName": tick_name(at)},
+    )
+
+    local_cloud.fire_schedule(MAINTENANCE.name, at)
+
+    described, history = execution(executions.execution_arn(MAINTENANCE, tick_name(at)), timeout=60)
+    assert described["status"] == "FAILED" and described["error"] == "MaintenanceFaulted"
+    entered = states_entered(history)
+    assert "RefundsFaulted" in entered and "RemindersFaulted" not in entered
+    faulted = next(
+        e["stateExitedEventDetails"]
+        for e in history
+        if e["type"] == "PassStateExited" and e["stateExitedEventDetails"]["name"] == "RefundsFaulted"
+    )
+    assert json.loads(faulted["output"])["error"] == "RuntimeError"
+    (event,) = reminders(approval_id)  # the other branch's work is done
+    assert event["detail"]["taskId"] == approval_id
+
+
+def test_a_transient_fault_is_retried_and_the_tick_succeeds(local_cloud) -> None:
+    at = a_tick()
+    local_cloud.runtime.inject_fault(
+        "lms-maintenance-send-reminders",
+        "StoreThrottledError",
+        "throttled",
+        count=2,
+        match={"executionName": tick_name(at)},
+    )
+
+    local_cloud.fire_schedule(MAINTENANCE.name, at)
+
+    described, history = execution(executions.execution_arn(MAINTENANCE, tick_name(at)), timeout=60)
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+    failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
+    assert failures == ["StoreThrottledError", "StoreThrottledError"]
+
+
+# --- the workflow is its three files (plus its catalog entry) ----------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+MAINTENANCE_FILES = {
+    "state-machines/maintenance.asl.json",
+    "tasks/maintenance.py",
+    "workflows/maintenance.py",
+}
+
+
+def test_nothing_outside_its_three_files_and_its_catalog_entry_names_the_maintenance_workflow() -> None:
+    """No construct, rule, route or list elsewhere knows it: CDK and the local cloud build its schedule
+    from the declaration (the tests only fire and inspect it)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert set(listed) >= MAINTENANCE_FILES
+    naming = {
+        path
+        for path in listed
+        if path not in MAINTENANCE_FILES
+        and not path.startswith(("docs-notes/", "docs/", "tests/"))
+        and path != "README.md"
+        and (REPOSITORY / path).is_file()
+        and re.search(r"maintenance", (REPOSITORY / path).read_text(errors="ignore"), re.IGNORECASE)
+    }
+    assert naming == {"workflows/catalog.py"}  # its entry in WORKFLOWS
+    catalog_text = (REPOSITORY / "workflows/catalog.py").read_text()
+    assert len(re.findall(r"maintenance", catalog_text, re.IGNORECASE)) == 2  # the import and the entry
