@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflows.certificate import CERTIFICATE, CERTIFICATE_REVOCATION
-from workflows.maintenance import MAINTENANCE
 from workflows.definition import (
     STATE_MACHINES_DIR,
     Access,
@@ -29,6 +28,7 @@ from workflows.definition import (
     Zip,
     arn_variable,
 )
+from workflows.maintenance import MAINTENANCE
 from workflows.publish import PUBLISH
 from workflows.purchase import PURCHASE
 from workflows.video import VIDEO

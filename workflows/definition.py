@@ -208,7 +208,9 @@ class ScheduleTrigger:
 
     def __post_init__(self) -> None:
         if self.rate_seconds < 60 or self.rate_seconds % 60:
-            raise ValueError(f"a schedule's rate is whole minutes (a multiple of 60 s), not {self.rate_seconds}")
+            raise ValueError(
+                f"a schedule's rate is whole minutes (a multiple of 60 s), not {self.rate_seconds}"
+            )
 
     @property
     def business_key(self) -> tuple[str, ...]:

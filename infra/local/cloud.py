@@ -461,7 +461,9 @@ class LocalCloud:
         rule = schedule_rule_name(workflow)
         minutes = trigger.rate_seconds // 60
         events.put_rule(
-            Name=rule, ScheduleExpression=f"rate({minutes} minute{'s' if minutes > 1 else ''})", State="ENABLED"
+            Name=rule,
+            ScheduleExpression=f"rate({minutes} minute{'s' if minutes > 1 else ''})",
+            State="ENABLED",
         )
         events.put_targets(
             Rule=rule, Targets=[{"Id": "starter", "Arn": function_arn(starter.name, self.region)}]
@@ -541,9 +543,7 @@ def schedule_rule_name(workflow: Workflow) -> str:
     return f"{workflow.state_machine_name}-schedule"
 
 
-def scheduled_event(
-    rule_arn: str, at: datetime, region: str, event_id: str | None = None
-) -> dict[str, Any]:
+def scheduled_event(rule_arn: str, at: datetime, region: str, event_id: str | None = None) -> dict[str, Any]:
     """An EventBridge "Scheduled Event" as a schedule rule delivers it to its targets."""
     return {
         "version": "0",
