@@ -504,27 +504,36 @@ class LocalCloud:
             if isinstance(workflow.trigger, ScheduleTrigger)
         }
 
-    def start_schedules(self) -> None:
-        """Fire every deployed schedule every period from now on (``lms dev``), until :meth:`stop`."""
+    def start_schedules(self, *, first_tick_after: float | None = None) -> None:
+        """Fire every deployed schedule every period from now on (``lms dev``), until :meth:`stop`.
+
+        As in AWS the first tick comes one period after the start, unless ``first_tick_after``
+        (seconds) says sooner (a test, or a developer who wants a sweep now).
+        """
         self.schedules = True
         self._schedules_stopped.clear()
         for workflow in self.deployed.values():
             if isinstance(workflow.trigger, ScheduleTrigger):
-                self._start_timer(workflow, workflow.trigger)
+                self._start_timer(workflow, workflow.trigger, first_tick_after)
 
     def stop_schedules(self) -> None:
+        """Stop the timers (a tick being delivered finishes); :meth:`fire_schedule` still works."""
         self._schedules_stopped.set()
         for timer in self._schedule_timers.values():
-            timer.join(timeout=5)
+            timer.join(timeout=30)
         self._schedule_timers.clear()
+        self.schedules = False
 
-    def _start_timer(self, workflow: Workflow, trigger: ScheduleTrigger) -> None:
+    def _start_timer(
+        self, workflow: Workflow, trigger: ScheduleTrigger, first_tick_after: float | None = None
+    ) -> None:
         if workflow.name in self._schedule_timers:
             return
 
         def tick() -> None:
-            # As in AWS, the first tick comes one period after the rule is created.
-            while not self._schedules_stopped.wait(trigger.rate_seconds):
+            wait = trigger.rate_seconds if first_tick_after is None else first_tick_after
+            while not self._schedules_stopped.wait(wait):
+                wait = trigger.rate_seconds
                 try:
                     self.fire_schedule(workflow.name)
                 except Exception:  # a timer has no caller: log, and the next tick tries again

@@ -45,7 +45,9 @@ def a_tick() -> datetime:
 
 
 def tick_name(at: datetime) -> str:
-    return MAINTENANCE.execution_name(at.strftime("%Y%m%dT%H%M"))
+    """The run a tick scheduled ``at`` starts: the period it falls in (``maintenance-20300101T0015``)."""
+    start = datetime.fromtimestamp(int(at.timestamp()) // RATE_SECONDS * RATE_SECONDS, tz=UTC)
+    return MAINTENANCE.execution_name(start.strftime("%Y%m%dT%H%M"))
 
 
 def names_of_runs() -> list[str]:
@@ -148,7 +150,7 @@ def test_the_reminder_sweep_covers_every_kind_the_catalog_declares() -> None:
     assert MAINTENANCE in WORKFLOWS
 
 
-def test_a_duplicate_delivery_of_a_tick_is_one_execution(local_cloud) -> None:
+def test_a_duplicate_delivery_of_a_tick_is_one_execution(local_cloud, local_stripe) -> None:
     at = a_tick()
 
     first = local_cloud.fire_schedule(MAINTENANCE.name, at, event_id="tick-1")
@@ -167,7 +169,7 @@ def test_a_duplicate_delivery_of_a_tick_is_one_execution(local_cloud) -> None:
     assert names_of_runs().count(tick_name(at)) == 1
     for name in (tick_name(at), next_name):
         described, _ = execution(executions.execution_arn(MAINTENANCE, name), timeout=60)
-        assert described["status"] == "SUCCEEDED"
+        assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
 
 
 def test_a_faulted_refund_sweep_ends_in_its_named_state_and_the_reminders_still_go_out(
@@ -199,7 +201,7 @@ def test_a_faulted_refund_sweep_ends_in_its_named_state_and_the_reminders_still_
     assert event["detail"]["taskId"] == approval_id
 
 
-def test_a_transient_fault_is_retried_and_the_tick_succeeds(local_cloud) -> None:
+def test_a_transient_fault_is_retried_and_the_tick_succeeds(local_cloud, local_stripe) -> None:
     at = a_tick()
     local_cloud.runtime.inject_fault(
         "lms-maintenance-send-reminders",
@@ -251,3 +253,25 @@ def test_nothing_outside_its_three_files_and_its_catalog_entry_names_the_mainten
     catalog_text = (REPOSITORY / "workflows/catalog.py").read_text()
     lines = [line.strip() for line in catalog_text.splitlines() if re.search(r"maintenance", line, re.I)]
     assert lines == ["from workflows.maintenance import MAINTENANCE", "MAINTENANCE,"]  # import and entry
+
+
+def test_with_schedules_on_the_local_cloud_fires_the_tick_itself_until_stopped(
+    local_cloud, local_stripe
+) -> None:
+    """``lms dev`` runs schedules (``LocalCloud(schedules=True)``); the test session's cloud does not
+    until a test turns them on, as here, with the first tick brought forward."""
+    before = utcnow()
+    assert not local_cloud.schedules and local_cloud.schedule_rates() == {MAINTENANCE.name: RATE_SECONDS}
+    local_cloud.start_schedules(first_tick_after=0.2)
+    try:
+        candidates = {tick_name(moment) for moment in (before, utcnow() + timedelta(seconds=5))}
+        deadline = time.monotonic() + 30
+        while not (started := candidates & set(names_of_runs())):
+            assert time.monotonic() < deadline, "the local cloud never fired the schedule"
+            time.sleep(0.2)
+    finally:
+        local_cloud.stop_schedules()
+    (name,) = started
+    described, _ = execution(executions.execution_arn(MAINTENANCE, name), timeout=60)
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+    assert not local_cloud.schedules
