@@ -46,7 +46,7 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
     assert len(policies) == 1, f"{role}: one policy, no other grants"
     assert "ManagedPolicyArns" not in template_json["Resources"][role]["Properties"]
     kinds: dict[str, list[dict[str, Any]]] = {}
-    for statement in policies[0]["Properties"]["PolicyDocument"]["Statement"]:
+    for statement in _role_statements(template_json, role):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resource = json.dumps(statement["Resource"])
         if statement["Resource"] == "*":
@@ -483,10 +483,20 @@ def _triples(statements: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
 
 
 def _role_statements(template_json: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The role's statements: its one inline policy, plus the parts CDK moves into customer-managed
+    "OverflowPolicy" documents when the inline one would pass IAM's size limit (the API role, which
+    may inspect every workflow, does once the catalog and the test stack's throwaways are eleven)."""
     return [
         statement
         for r in template_json["Resources"].values()
-        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        if (
+            r["Type"] == "AWS::IAM::Policy"
+            or (
+                r["Type"] == "AWS::IAM::ManagedPolicy"
+                and "Part of the policies for" in r["Properties"].get("Description", "")
+            )
+        )
+        and {"Ref": role} in r["Properties"].get("Roles", [])
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
     ]
 
