@@ -275,3 +275,30 @@ def test_with_schedules_on_the_local_cloud_fires_the_tick_itself_until_stopped(
     described, _ = execution(executions.execution_arn(MAINTENANCE, name), timeout=60)
     assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
     assert not local_cloud.schedules
+
+
+def test_an_event_on_the_default_bus_does_not_reach_the_schedule_rule(local_cloud, monkeypatch) -> None:
+    """A schedule rule has no pattern; in AWS it receives only its ticks. moto matches every event
+    on the default bus (S3's "Object Created" included) against that empty pattern, so without the
+    local routing's guard each upload would invoke the starter, which would start a run."""
+    from moto.events.models import events_backends
+
+    from infra.local import event_routing
+    from infra.local.cloud import ACCOUNT_ID, schedule_rule_name
+
+    delivered: list[str] = []
+    monkeypatch.setattr(event_routing, "_deliver", lambda arn, body: delivered.append(arn))
+    rules = events_backends[ACCOUNT_ID][local_cloud.region].event_buses["default"].rules
+    schedule = rules[schedule_rule_name(MAINTENANCE)]
+    assert schedule.scheduled_expression == f"rate({RATE_SECONDS // 60} minutes)"
+    upload = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": "2026-11-29T15:31:00Z",
+        "detail": {"bucket": {"name": get_settings().bucket_name}, "object": {"key": "uploads/l/u"}},
+    }
+
+    schedule.send_to_targets(upload)
+    time.sleep(0.5)  # a matched Lambda target is invoked on its own thread
+
+    assert delivered == []
