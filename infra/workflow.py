@@ -4,8 +4,10 @@ Each task function gets its declared memory, timeout, storage, package and exact
 ``Needs`` name; the state machine is the same ASL file the local cloud runs (CDK fills the same
 placeholders, :func:`workflows.catalog.substitutions`), may invoke exactly its functions and gets
 the grants its direct integrations need (read from the ASL). An event trigger becomes an
-EventBridge rule whose target is a starter function that names the execution. Alarms: failed and
-timed-out executions, and one per declared error name (a metric filter on the execution log).
+EventBridge rule whose target is a starter function that names the execution; a schedule trigger
+becomes a schedule rule (``Schedule.rate``) whose target is the same starter, naming each run after
+its tick. Alarms: failed and timed-out executions, and one per declared error name (a metric filter on
+the execution log).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from infra.bundling import Packages
 from infra.data import Data
 from infra.task_function import invoke_target, python_function
 from workflows import catalog
-from workflows.definition import EventTrigger, Needs, TaskFunction, Workflow
+from workflows.definition import EventTrigger, Needs, ScheduleTrigger, TaskFunction, Workflow
 
 METRIC_NAMESPACE = "LMS/Workflows"
 
@@ -142,10 +144,13 @@ class WorkflowConstruct(Construct):
         )
         self.rule: events.Rule | None = None
         self.starter: lambda_.Function | None = None
-        if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):
+        if workflow.starter is not None:
             self.starter = self._function(workflow.starter, platform)
             self.functions[workflow.starter.name] = self.starter
-            self.rule = self._rule(workflow.trigger, self.starter, platform)
+            if isinstance(workflow.trigger, ScheduleTrigger):
+                self.rule = self._schedule(workflow.trigger, self.starter)
+            elif isinstance(workflow.trigger, EventTrigger):
+                self.rule = self._rule(workflow.trigger, self.starter, platform)
         self.alarms: list[cloudwatch.Alarm] = []
         self._alarms()
 
@@ -184,6 +189,26 @@ class WorkflowConstruct(Construct):
             targets=[
                 targets.LambdaFunction(
                     invoke_target(starter), retry_attempts=4, max_event_age=Duration.hours(2)
+                )
+            ],
+        )
+
+    def _schedule(self, trigger: ScheduleTrigger, starter: lambda_.Function) -> events.Rule:
+        """A schedule rule (default bus) invoking the starter, which names the run after the tick.
+
+        A rule targeting the state machine directly could not name the execution, so a duplicate
+        delivery of a tick would start a second run; the starter makes it one.
+        """
+        return events.Rule(
+            self,
+            "Schedule",
+            schedule=events.Schedule.rate(Duration.seconds(trigger.rate_seconds)),
+            targets=[
+                targets.LambdaFunction(
+                    invoke_target(starter),
+                    retry_attempts=4,
+                    # A tick not delivered within its period is superseded by the next one.
+                    max_event_age=Duration.seconds(min(trigger.rate_seconds, 24 * 3600)),
                 )
             ],
         )

@@ -1,9 +1,11 @@
-"""The starter of event-triggered workflows (an EventBridge rule's target).
+"""The starter of event- and schedule-triggered workflows (an EventBridge rule's target).
 
 EventBridge cannot name a Step Functions execution, so a rule invokes this function, which names it
 from the event's business keys (a typed event's unique ``detail.eventId`` unless the trigger names
-others): a redelivered event finds the execution it started instead of starting a second one. It
-reads its workflow from its environment (set from the catalog) so it imports nothing else.
+others): a redelivered event finds the execution it started instead of starting a second one. A
+scheduled tick is named after its scheduled time truncated to the period, so a duplicate delivery of
+one tick is one execution. It reads its workflow from its environment (set from the catalog) so it
+imports nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.runtime import task_handler
 from workflows import executions
-from workflows.definition import Workflow
+from workflows.definition import Workflow, period_key
 
 logger = Logger(service="lms-starter")
 
@@ -43,6 +45,8 @@ def start_from_event(event: dict[str, Any], context: LambdaContext) -> dict[str,
     key = business_key(
         event, os.environ["LMS_BUSINESS_KEY"].split(","), os.environ.get("LMS_BUSINESS_KEY_STRIP", "")
     )
+    if rate := os.environ.get("LMS_SCHEDULE_RATE_SECONDS"):
+        key = period_key(key, int(rate))  # a scheduled tick: its time truncated to the period
     started = executions.start(workflow, key, event)
     # A typed event's id (lms.events) is logged with the execution it started or found: a
     # redelivery shows up as the same id with again=True.

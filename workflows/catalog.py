@@ -24,6 +24,7 @@ from workflows.definition import (
     ContainerImage,
     EventTrigger,
     Needs,
+    ScheduleTrigger,
     TaskFunction,
     Workflow,
     Zip,
@@ -40,6 +41,7 @@ __all__ = [
     "EventTrigger",
     "Needs",
     "Resources",
+    "ScheduleTrigger",
     "TaskFunction",
     "Workflow",
     "Zip",
@@ -208,7 +210,7 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
         variables["LMS_STRIPE_SECRET_ARN"] = resources.stripe_secret_arn
     for name in (*needs.start_workflows, *needs.inspect_workflows):
         variables[arn_variable(name)] = resources.state_machine_arns[name]
-    if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger):
+    if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger | ScheduleTrigger):
         # The starter reads its workflow from here rather than importing the whole catalog.
         variables.update(
             {
@@ -217,7 +219,10 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
                 "LMS_BUSINESS_KEY": ",".join(workflow.trigger.business_key),
             }
         )
-        if workflow.trigger.strip_prefix:
+        if isinstance(workflow.trigger, ScheduleTrigger):
+            # The key is the tick's scheduled time truncated to the period (one execution per tick).
+            variables["LMS_SCHEDULE_RATE_SECONDS"] = str(workflow.trigger.rate_seconds)
+        elif workflow.trigger.strip_prefix:
             variables["LMS_BUSINESS_KEY_STRIP"] = workflow.trigger.strip_prefix
     return variables
 

@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -190,7 +191,48 @@ class EventTrigger:
             raise ValueError("an event trigger needs at least one business-key path")
 
 
-Trigger = ApiTrigger | EventTrigger
+SCHEDULED_TIME = "time"  # an EventBridge "Scheduled Event"'s scheduled time (ISO 8601, UTC)
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """Started every ``rate_seconds`` by an EventBridge schedule rule through the starter function.
+
+    The rule (``Schedule.rate``, on the default bus as every schedule is) delivers an ``aws.events``
+    "Scheduled Event"; the starter names the execution after its scheduled ``time`` truncated to the
+    period (``<workflow>-20261129T1530``), so a duplicate delivery of one tick finds the execution the
+    first one started. EventBridge rates are whole minutes, hence ``rate_seconds`` is a multiple of 60.
+    """
+
+    rate_seconds: int
+
+    def __post_init__(self) -> None:
+        if self.rate_seconds < 60 or self.rate_seconds % 60:
+            raise ValueError(
+                f"a schedule's rate is whole minutes (a multiple of 60 s), not {self.rate_seconds}"
+            )
+
+    @property
+    def business_key(self) -> tuple[str, ...]:
+        return (SCHEDULED_TIME,)
+
+    def period_key(self, scheduled_time: str) -> str:
+        """The tick's business key: its scheduled time truncated to the period, ``20261129T1530``."""
+        return period_key(scheduled_time, self.rate_seconds)
+
+
+def period_key(scheduled_time: str, rate_seconds: int) -> str:
+    """``2026-11-29T15:37:12Z`` every 900 s -> ``20261129T1530`` (UTC, minutes: rates are whole minutes)."""
+    moment = datetime.fromisoformat(scheduled_time.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"a scheduled time carries its zone (EventBridge's is UTC): {scheduled_time!r}")
+    seconds = int(moment.timestamp())
+    start = datetime.fromtimestamp(seconds - seconds % rate_seconds, tz=UTC)
+    return start.strftime("%Y%m%dT%H%M")
+
+
+Trigger = ApiTrigger | EventTrigger | ScheduleTrigger
+StartedByRule = EventTrigger | ScheduleTrigger  # the triggers whose rule invokes a starter
 
 # A business record as JSON (the API's field names), found from the business key.
 RecordLookup = Callable[[str], dict[str, Any] | None]
@@ -282,8 +324,8 @@ class Workflow:
 
     @property
     def starter(self) -> TaskFunction | None:
-        """The function an event trigger invokes; it may only start this workflow."""
-        if not isinstance(self.trigger, EventTrigger):
+        """The function an event or schedule rule invokes; it may only start this workflow."""
+        if not isinstance(self.trigger, EventTrigger | ScheduleTrigger):
             return None
         return TaskFunction(
             "Starter",

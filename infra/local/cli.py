@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -70,7 +71,8 @@ def dev(args: argparse.Namespace) -> int:
     # can then log in as the demo users straight away.
     api = LocalApi(port=api_port, access_log=True)
     try:
-        cloud = LocalCloud(port=cloud_port).start()
+        # Schedule rules fire every period here, as in AWS (tests leave them off and fire ticks).
+        cloud = LocalCloud(port=cloud_port, schedules=True).start()
         if local_stripe:
             local_stripe.start()
             local_stripe.configure_environment()
@@ -91,6 +93,8 @@ def dev(args: argparse.Namespace) -> int:
     print(f"  Health       {api.url}/health")
     print(f"  Ops console  {api.url}/console   (or `lms executions list`)")
     print(f"  Local cloud  {cloud.endpoint}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
+    for name, every in cloud.schedule_rates().items():
+        print(f"  Schedule     {name} every {every // 60} min (first tick one period from now)")
     if local_stripe:
         print(f"  Stripe       {local_stripe.url}   (localstripe; pay with `lms pay <transactionId>`)")
     else:
@@ -239,6 +243,38 @@ def sweep_refunds(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def fire_schedule(args: argparse.Namespace) -> int:
+    """Deliver one tick of a workflow's schedule rule now, to the rule's targets, as the timer of the
+    running `lms dev` does every period (the starter names the run after the tick's period)."""
+    from infra.local import dev_state
+    from infra.local.cloud import schedule_rule_name, scheduled_event, use_local_cloud
+    from lms import aws
+    from lms.clock import utcnow
+    from workflows.catalog import WORKFLOWS
+    from workflows.definition import ScheduleTrigger
+
+    scheduled = {w.name: w for w in WORKFLOWS if isinstance(w.trigger, ScheduleTrigger)}
+    if args.workflow not in scheduled:
+        sys.exit(
+            f"No scheduled workflow {args.workflow!r}; the catalog schedules: {', '.join(sorted(scheduled))}"
+        )
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    events, functions = aws.client("events"), aws.client("lambda")
+    rule = schedule_rule_name(scheduled[args.workflow])
+    try:
+        rule_arn = events.describe_rule(Name=rule)["Arn"]
+    except Exception as error:  # noqa: BLE001 - turned into a clear message for the user
+        sys.exit(f"Could not reach the schedule {rule} ({dev_state.not_running_hint()}): {error}")
+    event = scheduled_event(rule_arn, utcnow(), events.meta.region_name)
+    failed = False
+    for target in events.list_targets_by_rule(Rule=rule)["Targets"]:
+        answer = functions.invoke(FunctionName=target["Arn"].rpartition(":")[2], Payload=json.dumps(event))
+        body = answer["Payload"].read().decode()
+        failed = failed or "FunctionError" in answer
+        print(f"{target['Arn'].rpartition(':')[2]}: {body}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lms", description="Run the LMS backend locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -272,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
         "--older-than", type=float, default=120, help="seconds a refund has been pending (default 120)"
     )
     sweep_parser.set_defaults(run=sweep_refunds)
+    schedules_parser = commands.add_parser("schedules", help="scheduled workflows of a running `lms dev`")
+    schedules_commands = schedules_parser.add_subparsers(dest="schedules_command", required=True)
+    fire_parser = schedules_commands.add_parser(
+        "fire", help="deliver one tick of a workflow's schedule now (the run is named after its period)"
+    )
+    fire_parser.add_argument("workflow", help="a workflow with a schedule trigger")
+    fire_parser.set_defaults(run=fire_schedule)
     from infra.local import executions_cli
 
     executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))

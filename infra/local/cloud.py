@@ -9,7 +9,10 @@
 moto's Step Functions engine calls Lambda at ``http://localhost:$MOTO_PORT``, which is this router,
 so the real ASL runs the real handlers. EventBridge rules of event-triggered workflows are created
 with the same patterns as in AWS, and their Lambda targets (the starters) are delivered by
-:mod:`infra.local.event_routing`. Product code reaches all of it through ``AWS_ENDPOINT_URL``.
+:mod:`infra.local.event_routing`. Schedule rules are created as in AWS too, but moto never fires
+them: :meth:`LocalCloud.fire_schedule` delivers one tick (an ``aws.events`` "Scheduled Event") to the
+rule's targets, and with ``schedules=True`` (``lms dev``) a timer thread per schedule fires it every
+period. Product code reaches all of it through ``AWS_ENDPOINT_URL``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -38,10 +43,11 @@ from infra.local.lambda_runtime import (
     function_name_of,
 )
 from lms import aws, keys
+from lms.clock import utcnow
 from lms.settings import get_settings, reset_settings
 from workflows import catalog
 from workflows import operations as ops
-from workflows.definition import EventTrigger, TaskFunction, Workflow, arn_variable
+from workflows.definition import EventTrigger, ScheduleTrigger, TaskFunction, Workflow, arn_variable
 
 REDRIVE_TARGET = "AWSStepFunctions.RedriveExecution"
 API_ROLE = "lms-api"
@@ -215,9 +221,16 @@ class LocalCloud:
         port: int = 4566,
         region: str = "us-east-1",
         workflows: tuple[Workflow, ...] = catalog.WORKFLOWS,
+        *,
+        schedules: bool = False,
     ) -> None:
+        """``schedules``: fire schedule rules on their own every period (``lms dev``). Off, as in the
+        tests, a tick comes only from :meth:`fire_schedule`, so no sweep runs under another test."""
         self.host, self.port, self.region = host, port, region
         self.workflows = workflows
+        self.schedules = schedules
+        self._schedule_timers: dict[str, threading.Thread] = {}
+        self._schedules_stopped = threading.Event()
         self.runtime = LambdaRuntime({}, region)
         self.access = AccessControl(region)
         self.state_machine_arns: dict[str, str] = {}
@@ -262,6 +275,7 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
+        self.stop_schedules()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -324,9 +338,12 @@ class LocalCloud:
         arn: str = response["stateMachineArn"]
         self.state_machine_arns[workflow.name] = arn
         os.environ[arn_variable(workflow.name)] = arn
-        if workflow.starter is not None and isinstance(workflow.trigger, EventTrigger):
+        if workflow.starter is not None:
             self._register(workflow, workflow.starter)
-            self._create_rule(workflow, workflow.trigger, workflow.starter)
+            if isinstance(workflow.trigger, ScheduleTrigger):
+                self._create_schedule(workflow, workflow.trigger, workflow.starter)
+            elif isinstance(workflow.trigger, EventTrigger):
+                self._create_rule(workflow, workflow.trigger, workflow.starter)
         if self.api_credentials is not None:
             self._grant_api()  # a workflow deployed later (a test's) is the API's to start and inspect
         return arn
@@ -435,3 +452,116 @@ class LocalCloud:
         status, headers, response = self.runtime.invoke(function_name_of(arn), body)
         if status != 200 or "X-Amz-Function-Error" in headers:
             logging.getLogger(__name__).warning("event target %s failed: %s", arn, response[:500])
+
+    # --- schedules: moto keeps schedule rules but never fires them; the local cloud does ------------
+
+    def _create_schedule(self, workflow: Workflow, trigger: ScheduleTrigger, starter: TaskFunction) -> None:
+        """The schedule rule as CDK deploys it (default bus, ``rate(...)``, the starter its target)."""
+        events = aws.client("events")
+        rule = schedule_rule_name(workflow)
+        minutes = trigger.rate_seconds // 60
+        events.put_rule(
+            Name=rule,
+            ScheduleExpression=f"rate({minutes} minute{'s' if minutes > 1 else ''})",
+            State="ENABLED",
+        )
+        events.put_targets(
+            Rule=rule, Targets=[{"Id": "starter", "Arn": function_arn(starter.name, self.region)}]
+        )
+        if self.schedules:
+            self._start_timer(workflow, trigger)
+
+    def fire_schedule(
+        self, workflow_name: str, at: datetime | None = None, *, event_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Deliver one tick of the workflow's schedule rule to the rule's targets, now, as EventBridge
+        does: an ``aws.events`` "Scheduled Event" whose ``time`` is ``at`` (default: now).
+
+        Synchronous (the timers run it in their own thread): answers what each Lambda target
+        returned (the starter: the execution it started or found). ``event_id`` repeats a delivery.
+        """
+        rule = schedule_rule_name(self.deployed[workflow_name])
+        events = aws.client("events")
+        described = events.describe_rule(Name=rule)
+        event = scheduled_event(described["Arn"], at or utcnow(), self.region, event_id)
+        answers = []
+        for target in events.list_targets_by_rule(Rule=rule)["Targets"]:
+            if not target["Arn"].startswith("arn:aws:lambda:"):
+                raise NotImplementedError(f"{rule}: the local cloud fires schedules at Lambda targets only")
+            status, headers, body = self.runtime.invoke(
+                function_name_of(target["Arn"]), json.dumps(event).encode()
+            )
+            if status != HTTPStatus.OK or "X-Amz-Function-Error" in headers:
+                raise ScheduleDeliveryError(f"{rule} -> {target['Arn']}: {body[:500]!r}")
+            answers.append(json.loads(body))
+        return answers
+
+    def schedule_rates(self) -> dict[str, int]:
+        """Workflow name -> its schedule's period in seconds, for every deployed schedule."""
+        return {
+            name: workflow.trigger.rate_seconds
+            for name, workflow in self.deployed.items()
+            if isinstance(workflow.trigger, ScheduleTrigger)
+        }
+
+    def start_schedules(self, *, first_tick_after: float | None = None) -> None:
+        """Fire every deployed schedule every period from now on (``lms dev``), until :meth:`stop`.
+
+        As in AWS the first tick comes one period after the start, unless ``first_tick_after``
+        (seconds) says sooner (a test, or a developer who wants a sweep now).
+        """
+        self.schedules = True
+        self._schedules_stopped.clear()
+        for workflow in self.deployed.values():
+            if isinstance(workflow.trigger, ScheduleTrigger):
+                self._start_timer(workflow, workflow.trigger, first_tick_after)
+
+    def stop_schedules(self) -> None:
+        """Stop the timers (a tick being delivered finishes); :meth:`fire_schedule` still works."""
+        self._schedules_stopped.set()
+        for timer in self._schedule_timers.values():
+            timer.join(timeout=30)
+        self._schedule_timers.clear()
+        self.schedules = False
+
+    def _start_timer(
+        self, workflow: Workflow, trigger: ScheduleTrigger, first_tick_after: float | None = None
+    ) -> None:
+        if workflow.name in self._schedule_timers:
+            return
+
+        def tick() -> None:
+            wait = trigger.rate_seconds if first_tick_after is None else first_tick_after
+            while not self._schedules_stopped.wait(wait):
+                wait = trigger.rate_seconds
+                try:
+                    self.fire_schedule(workflow.name)
+                except Exception:  # a timer has no caller: log, and the next tick tries again
+                    logging.getLogger(__name__).exception("schedule of %s not delivered", workflow.name)
+
+        timer = threading.Thread(target=tick, name=f"schedule-{workflow.name}", daemon=True)
+        self._schedule_timers[workflow.name] = timer
+        timer.start()
+
+
+class ScheduleDeliveryError(RuntimeError):
+    """A schedule rule's target failed on a tick (EventBridge would retry it; the caller may)."""
+
+
+def schedule_rule_name(workflow: Workflow) -> str:
+    return f"{workflow.state_machine_name}-schedule"
+
+
+def scheduled_event(rule_arn: str, at: datetime, region: str, event_id: str | None = None) -> dict[str, Any]:
+    """An EventBridge "Scheduled Event" as a schedule rule delivers it to its targets."""
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }

@@ -5,7 +5,8 @@ buses and API destinations, but raises ``NotImplementedError`` for a Lambda targ
 each matched event for a Lambda target to the local Lambda runtime, asynchronously, as EventBridge
 invokes Lambda (an ``Event`` invocation); every other target still goes through moto. S3 "Object
 Created" notifications reach the same rules (moto sends them to every bus's rules, as S3 sends them
-to the default bus), so an upload starts its workflow locally as it does in AWS.
+to the default bus), so an upload starts its workflow locally as it does in AWS. Schedule rules
+receive no put events here (moto would match every event against their empty pattern).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def install(deliver: Deliver) -> None:
     original = rule_class.send_to_targets
 
     def send_to_targets(rule: Any, event: dict[str, Any], transform_input: bool = True) -> None:
+        if getattr(rule, "scheduled_expression", None):
+            # A schedule rule has no pattern, which moto takes as "matches every event"; in AWS it
+            # receives only its own ticks (delivered by the local cloud, LocalCloud.fire_schedule).
+            return None
         lambdas = [t for t in rule.targets if t["Arn"].startswith("arn:aws:lambda:")]
         if not lambdas:
             return original(rule, event, transform_input)  # type: ignore[no-any-return]

@@ -17,7 +17,7 @@ from infra.constants import API_PACKAGE
 from infra.stack import api_needs
 from tests.throwaway import THROWAWAY, UPLOAD
 from workflows import catalog
-from workflows.definition import STARTER_HANDLER, Access, Needs, TaskFunction, Workflow, Zip
+from workflows.definition import STARTER_HANDLER, Access, Needs, ScheduleTrigger, TaskFunction, Workflow, Zip
 from workflows.purchase import PURCHASE
 
 WORKFLOWS = (*catalog.WORKFLOWS, *THROWAWAY)
@@ -48,7 +48,7 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
     assert len(policies) == 1, f"{role}: one policy, no other grants"
     assert "ManagedPolicyArns" not in template_json["Resources"][role]["Properties"]
     kinds: dict[str, list[dict[str, Any]]] = {}
-    for statement in policies[0]["Properties"]["PolicyDocument"]["Statement"]:
+    for statement in _role_statements(template_json, role):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resource = json.dumps(statement["Resource"])
         if statement["Resource"] == "*":
@@ -200,6 +200,29 @@ def test_an_event_trigger_is_a_rule_with_the_declared_pattern_targeting_the_star
     assert rule["EventPattern"] == UPLOAD.trigger.pattern  # type: ignore[union-attr]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Ref": live_alias(template_json, stack, construct.starter)}
+
+
+@pytest.mark.parametrize(
+    "workflow", [w for w in WORKFLOWS if isinstance(w.trigger, ScheduleTrigger)], ids=lambda w: w.name
+)
+def test_a_schedule_trigger_is_a_rate_rule_targeting_the_starter_that_names_the_tick(
+    synthesized_with_throwaway, template_json, workflow: Workflow
+) -> None:
+    _, _, stack = synthesized_with_throwaway
+    construct = stack.workflows[workflow.name]
+    assert isinstance(workflow.trigger, ScheduleTrigger) and construct.rule and construct.starter
+    rule = template_json["Resources"][logical_id(stack, construct.rule)]["Properties"]
+    minutes = workflow.trigger.rate_seconds // 60
+    assert rule["ScheduleExpression"] == f"rate({minutes} minute{'s' if minutes > 1 else ''})"
+    assert "EventBusName" not in rule and "EventPattern" not in rule  # schedules live on the default bus
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": live_alias(template_json, stack, construct.starter)}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+    starter = template_json["Resources"][logical_id(stack, construct.starter)]["Properties"]
+    assert starter["Handler"] == STARTER_HANDLER
+    assert starter["Environment"]["Variables"]["LMS_SCHEDULE_RATE_SECONDS"] == str(
+        workflow.trigger.rate_seconds
+    )
 
 
 def test_declared_error_names_raise_their_own_alarm(template_json) -> None:
@@ -462,10 +485,20 @@ def _triples(statements: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
 
 
 def _role_statements(template_json: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The role's statements: its one inline policy, plus the parts CDK moves into customer-managed
+    "OverflowPolicy" documents when the inline one would pass IAM's size limit (the API role, which
+    may inspect every workflow, does once the catalog and the test stack's throwaways are eleven)."""
     return [
         statement
         for r in template_json["Resources"].values()
-        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        if (
+            r["Type"] == "AWS::IAM::Policy"
+            or (
+                r["Type"] == "AWS::IAM::ManagedPolicy"
+                and "Part of the policies for" in r["Properties"].get("Description", "")
+            )
+        )
+        and {"Ref": role} in r["Properties"].get("Roles", [])
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
     ]
 
