@@ -13,12 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from lms import keys
 from lms.clock import isoformat, utcnow
 from lms.expressions import Condition, Update
-from lms.table import Table, is_conditional_failure
+from lms.table import Table
 
 TASK_TOKEN_ATTRIBUTE = "taskToken"
 
@@ -49,31 +47,13 @@ def store_token(
     token: str,
     *,
     when: Condition | None = None,
-    condition: str | None = None,
-    names: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
 ) -> bool:
     """Keep ``token`` on ``record`` if ``when`` holds (the record still awaits this step).
 
     Returns False when the condition failed, so the caller can say which business rule refused it.
-    ``condition``/``names``/``values`` are the raw form, kept only until purchases move to ``when``.
     """
     changes = Update().set({TASK_TOKEN_ATTRIBUTE: token, "updatedAt": isoformat(utcnow())})
-    if condition is None:
-        return table.update_if(record, changes, when=when) is not None
-    try:
-        table.update(
-            record,
-            expression=f"SET {TASK_TOKEN_ATTRIBUTE} = :token, updatedAt = :now",
-            names=names,
-            values={**(values or {}), ":token": token, ":now": isoformat(utcnow())},
-            condition=condition,
-        )
-    except ClientError as error:
-        if is_conditional_failure(error):
-            return False
-        raise
-    return True
+    return table.update_if(record, changes, when=when) is not None
 
 
 @dataclass

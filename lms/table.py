@@ -270,30 +270,8 @@ class Table:
                 return items
             cursor = page.next_cursor
 
-    def put(
-        self,
-        item: Item,
-        *,
-        when: Condition | None = None,
-        otherwise: Otherwise = None,
-        condition: str | None = None,
-        names: dict[str, str] | None = None,
-        values: Item | None = None,
-    ) -> None:
-        """Write ``item``; when ``when`` does not hold, raise ``otherwise`` (default: a 409).
-
-        ``condition``/``names``/``values`` are the raw form, kept only until every caller has moved to
-        ``when``: a failed raw condition raises botocore's ClientError.
-        """
-        if condition is not None:
-            request: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
-            request["ConditionExpression"] = condition
-            if names:
-                request["ExpressionAttributeNames"] = names
-            if values:
-                request["ExpressionAttributeValues"] = serialize(values)
-            self._client.put_item(**request)
-            return
+    def put(self, item: Item, *, when: Condition | None = None, otherwise: Otherwise = None) -> None:
+        """Write ``item``; when ``when`` does not hold, raise ``otherwise`` (default: a 409)."""
         if not self._write(Put(item, when)):
             raise _refuse(otherwise, (0,))
 
@@ -302,38 +280,9 @@ class Table:
         return self._write(Put(item, when))
 
     def update(
-        self,
-        key: keys.Key,
-        changes: Update | None = None,
-        *,
-        when: Condition | None = None,
-        otherwise: Otherwise = None,
-        expression: str | None = None,
-        names: dict[str, str] | None = None,
-        values: Item | None = None,
-        condition: str | None = None,
+        self, key: keys.Key, changes: Update, *, when: Condition | None = None, otherwise: Otherwise = None
     ) -> Item:
-        """Apply ``changes`` and return the whole item as it is now; ``when`` failing raises ``otherwise``.
-
-        ``expression``/``names``/``values``/``condition`` are the raw form, kept only until every
-        caller has moved to :class:`~lms.expressions.Update`: it raises botocore's ClientError.
-        """
-        if changes is None:
-            if expression is None:
-                raise TypeError("update needs changes")
-            request: dict[str, Any] = {
-                "TableName": self.name,
-                "Key": serialize_key(key),
-                "UpdateExpression": expression,
-                "ReturnValues": "ALL_NEW",
-            }
-            if names:
-                request["ExpressionAttributeNames"] = names
-            if values:
-                request["ExpressionAttributeValues"] = serialize(values)
-            if condition:
-                request["ConditionExpression"] = condition
-            return deserialize(self._client.update_item(**request)["Attributes"])
+        """Apply ``changes`` and return the whole item as it is now; ``when`` failing raises ``otherwise``."""
         updated = self.update_if(key, changes, when=when)
         if updated is None:
             raise _refuse(otherwise, (0,))
@@ -350,26 +299,8 @@ class Table:
             raise
         return deserialize(response["Attributes"])
 
-    def delete(
-        self,
-        key: keys.Key,
-        *,
-        when: Condition | None = None,
-        otherwise: Otherwise = None,
-        condition: str | None = None,
-        values: Item | None = None,
-    ) -> None:
-        """Delete the item at ``key`` (absent is fine); ``when`` failing raises ``otherwise``.
-
-        ``condition``/``values`` are the raw form, kept only until every caller uses ``when``.
-        """
-        if condition is not None:
-            request: dict[str, Any] = {"TableName": self.name, "Key": serialize_key(key)}
-            request["ConditionExpression"] = condition
-            if values:
-                request["ExpressionAttributeValues"] = serialize(values)
-            self._client.delete_item(**request)
-            return
+    def delete(self, key: keys.Key, *, when: Condition | None = None, otherwise: Otherwise = None) -> None:
+        """Delete the item at ``key`` (absent is fine); ``when`` failing raises ``otherwise``."""
         if not self._write(Delete(key, when)):
             raise _refuse(otherwise, (0,))
 
@@ -399,15 +330,6 @@ class Table:
     def transact_if(self, writes: Iterable[Write]) -> bool:
         """Apply ``writes`` atomically if every condition holds; False (nothing written) otherwise."""
         return not self._transact(list(writes))
-
-    def transact_write(self, operations: Iterable[dict[str, Any]]) -> None:
-        """The raw form of :meth:`transact` (TransactWriteItems entries without TableName), kept only
-        until every caller has moved to :class:`Write` values; it raises botocore's ClientError."""
-        items = []
-        for operation in operations:
-            ((kind, body),) = operation.items()
-            items.append({kind: {"TableName": self.name, **body}})
-        self._client.transact_write_items(TransactItems=items)
 
     def _transact(self, writes: list[Write]) -> tuple[int, ...]:
         if len(writes) > TRANSACTION_LIMIT:

@@ -14,12 +14,11 @@ from typing import Any
 
 from lms import keys
 from lms.entities import Course, CourseStatus, Lesson
-from lms.table import Item, Table, serialize
+from lms.table import TRANSACTION_LIMIT, Item, Put, Table
 
 # Counters live on their own item; a snapshot never freezes them.
 COUNTER_FIELDS = ("enrollmentCount", "revenueCents")
 # TransactWriteItems takes at most 100 operations: a bigger snapshot is written in several.
-TRANSACTION_LIMIT = 100
 
 
 def snapshot_course_item(course: Course, version: int, lesson_count: int) -> Item:
@@ -47,13 +46,10 @@ def capture(table: Table, course: Course, lessons: list[Lesson], version: int) -
     existing = table.get(keys.snapshot_course(course.course_id, version), consistent=True)
     if existing is not None:
         return Course.from_item(existing)
-    writes = [
-        {"Put": {"Item": serialize(snapshot_lesson_item(lesson, version, i))}}
-        for i, lesson in enumerate(lessons)
-    ]
-    writes.append({"Put": {"Item": serialize(snapshot_course_item(course, version, len(lessons)))}})
+    writes = [Put(snapshot_lesson_item(lesson, version, i)) for i, lesson in enumerate(lessons)]
+    writes.append(Put(snapshot_course_item(course, version, len(lessons))))
     for start in range(0, len(writes), TRANSACTION_LIMIT):
-        table.transact_write(writes[start : start + TRANSACTION_LIMIT])
+        table.transact(writes[start : start + TRANSACTION_LIMIT])
     return course
 
 

@@ -71,7 +71,7 @@ def test_executions_that_end_badly_go_to_the_topic_through_eventbridge(resources
     (rule,) = [
         r
         for r in of_type(resources, "AWS::Events::Rule").values()
-        if r["Properties"]["EventPattern"].get("source") == ["aws.states"]
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]  # schedules have none
     ]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]

@@ -21,6 +21,7 @@ from requests.adapters import HTTPAdapter
 
 from lms import keys
 from lms.clock import FakeClock, use_clock, utcnow
+from lms.expressions import Update
 from lms.settings import get_settings
 from tests.conftest import ApiClient, api_dynamodb
 
@@ -298,7 +299,7 @@ def test_login_rehash_never_undoes_a_concurrent_deactivation(
 
     user = new_user()
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(user.password)
-    Table().update(keys.user(user.user_id), expression="SET passwordHash = :h", values={":h": weak})
+    Table().update(keys.user(user.user_id), Update().set(passwordHash=weak))
 
     deactivate = _admin_change(admin, user.user_id, is_active=False)
 

@@ -214,13 +214,12 @@ def test_course_update_refuses_forbidden_or_invalid_fields(admin, instructor, bo
 
 def test_course_with_enrollments_cannot_be_deleted(admin, instructor, local_cloud) -> None:
     from lms import keys
+    from lms.expressions import Update
     from lms.table import Table
 
     course = _course(instructor, _category(admin)["categoryId"])
     # Enrollment counters are written by the purchase workflow; set one directly here.
-    Table().update(
-        keys.course_counters(course["courseId"]), expression="SET enrollmentCount = :one", values={":one": 1}
-    )
+    Table().update(keys.course_counters(course["courseId"]), Update().set(enrollmentCount=1))
     refused = instructor.delete(f"/courses/{course['courseId']}")
     assert refused.status_code == 409
     assert instructor.get(f"/courses/{course['courseId']}").status_code == 200

@@ -22,6 +22,7 @@ from lms.clock import utcnow
 from lms.courses.courses import course_item
 from lms.courses.lessons import lesson_item
 from lms.entities import Course, CourseStatus, Lesson, LessonType, TransactionStatus
+from lms.expressions import Update
 from lms.table import Table, serialize_key
 from tests.conftest import ApiClient
 from tests.console import execution_link, record_panel
@@ -433,11 +434,7 @@ def test_a_refund_between_verification_and_recording_wins(
     transaction_id = enroll(student, course)
     table = Table()
     # Completed without a progress post, so no run starts: this test plays the steps itself.
-    table.update(
-        keys.enrollment(student.user_id, course.course_id),
-        expression="SET isCompleted = :t",
-        values={":t": True},
-    )
+    table.update(keys.enrollment(student.user_id, course.course_id), Update().set(isCompleted=True))
     verified = certificates.verify_completion(
         table,
         user_id=student.user_id,

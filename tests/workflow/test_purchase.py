@@ -16,6 +16,7 @@ import pytest
 from lms import aws, keys
 from lms.clock import isoformat
 from lms.entities import TransactionStatus
+from lms.expressions import Update
 from lms.table import Table
 from tests.conftest import ApiClient
 from tests.purchases import (
@@ -431,9 +432,7 @@ def test_a_refund_stripe_refuses_is_422_and_changes_nothing(new_user, demo, admi
     wait_for(started["transactionId"], TransactionStatus.COMPLETED)
     # Point the record at a PaymentIntent Stripe does not know, so the refund is refused.
     Table().update(
-        keys.transaction(started["transactionId"]),
-        expression="SET paymentIntentId = :pi",
-        values={":pi": "pi_unknown_to_stripe"},
+        keys.transaction(started["transactionId"]), Update().set(paymentIntentId="pi_unknown_to_stripe")
     )
     response = admin.post(f"/transactions/{started['transactionId']}/refund", json={})
     assert response.status_code == 422 and response.json()["error"]["code"] == "PAYMENT_REJECTED"
