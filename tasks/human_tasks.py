@@ -3,8 +3,7 @@
 A workflow whose waiting step needs nothing but the task itself binds the generic handler in its
 task module (``await_review = open_task_handler(REVIEW)``); one with its own bookkeeping (publishing
 moves its record to AWAITING_APPROVAL) calls :func:`lms.human_tasks.open_task` from its handler.
-:func:`send_reminders` is the sweeper: a schedule invokes it, and it reminds for every human task
-the catalog declares.
+Reminders are sent by the maintenance workflow (``tasks.maintenance.send_reminders``), on a schedule.
 """
 
 from __future__ import annotations
@@ -88,20 +87,3 @@ def expire_task_handler(declaration: HumanTask) -> Callable[[dict[str, Any], Lam
         return {"kind": declaration.kind, "taskId": request.task_id, "expired": expired}
 
     return expire_task
-
-
-@task_handler(logger)
-def send_reminders(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Remind once for every pending task past its reminder time, over every declared kind."""
-    from lms import human_tasks
-    from lms.table import Table
-    from workflows.catalog import WORKFLOWS
-    from workflows.human_tasks import declared
-
-    table = Table()
-    reminded = {
-        declaration.kind: len(human_tasks.remind_due(table, declaration.kind, declaration.role))
-        for declaration in declared(WORKFLOWS)
-    }
-    logger.info("reminders sent", extra={"reminded": reminded})
-    return {"reminded": reminded}
