@@ -3,7 +3,7 @@
 A workflow whose waiting step needs nothing but the task itself binds the generic handler in its
 task module (``await_review = open_task_handler(REVIEW)``); one with its own bookkeeping (publishing
 moves its record to AWAITING_APPROVAL) calls :func:`lms.human_tasks.open_task` from its handler.
-Reminders are sent by the maintenance workflow (``tasks.maintenance.send_reminders``), on a schedule.
+Reminders are sent by a scheduled sweep over every declared kind (docs/architecture.md, "Reminders").
 """
 
 from __future__ import annotations

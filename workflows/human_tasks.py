@@ -2,8 +2,8 @@
 
 A declaration names the kind of work, the ASL state that waits on the task token, who decides (a
 role) and when a waiting task earns a reminder. From it come the waiting state's task function
-(:meth:`HumanTask.function`) and, for the maintenance workflow's reminder sweep
-(``tasks.maintenance.send_reminders``), the pending partitions to read. Listing and deciding go
+(:meth:`HumanTask.function`) and, for the scheduled reminder sweep (docs/architecture.md,
+"Reminders"), the pending partitions to read. Listing and deciding go
 through :mod:`lms.human_tasks` whatever the kind, so a new workflow with a person in the loop is its
 ASL file, its task module and its entry.
 """
