@@ -12,9 +12,9 @@ from lms.events import Event
 from lms.settings import get_settings
 
 
-def subscribe(event: type[Event]) -> Callable[..., list[dict[str, Any]]]:
-    """A rule on ``event.pattern()`` delivering to a fresh queue; returns ``received(timeout, **match)``:
-    the details delivered whose fields equal ``match`` (waiting up to ``timeout`` for the first)."""
+def _queue_for(event: type[Event]) -> Callable[[], list[dict[str, Any]]]:
+    """A rule on ``event.pattern()`` delivering to a fresh queue; returns a poll for the events
+    delivered since the last poll (whole envelopes, waiting at most a second)."""
     sqs, bus, bus_name = aws.client("sqs"), aws.client("events"), get_settings().event_bus_name
     name = f"{event.name.lower()}-{time.time_ns()}"
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -23,15 +23,44 @@ def subscribe(event: type[Event]) -> Callable[..., list[dict[str, Any]]]:
     ]
     bus.put_rule(Name=name, EventBusName=bus_name, EventPattern=json.dumps(event.pattern()))
     bus.put_targets(Rule=name, EventBusName=bus_name, Targets=[{"Id": "queue", "Arn": queue_arn}])
-    seen: list[dict[str, Any]] = []
+
+    def poll() -> list[dict[str, Any]]:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+
+    return poll
+
+
+def _matching(events: list[dict[str, Any]], match: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in events if all(e["detail"].get(k) == v for k, v in match.items())]
+
+
+def subscribe(event: type[Event]) -> Callable[..., list[dict[str, Any]]]:
+    """Listens for ``event``; returns ``received(timeout, **match)``: the details delivered whose
+    fields equal ``match``, as soon as there is one (waiting up to ``timeout`` for the first)."""
+    poll, seen = _queue_for(event), []
 
     def received(timeout: float = 15, **match: Any) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while True:
-            answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            seen.extend(json.loads(m["Body"])["detail"] for m in answer.get("Messages", []))
-            found = [d for d in seen if all(d.get(k) == v for k, v in match.items())]
+            seen.extend(poll())
+            found = [e["detail"] for e in _matching(seen, match)]
             if found or time.monotonic() > deadline:
                 return found
+
+    return received
+
+
+def collect(event: type[Event]) -> Callable[..., list[dict[str, Any]]]:
+    """Listens for ``event``; returns ``received(wait, **match)``: every whole event delivered within
+    ``wait`` seconds whose detail fields equal ``match``, for tests that count deliveries (a
+    duplicate would arrive after the first)."""
+    poll, seen = _queue_for(event), []
+
+    def received(wait: float = 5, **match: Any) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            seen.extend(poll())
+        return _matching(seen, match)
 
     return received

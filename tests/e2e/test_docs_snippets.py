@@ -98,7 +98,7 @@ def test_the_pages_with_snippets_are_the_expected_ones() -> None:
 @pytest.mark.parametrize("page", PAGES, ids=_name)
 def test_the_snippets_of_a_page_run_as_printed(reader_env: dict[str, str], page: Path) -> None:
     if page.name == "video.md" and not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
-        pytest.skip("ffmpeg is not installed (scripts/system-tools.sh installs it)")
+        pytest.fail("ffmpeg is not installed: `make test` installs it (scripts/system-tools.sh)")
     script = "set -euo pipefail\n" + "\n".join(snippets(page))
     result = subprocess.run(
         ["bash", "-c", script], cwd=ROOT, env=reader_env, capture_output=True, text=True, timeout=600

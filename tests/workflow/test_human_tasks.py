@@ -23,8 +23,8 @@ from lms.clock import utcnow
 from lms.errors import ConflictError
 from lms.events import HumanTaskReminder
 from lms.human_tasks import DecisionNotDeliveredError, HumanTaskStatus
-from lms.settings import get_settings
 from lms.table import Table
+from tests.events import collect
 from tests.publishing import stop_execution, throttled_sends
 from tests.purchases import execution
 from tests.throwaway.review import REVIEW, REVIEW_TASK
@@ -176,29 +176,10 @@ def test_a_review_nobody_decides_times_out_and_leaves_the_list(deployed) -> None
 
 @pytest.fixture
 def reminders(local_cloud: Any) -> Any:
-    """An SQS queue subscribed to HumanTaskReminder on the product's bus: ``received(task_id)``."""
-    sqs, events = aws.client("sqs"), aws.client("events")
-    name = f"reminders-{time.time_ns()}"
-    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = get_settings().event_bus_name
-    pattern = HumanTaskReminder.pattern()
-    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
-    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
-
-    def received(task_id: str, wait: float = 5) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            for message in sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            ).get("Messages", []):
-                event = json.loads(message["Body"])
-                if event["detail"]["taskId"] == task_id:
-                    found.append(event)
-        return found
-
-    return received
+    """HumanTaskReminder events on the product's bus: ``reminders(task_id)``, all those sent within
+    the wait."""
+    received = collect(HumanTaskReminder)
+    return lambda task_id, wait=5: received(wait, taskId=task_id)
 
 
 def test_a_task_waiting_past_its_reminder_time_is_reminded_once(deployed, reminders) -> None:

@@ -30,6 +30,7 @@ from lms.human_tasks import get_task
 from lms.publishing import approvals
 from lms.settings import get_settings
 from lms.table import Table
+from tests.events import collect
 from tests.integration.test_purchases_api import ConflictingTable, completed_paid_purchase
 from tests.publishing import create_course, publication_until, publish
 from tests.purchases import execution, refunds_of, states_entered, transaction
@@ -58,28 +59,10 @@ def names_of_runs() -> list[str]:
 
 @pytest.fixture
 def reminders(local_cloud: Any) -> Any:
-    """An SQS queue subscribed to HumanTaskReminder on the product's bus: ``received(task_id)``."""
-    sqs, events = aws.client("sqs"), aws.client("events")
-    name = f"maintenance-reminders-{time.time_ns()}"
-    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = get_settings().event_bus_name
-    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(HumanTaskReminder.pattern()))
-    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
-
-    def received(task_id: str, wait: float = 5) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            for message in sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            ).get("Messages", []):
-                event = json.loads(message["Body"])
-                if event["detail"]["taskId"] == task_id:
-                    found.append(event)
-        return found
-
-    return received
+    """HumanTaskReminder events on the product's bus: ``reminders(task_id)``, all those sent within
+    the wait."""
+    received = collect(HumanTaskReminder)
+    return lambda task_id, wait=5: received(wait, taskId=task_id)
 
 
 def overdue_approval(new_user: Any, demo: Any) -> str:
