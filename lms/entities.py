@@ -135,6 +135,7 @@ class LessonType(StrEnum):
     VIDEO = "video"
     TEXT = "text"
     QUIZ = "quiz"
+    ASSIGNMENT = "assignment"
 
 
 class VideoStatus(StrEnum):

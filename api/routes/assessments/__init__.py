@@ -1,0 +1,1 @@
+"""Assessments routes (docs/api.md, "Assessments")."""

@@ -1,0 +1,1 @@
+"""Assessments (docs/api.md, "Assessments"): question banks, quizzes and attempts, assignments, grading."""
