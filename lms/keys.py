@@ -403,3 +403,17 @@ def checklist_problems(course_id: str, version: int, position: int, lesson_id: s
     """One lesson's launch-checklist problems for a version (position -1: the course's own)."""
     order = "-COURSE" if position < 0 else f"{position:06d}#{lesson_id}"
     return Key(snapshot_partition(course_id, version), f"{CHECKLIST_PREFIX}{order}")
+
+
+# --- email (lms.mail) ----------------------------------------------------------------------------
+# a sent-mail marker                 conditional Put PK=MAIL_SENT#<idempotency key>  SK=MAIL (TTL)
+#
+# One marker per idempotency key, written before the message goes to SES (and removed again if SES
+# refuses it), so an at-least-once caller that sends twice with the same key sends one mail. Each
+# key is its own partition: no hot key, one write per mail.
+
+MAIL_SENT_PREFIX = "MAIL_SENT#"
+
+
+def sent_mail(idempotency_key: str) -> Key:
+    return Key(f"{MAIL_SENT_PREFIX}{idempotency_key}", "MAIL")
