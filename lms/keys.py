@@ -407,6 +407,8 @@ def checklist_problems(course_id: str, version: int, position: int, lesson_id: s
 
 # --- email (lms.mail) ----------------------------------------------------------------------------
 # a sent-mail marker                 conditional Put PK=MAIL_SENT#<idempotency key>  SK=MAIL (TTL)
+# a user's opt-out of one kind of mail Get/Put   PK=USER#<id>  SK=MAIL_OPT_OUT#<scope>#<scope id>
+#                                    (BatchGet for the recipients of one mailing)
 #
 # One marker per idempotency key, written before the message goes to SES (and removed again if SES
 # refuses it), so an at-least-once caller that sends twice with the same key sends one mail. Each
@@ -417,3 +419,8 @@ MAIL_SENT_PREFIX = "MAIL_SENT#"
 
 def sent_mail(idempotency_key: str) -> Key:
     return Key(f"{MAIL_SENT_PREFIX}{idempotency_key}", "MAIL")
+
+
+def mail_opt_out(user_id: str, scope: str, scope_id: str) -> Key:
+    """The user turned off this kind of mail (for mail whose feature keeps no subscription of its own)."""
+    return Key(f"{USER_PREFIX}{user_id}", f"MAIL_OPT_OUT#{scope}#{scope_id}")

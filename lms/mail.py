@@ -23,6 +23,7 @@ import binascii
 import functools
 import hashlib
 import hmac
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import quote
+
+from botocore.exceptions import ClientError
 
 from lms import aws, keys
 from lms.clock import utcnow
@@ -55,10 +58,39 @@ class Unsubscribe:
     scope_id: str
 
 
+class MailThrottledError(Exception):
+    """SES throttled the send (rate or daily quota): transient, retried with backoff by the caller."""
+
+
+class MailRejectedError(Exception):
+    """SES refused the message (unverified sender, a sandbox recipient not verified, sending paused):
+    an operator must act; retrying the same message will not help."""
+
+
+_THROTTLED = frozenset({"TooManyRequestsException", "LimitExceededException", "ThrottlingException"})
+_REJECTED = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "NotFoundException",
+    }
+)
+
 UnsubscribeHandler = Callable[[Table, str, str], None]
 # scope -> fn(table, user_id, scope_id); feature modules register theirs at import. A handler must be
 # idempotent (a mail client may POST the one-click link more than once).
 unsubscribe_handlers: dict[str, UnsubscribeHandler] = {}
+# The modules that register handlers: imported before a token's scope is looked up, so the API
+# process knows every scope without importing every feature up front. Add yours here.
+HANDLER_MODULES: tuple[str, ...] = ("lms.reminder_mail",)
+
+
+def handler_for(scope: str) -> UnsubscribeHandler | None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+    return unsubscribe_handlers.get(scope)
 
 
 # --- the signed token ---------------------------------------------------------------------------
@@ -133,7 +165,7 @@ def unsubscribe_url(token: str) -> str:
 def unsubscribe(table: Table, token: str) -> UnsubscribeRequest:
     """Apply a one-click unsubscribe: verify the token, call the scope's registered handler."""
     request = read_unsubscribe_token(token)
-    handler = unsubscribe_handlers.get(request.scope)
+    handler = handler_for(request.scope)
     if handler is None:
         raise ValidationError(f"Nothing to unsubscribe from in {request.scope!r}.")
     handler(table, request.user_id, request.scope_id)
@@ -181,7 +213,15 @@ def _deliver(message: EmailMessage, recipient: str) -> str:
     }
     if settings.mail_configuration_set:
         request["ConfigurationSetName"] = settings.mail_configuration_set
-    return str(aws.client("sesv2").send_email(**request)["MessageId"])
+    try:
+        return str(aws.client("sesv2").send_email(**request)["MessageId"])
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code in _THROTTLED:
+            raise MailThrottledError(f"SES throttled the send: {code}") from error
+        if code in _REJECTED:
+            raise MailRejectedError(f"SES refused the message: {code}") from error
+        raise
 
 
 def send(
