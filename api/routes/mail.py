@@ -75,10 +75,25 @@ def unsubscribe_page(token: Token) -> Response[str]:
     )
 
 
-@router.post("/mail/unsubscribe", tags=["email"], summary="One-click unsubscribe (RFC 8058)")
+@router.post(
+    "/mail/unsubscribe",
+    tags=["email"],
+    summary="One-click unsubscribe (RFC 8058)",
+    description="Answers `{unsubscribed, scope, scopeId}`, or a short HTML page to a browser "
+    "(`Accept: text/html`, the confirmation page's form).",
+    responses={
+        200: {
+            "description": "unsubscribed (again, if already)",
+            "content": {
+                "application/json": {"schema": Unsubscribed.model_json_schema(by_alias=True)},
+                "text/html": {},
+            },
+        }
+    },
+)
 @security.public  # the signed token is the credential
 @accepts_form_body  # List-Unsubscribe=One-Click arrives as a form body, and is not needed
-def unsubscribe(token: Token) -> Response[Unsubscribed]:
+def unsubscribe(token: Token) -> Response[Any]:
     request = mail.unsubscribe(Table(), token)
     accept = router.current_event.headers.get("accept") or router.current_event.headers.get("Accept") or ""
     if "text/html" in accept:  # the confirmation page's form, in a browser

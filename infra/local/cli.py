@@ -321,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     from infra.local import executions_cli
 
     executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
+    from infra.local import mail_cli
+
+    mail_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
     args = parser.parse_args(argv)
     return int(args.run(args))
 
