@@ -167,7 +167,19 @@ def test_every_function_has_its_declared_limits_and_environment(
     assert properties.get("ReservedConcurrentExecutions") == fn.reserved_concurrency
     workflow = next(w for w in WORKFLOWS if w.name == fn.workflow)
     local = catalog.environment(
-        workflow, fn, catalog.Resources("t", "b", "bus", "arn", {w.name: "x" for w in WORKFLOWS})
+        workflow,
+        fn,
+        catalog.Resources(
+            "t",
+            "b",
+            "bus",
+            "arn",
+            {w.name: "x" for w in WORKFLOWS},
+            mail_from="m",
+            mail_configuration_set="c",
+            mail_secret_arn="s",
+            public_url="u",
+        ),
     )
     variables = properties["Environment"]["Variables"]
     assert set(variables) - {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"} == set(local)
