@@ -231,3 +231,21 @@ def test_one_click_unsubscribe_costs_one_write(
     response = anonymous.post("/mail/unsubscribe", params={"token": token})
     assert response.status_code == 200, response.text
     assert dynamodb_calls.operations == ["PutItem"]  # the token is checked without reading anything
+
+
+def test_the_console_shows_the_sent_mail_to_admins_only(local_cloud: Any, new_user: Any, demo: Any) -> None:
+    from werkzeug.test import Client
+
+    from api.console import PREFIX
+    from infra.local.api_gateway import ApiGatewayApp
+    from tests.console import HOST, console_page
+
+    user: NewUser = new_user()
+    subject = f"Console check {uuid.uuid4().hex[:8]}"
+    assert send(user.user_id, subject=subject, text="Shown in the console <script>alert(1)</script>")
+    page = console_page("/mail")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and subject in body and user.email in body
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body  # escaped, never live
+    anonymous = Client(ApiGatewayApp(domain_name=HOST)).get(f"{PREFIX}/mail")
+    assert anonymous.status_code in (302, 303) and subject not in anonymous.get_data(as_text=True)
