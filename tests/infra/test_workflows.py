@@ -442,7 +442,7 @@ blocked |= {{"api", "tasks", "workflows", "lms", "infra"}} - {set(packaging.sour
 class Block:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in blocked:
-            raise ImportError(f"{{name}} is not in this function's package")
+            raise ModuleNotFoundError(f"{{name}} is not in this function's package", name=name)
 sys.meta_path.insert(0, Block())
 # Handlers import their domain on first call; the before-snapshot hooks import all of it.
 hooks = []
