@@ -403,3 +403,33 @@ def checklist_problems(course_id: str, version: int, position: int, lesson_id: s
     """One lesson's launch-checklist problems for a version (position -1: the course's own)."""
     order = "-COURSE" if position < 0 else f"{position:06d}#{lesson_id}"
     return Key(snapshot_partition(course_id, version), f"{CHECKLIST_PREFIX}{order}")
+
+
+# --- analytics (the event lake and the stored report results) ----------------------------------
+# S3 keys in the product's bucket. The lake is partitioned by the event's UTC date (dt=YYYY-MM-DD),
+# the layout Firehose writes in AWS and the local lake writer writes locally; Athena's query results
+# go under their own prefix; each scope's latest report results are one JSON object.
+
+LAKE_EVENTS_PREFIX = "lake/events/"
+ATHENA_RESULTS_PREFIX = "analytics/athena-results/"
+ANALYTICS_RESULTS_PREFIX = "analytics/results/"
+PLATFORM_SCOPE = "platform"
+COURSE_SCOPE_PREFIX = "course#"
+
+
+def lake_partition(day: str) -> str:
+    """The lake prefix of one UTC day (``YYYY-MM-DD``)."""
+    return f"{LAKE_EVENTS_PREFIX}dt={day}/"
+
+
+def course_scope(course_id: str) -> str:
+    return f"{COURSE_SCOPE_PREFIX}{course_id}"
+
+
+def analytics_results(scope: str) -> str:
+    """The object holding a scope's latest results: ``platform`` or ``course#<id>``."""
+    if scope == PLATFORM_SCOPE:
+        return f"{ANALYTICS_RESULTS_PREFIX}platform.json"
+    if scope.startswith(COURSE_SCOPE_PREFIX) and len(scope) > len(COURSE_SCOPE_PREFIX):
+        return f"{ANALYTICS_RESULTS_PREFIX}courses/{scope.removeprefix(COURSE_SCOPE_PREFIX)}.json"
+    raise ValueError(f"unknown analytics scope {scope!r}")
