@@ -52,8 +52,8 @@ def install() -> None:
     def state_task_service_for(service_name: str) -> Any:
         return service_class() if service_name == "athena" else original(service_name)
 
-    factory.state_task_service_for = state_task_service_for
-    task_factory.state_task_service_for = state_task_service_for
+    setattr(factory, "state_task_service_for", state_task_service_for)  # noqa: B010
+    setattr(task_factory, "state_task_service_for", state_task_service_for)  # noqa: B010
 
 
 def _athena_service_class() -> type:
