@@ -11,8 +11,10 @@ runs the SQL on DuckDB over the lake) and stores every scope's results with asOf
 from __future__ import annotations
 
 import json
+import random
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from lms.events import EVENTS
 from lms.settings import get_settings
 from tests import analytics as known
 from workflows import executions
-from workflows.analytics_reports import ANALYTICS_REPORTS
+from workflows.analytics_reports import ANALYTICS_REPORTS, RATE_SECONDS
 
 TYPED = {event.name for event in EVENTS}
 
@@ -137,3 +139,56 @@ def test_the_platform_counts_the_courses_revenue(refreshed: tuple[str, dict[str,
     assert {"course_id": f"c1course-{tag}", "currency": "usd", "amount_cents": 5000} in stored.results[
         "revenue_per_course"
     ]
+
+
+def _wait(arn: str) -> dict[str, Any]:
+    sfn = aws.client("stepfunctions")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described  # type: ignore[no-any-return]
+        time.sleep(0.5)
+    raise AssertionError(f"{arn} still running")
+
+
+def test_a_store_fault_after_the_queries_ends_in_reports_faulted_and_keeps_the_served_results(
+    local_cloud: Any, refreshed: tuple[str, dict[str, Any]]
+) -> None:
+    tag, _ = refreshed
+    scope = keys.course_scope(f"c1course-{tag}")
+    before = results.latest(scope)
+    name = f"fault-{uuid.uuid4().hex[:8]}"
+    local_cloud.runtime.inject_fault(
+        "lms-analytics-reports-store-results",
+        "RuntimeError",
+        "the store broke",
+        count=1,
+        match={"executionName": ANALYTICS_REPORTS.execution_name(name)},
+    )
+    described = _run(name)
+    assert described["status"] == "FAILED" and described["error"] == "ReportsFaulted"
+    after = results.latest(scope)
+    assert before is not None and after is not None
+    assert after.as_of == before.as_of and after.results == before.results  # the last good figures
+
+
+def test_a_schedule_tick_refreshes_the_results(
+    local_cloud: Any, refreshed: tuple[str, dict[str, Any]]
+) -> None:
+    tag, _ = refreshed
+    at = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(seconds=RATE_SECONDS * random.randrange(10**6))
+    local_cloud.fire_schedule(ANALYTICS_REPORTS.name, at)
+    start = datetime.fromtimestamp(int(at.timestamp()) // RATE_SECONDS * RATE_SECONDS, tz=UTC)
+    name = ANALYTICS_REPORTS.execution_name(start.strftime("%Y%m%dT%H%M"))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            described = _wait(executions.execution_arn(ANALYTICS_REPORTS, name))
+            break
+        except aws.client("stepfunctions").exceptions.ExecutionDoesNotExist:
+            assert time.monotonic() < deadline, f"{name} never started"
+            time.sleep(0.5)
+    assert described["status"] == "SUCCEEDED", _failure(described["executionArn"])
+    stored = results.latest(keys.course_scope(f"c1course-{tag}"))
+    assert stored is not None and abs((stored.as_of - described["startDate"]).total_seconds()) < 2
