@@ -306,6 +306,19 @@ def analytics_refresh(args: argparse.Namespace) -> int:
     return 0 if described["status"] == "SUCCEEDED" else 1
 
 
+def analytics_backfill(_: argparse.Namespace) -> int:
+    """Publish the events of the records that existed before the lake (deterministic ids: a second
+    run adds only duplicates, which the reports drop)."""
+    from infra.local.cloud import use_local_cloud
+    from lms import events
+    from lms.analytics.backfill import backfill
+    from lms.table import Table
+
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    print(f"{backfill(Table(), events.publish)} events published; `lms analytics refresh` to report them")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lms", description="Run the LMS backend locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -353,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     refresh_parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the run")
     refresh_parser.set_defaults(run=analytics_refresh)
+    backfill_parser = analytics_commands.add_parser(
+        "backfill", help="publish the events of records that existed before the lake (idempotent)"
+    )
+    backfill_parser.set_defaults(run=analytics_backfill)
     from infra.local import executions_cli
 
     executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))

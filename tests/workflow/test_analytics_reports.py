@@ -192,3 +192,23 @@ def test_a_schedule_tick_refreshes_the_results(
     assert described["status"] == "SUCCEEDED", _failure(described["executionArn"])
     stored = results.latest(keys.course_scope(f"c1course-{tag}"))
     assert stored is not None and abs((stored.as_of - described["startDate"]).total_seconds()) < 2
+
+
+def test_the_backfill_run_twice_gives_the_same_figures(local_cloud: Any, demo: Any) -> None:
+    from lms import events
+    from lms.analytics.backfill import backfill
+    from lms.table import Table
+
+    def backfilled_figures() -> dict[str, Any]:
+        published = backfill(Table(), events.publish)
+        assert published > 0  # the demo data's users, purchases, enrollments, progress
+        local_cloud.lake_firehose.flush()
+        described = _run(f"backfill-{uuid.uuid4().hex[:8]}")
+        assert described["status"] == "SUCCEEDED", _failure(described["executionArn"])
+        stored = results.latest(keys.PLATFORM_SCOPE)
+        assert stored is not None
+        return stored.results
+
+    first = backfilled_figures()
+    assert first["registrations_per_day"], first
+    assert backfilled_figures() == first
