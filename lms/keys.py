@@ -424,3 +424,33 @@ def sent_mail(idempotency_key: str) -> Key:
 def mail_opt_out(user_id: str, scope: str, scope_id: str) -> Key:
     """The user turned off this kind of mail (for mail whose feature keeps no subscription of its own)."""
     return Key(f"{USER_PREFIX}{user_id}", f"MAIL_OPT_OUT#{scope}#{scope_id}")
+
+
+# --- analytics (the event lake and the stored report results) ----------------------------------
+# S3 keys in the product's bucket. The lake is partitioned by the event's UTC date (dt=YYYY-MM-DD),
+# the layout Firehose writes in AWS and the local lake writer writes locally; Athena's query results
+# go under their own prefix; each scope's latest report results are one JSON object.
+
+LAKE_EVENTS_PREFIX = "lake/events/"
+ATHENA_RESULTS_PREFIX = "analytics/athena-results/"
+ANALYTICS_RESULTS_PREFIX = "analytics/results/"
+PLATFORM_SCOPE = "platform"
+COURSE_SCOPE_PREFIX = "course#"
+
+
+def lake_partition(day: str) -> str:
+    """The lake prefix of one UTC day (``YYYY-MM-DD``)."""
+    return f"{LAKE_EVENTS_PREFIX}dt={day}/"
+
+
+def course_scope(course_id: str) -> str:
+    return f"{COURSE_SCOPE_PREFIX}{course_id}"
+
+
+def analytics_results(scope: str) -> str:
+    """The object holding a scope's latest results: ``platform`` or ``course#<id>``."""
+    if scope == PLATFORM_SCOPE:
+        return f"{ANALYTICS_RESULTS_PREFIX}platform.json"
+    if scope.startswith(COURSE_SCOPE_PREFIX) and len(scope) > len(COURSE_SCOPE_PREFIX):
+        return f"{ANALYTICS_RESULTS_PREFIX}courses/{scope.removeprefix(COURSE_SCOPE_PREFIX)}.json"
+    raise ValueError(f"unknown analytics scope {scope!r}")

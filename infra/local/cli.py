@@ -278,6 +278,50 @@ def fire_schedule(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def analytics_refresh(args: argparse.Namespace) -> int:
+    """Run the analytics reports now on the running `lms dev` (the schedule runs them every 5
+    minutes) and print the stored scopes with asOf. The local lake has an event within
+    LMS_LAKE_BUFFER_SECONDS (10 s) of its publication."""
+    import time
+    import uuid
+
+    from infra.local.cloud import use_local_cloud
+    from lms import aws
+    from workflows import executions
+    from workflows.analytics_reports import ANALYTICS_REPORTS
+    from workflows.definition import arn_variable
+
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    sfn = aws.client("stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    found = [m["stateMachineArn"] for m in machines if m["name"] == ANALYTICS_REPORTS.state_machine_name]
+    if not found:
+        sys.exit(f"{ANALYTICS_REPORTS.state_machine_name} is not deployed on the running `lms dev`")
+    os.environ[arn_variable(ANALYTICS_REPORTS.name)] = found[0]
+    started = executions.start(ANALYTICS_REPORTS, f"manual-{uuid.uuid4().hex[:12]}", {})
+    deadline = time.monotonic() + args.wait
+    while (described := sfn.describe_execution(executionArn=started.arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            print(f"{started.name} is still running; see `lms executions`")
+            return 1
+        time.sleep(0.5)
+    print(f"{started.name}: {described['status']} {described.get('output') or described.get('cause', '')}")
+    return 0 if described["status"] == "SUCCEEDED" else 1
+
+
+def analytics_backfill(_: argparse.Namespace) -> int:
+    """Publish the events of the records that existed before the lake (deterministic ids: a second
+    run adds only duplicates, which the reports drop)."""
+    from infra.local.cloud import use_local_cloud
+    from lms import events
+    from lms.analytics.backfill import backfill
+    from lms.table import Table
+
+    use_local_cloud(f"http://127.0.0.1:{_running_port('LMS_CLOUD_PORT', DEFAULT_CLOUD_PORT)}")
+    print(f"{backfill(Table(), events.publish)} events published; `lms analytics refresh` to report them")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lms", description="Run the LMS backend locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -318,6 +362,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     fire_parser.add_argument("workflow", help="a workflow with a schedule trigger")
     fire_parser.set_defaults(run=fire_schedule)
+    analytics_parser = commands.add_parser("analytics", help="the analytics reports of a running `lms dev`")
+    analytics_commands = analytics_parser.add_subparsers(dest="analytics_command", required=True)
+    refresh_parser = analytics_commands.add_parser(
+        "refresh", help="run every report now and store the results"
+    )
+    refresh_parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the run")
+    refresh_parser.set_defaults(run=analytics_refresh)
+    backfill_parser = analytics_commands.add_parser(
+        "backfill", help="publish the events of records that existed before the lake (idempotent)"
+    )
+    backfill_parser.set_defaults(run=analytics_backfill)
     from infra.local import executions_cli
 
     executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
