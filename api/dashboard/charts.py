@@ -14,7 +14,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 56, 36, 16, 40
 Format = Callable[[float], str]
 
 
@@ -61,13 +61,16 @@ def _axis(top: float, formatted: Format) -> list[str]:
 
 
 def _x_labels(points: Sequence[Point], xs: Sequence[float]) -> list[str]:
-    """At most about eight labels under the axis, so dates never overlap."""
-    step = max(1, -(-len(points) // 8))
+    """At most about seven labels under the axis, the last one always, so dates never overlap."""
+    step = max(1, -(-len(points) // 7))
+    last = len(points) - 1
+    shown = [index for index in range(0, len(points), step) if last - index >= step or index == last]
+    if last not in shown:
+        shown.append(last)
     return [
-        f'<text class="tick" x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-        f"{escape(p.label)}</text>"
-        for index, (p, x) in enumerate(zip(points, xs, strict=True))
-        if index % step == 0 or index == len(points) - 1
+        f'<text class="tick" x="{xs[index]:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+        f"{escape(points[index].label)}</text>"
+        for index in shown
     ]
 
 

@@ -102,7 +102,7 @@ def home_page(page: console.Page) -> Response[str]:
         view=view,
         period=period,
         titles=titles,
-        charts=platform_charts(view, titles),
+        charts=platform_charts(view, period, titles),
         outcome_names=sorted({name for day in view.workflows for name in day.outcomes}),
     )
 
@@ -115,29 +115,38 @@ def course_page(page: console.Page) -> Response[str]:
     course = analytics.managed_course(table, page.signed_in_user(), course_id)
     view = analytics.course_view(table, course, period)
     return page.render(
-        "course.html", title=course.title, view=view, period=period, charts=course_charts(view)
+        "course.html", title=course.title, view=view, period=period, charts=course_charts(view, period)
     )
 
 
 # --- charts ---------------------------------------------------------------------------------------
 
 
+def per_day(period: Period, values: dict[str, float]) -> list[charts.Point]:
+    """One point per day of the range: a day the reports have no row for counted nothing (0)."""
+    return [charts.Point(day.isoformat(), values.get(day.isoformat(), 0)) for day in period.each_day()]
+
+
+def _counts(period: Period, days: list[analytics.DayCount]) -> list[charts.Point]:
+    return per_day(period, {d.day.isoformat(): d.count for d in days})
+
+
 def _currency(revenue: analytics.Revenue) -> str:
     return revenue.totals[0].currency if revenue.totals else "usd"
 
 
-def _revenue_points(revenue: analytics.Revenue) -> list[charts.Point]:
-    currency = _currency(revenue)  # one currency per chart: the platform's is the first one
-    return [charts.Point(d.day.isoformat(), d.amount) for d in revenue.days if d.currency == currency]
+def _revenue_points(period: Period, revenue: analytics.Revenue) -> list[charts.Point]:
+    currency = _currency(revenue)  # one currency per chart: the first one of the range
+    return per_day(period, {d.day.isoformat(): d.amount for d in revenue.days if d.currency == currency})
 
 
-def course_charts(view: analytics.CourseAnalytics) -> dict[str, Any]:
+def course_charts(view: analytics.CourseAnalytics, period: Period) -> dict[str, Any]:
     currency = _currency(view.revenue)
     return {
-        "enrollments": charts.bar_chart(
-            "enrollments", [charts.Point(d.day.isoformat(), d.count) for d in view.enrollments]
+        "enrollments": charts.bar_chart("enrollments", _counts(period, view.enrollments)),
+        "revenue": charts.line_chart(
+            "revenue", _revenue_points(period, view.revenue), charts.cents(currency)
         ),
-        "revenue": charts.line_chart("revenue", _revenue_points(view.revenue), charts.cents(currency)),
         "funnel": charts.funnel(
             "funnel",
             [charts.Step(s.title or f"Lesson {s.position}", s.reached, s.completed) for s in view.funnel],
@@ -145,10 +154,15 @@ def course_charts(view: analytics.CourseAnalytics) -> dict[str, Any]:
     }
 
 
-def platform_charts(view: analytics.PlatformAnalytics, titles: dict[str, str]) -> dict[str, Any]:
+def platform_charts(
+    view: analytics.PlatformAnalytics, period: Period, titles: dict[str, str]
+) -> dict[str, Any]:
     currency = _currency(view.revenue)
+    active = {a.day.isoformat(): a for a in view.active_learners}
     return {
-        "revenue": charts.line_chart("revenue", _revenue_points(view.revenue), charts.cents(currency)),
+        "revenue": charts.line_chart(
+            "revenue", _revenue_points(period, view.revenue), charts.cents(currency)
+        ),
         "revenue_per_course": charts.bar_chart(
             "revenue_per_course",
             [
@@ -158,16 +172,12 @@ def platform_charts(view: analytics.PlatformAnalytics, titles: dict[str, str]) -
             ][:12],
             charts.cents(currency),
         ),
-        "registrations": charts.bar_chart(
-            "registrations", [charts.Point(d.day.isoformat(), d.count) for d in view.registrations]
-        ),
+        "registrations": charts.bar_chart("registrations", _counts(period, view.registrations)),
         "active_learners": charts.line_chart(
-            "active_learners", [charts.Point(a.day.isoformat(), a.daily) for a in view.active_learners]
+            "active_learners", per_day(period, {day: a.daily for day, a in active.items()})
         ),
         "weekly_learners": charts.line_chart(
-            "weekly_learners", [charts.Point(a.day.isoformat(), a.weekly) for a in view.active_learners]
+            "weekly_learners", per_day(period, {day: a.weekly for day, a in active.items()})
         ),
-        "enrollments": charts.bar_chart(
-            "enrollments", [charts.Point(d.day.isoformat(), d.count) for d in view.enrollments]
-        ),
+        "enrollments": charts.bar_chart("enrollments", _counts(period, view.enrollments)),
     }

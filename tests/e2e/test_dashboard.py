@@ -12,7 +12,7 @@ Screenshots are kept under ``test-artifacts/``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,15 @@ def marks(browser: Any, figure: str) -> list[tuple[str, float]]:
     ]
 
 
+def every_day(api: dict[str, Any], rows: list[dict[str, Any]], value: str) -> list[tuple[str, float]]:
+    """What a per-day chart of the API's ``rows`` draws: every day of the answer's range, 0 where the
+    reports stored no row."""
+    start, end = date.fromisoformat(api["from"]), date.fromisoformat(api["to"])
+    by_day = {row["day"]: row[value] for row in rows}
+    days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    return [(day, float(by_day.get(day, 0))) for day in days]
+
+
 def fits_the_window(browser: Any) -> bool:
     return bool(browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))
 
@@ -225,8 +234,9 @@ def test_an_instructor_sees_their_course_charted_as_the_api_answers(
     for (reached_w, completed_w), (_, reached, completed) in zip(widths, steps, strict=True):
         assert completed_w == pytest.approx(reached_w * completed / reached, rel=0.01)
 
-    assert marks(browser, "enrollments") == [(d["day"], d["count"]) for d in api["enrollments"]]
-    assert marks(browser, "revenue") == [(d["day"], d["amount"]) for d in api["revenue"]["days"]]
+    assert marks(browser, "enrollments") == every_day(api, api["enrollments"], "count")
+    assert marks(browser, "revenue") == every_day(api, api["revenue"]["days"], "amount")
+    assert len(marks(browser, "enrollments")) == 30  # the default range: the last 30 days
     assert len(api["enrollments"]) == 10  # the chart is not trivially empty
 
     stat = browser.find_element(By.ID, "stat-completion-rate").text
@@ -260,7 +270,8 @@ def test_an_instructor_sees_their_course_charted_as_the_api_answers(
     ranged = instructor.get(
         f"/courses/{figures['course'].course_id}/analytics?from={day(6)}&to={day(0)}"
     ).json()
-    assert marks(browser, "enrollments") == [(d["day"], d["count"]) for d in ranged["enrollments"]]
+    assert marks(browser, "enrollments") == every_day(ranged, ranged["enrollments"], "count")
+    assert len(marks(browser, "enrollments")) == 7
     assert 0 < len(ranged["enrollments"]) < len(api["enrollments"])
     browser.get(f"{api_url}/dashboard/courses/{figures['course'].course_id}?from=2020-01-01&to=2026-13-01")
     assert "ISO date" in browser.find_element(By.ID, "error").text
@@ -293,11 +304,16 @@ def test_an_admin_sees_the_platform_charted_as_the_api_answers(
     log_in(browser, api_url, "admin@example.com", demo.password)
     api = admin.get("/admin/analytics").json()
     assert browser.find_element(By.CSS_SELECTOR, "#as-of time").get_attribute("datetime") == api["asOf"]
-    assert marks(browser, "revenue") == [(d["day"], d["amount"]) for d in api["revenue"]["days"]]
-    assert marks(browser, "registrations") == [(d["day"], d["count"]) for d in api["registrations"]]
-    assert marks(browser, "enrollments") == [(d["day"], d["count"]) for d in api["enrollments"]]
-    assert marks(browser, "active_learners") == [(a["day"], a["daily"]) for a in api["activeLearners"]]
-    assert marks(browser, "weekly_learners") == [(a["day"], a["weekly"]) for a in api["activeLearners"]]
+    assert marks(browser, "revenue") == every_day(api, api["revenue"]["days"], "amount")
+    assert marks(browser, "registrations") == every_day(api, api["registrations"], "count")
+    assert marks(browser, "enrollments") == every_day(api, api["enrollments"], "count")
+    assert marks(browser, "active_learners") == every_day(api, api["activeLearners"], "daily")
+    assert marks(browser, "weekly_learners") == every_day(api, api["activeLearners"], "weekly")
+    assert (
+        sum(v for _, v in marks(browser, "registrations"))
+        == sum(d["count"] for d in api["registrations"])
+        > 0
+    )
     assert [v for _, v in marks(browser, "revenue_per_course")] == [
         c["amount"] for c in api["revenue"]["perCourse"]
     ]
