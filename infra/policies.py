@@ -104,8 +104,9 @@ def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
     workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
     refunds), signs upload URLs of videos (``uploads/``: a presigned URL carries the signer's
     rights), reads and signs the playable media (``media/``, listed so that a missing playlist is a
-    404 rather than S3's 403), signs download URLs of certificates, reads the stored analytics results and inspects every workflow's
-    executions (the ops routes). The local cloud enforces exactly this (``infra/local/iam.py``)."""
+    404 rather than S3's 403), signs download URLs of certificates, reads the stored analytics
+    results and inspects every workflow's executions (the ops routes). The local cloud enforces
+    exactly this (``infra/local/iam.py``)."""
     return Needs(
         table=Access.READ_WRITE,
         bucket=(
