@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lms.keys import ANALYTICS_RESULTS_PREFIX, CERTIFICATE_PDF_PREFIX, MEDIA_PREFIX, UPLOADS_PREFIX
+from lms.analytics.lake import ANALYTICS_WORKGROUP, LAKE_DATABASE
+from lms.analytics.lake import TABLE as LAKE_TABLE
+from lms.keys import (
+    ANALYTICS_RESULTS_PREFIX,
+    ATHENA_RESULTS_PREFIX,
+    CERTIFICATE_PDF_PREFIX,
+    LAKE_EVENTS_PREFIX,
+    MEDIA_PREFIX,
+    UPLOADS_PREFIX,
+)
 from workflows import catalog
 from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workflow
 
@@ -186,7 +195,42 @@ def state_machine_statements(
         found.append(Statement(tuple(sorted(integrations["table"])), (arns.table, arns.table_indexes())))
     if "event_bus" in integrations:
         found.append(Statement(("events:PutEvents",), (arns.event_bus,)))
+    if "athena" in integrations:
+        found.extend(athena_statements(arns))
     return found
+
+
+ATHENA_QUERY_ACTIONS = (
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+)
+GLUE_READ_ACTIONS = ("glue:GetDatabase", "glue:GetTable", "glue:GetPartitions")
+
+
+def athena_statements(arns: Arns) -> list[Statement]:
+    """Running the lake's queries (the analytics workgroup only): Athena reads the Glue table and
+    the lake's objects, and writes its result files, with the caller's rights."""
+    glue = f"arn:{arns.partition}:glue:{arns.region}:{arns.account}"
+    return [
+        Statement(ATHENA_QUERY_ACTIONS, (analytics_workgroup_arn(arns),)),
+        Statement(
+            GLUE_READ_ACTIONS,
+            (
+                f"{glue}:catalog",
+                f"{glue}:database/{LAKE_DATABASE}",
+                f"{glue}:table/{LAKE_DATABASE}/{LAKE_TABLE}",
+            ),
+        ),
+        *bucket_statements(BucketAccess(Access.READ, LAKE_EVENTS_PREFIX, list=True), arns),
+        *bucket_statements(BucketAccess(Access.READ_WRITE, ATHENA_RESULTS_PREFIX, list=True), arns),
+        Statement(("s3:GetBucketLocation",), (arns.bucket,)),
+    ]
+
+
+def analytics_workgroup_arn(arns: Arns) -> str:
+    return f"arn:{arns.partition}:athena:{arns.region}:{arns.account}:workgroup/{ANALYTICS_WORKGROUP}"
 
 
 def policy_document(found: list[Statement]) -> dict[str, Any]:

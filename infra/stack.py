@@ -7,6 +7,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.analytics import Analytics
 from infra.api import Api
 from infra.bundling import Packages
 from infra.constants import API_PACKAGE, pascal
@@ -57,6 +58,8 @@ class LmsStack(Stack):
         )
         self.platform.grant(self.api.function, needs)
         self.operations = Operations(self, "Operations", workflows=self.workflows, api=self.api)
+        # The event lake (lms.analytics): EventBridge -> Firehose -> Parquet in S3 -> Athena.
+        self.analytics = Analytics(self, "Analytics", bucket=self.data.bucket, event_bus=self.event_bus)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)

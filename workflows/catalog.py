@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lms.analytics.lake import ANALYTICS_WORKGROUP, LAKE_DATABASE
+from lms.keys import ATHENA_RESULTS_PREFIX
 from workflows.definition import (
     STATE_MACHINES_DIR,
     Access,
@@ -150,6 +152,11 @@ def _shared_names(resources: Resources) -> dict[str, str]:
         "TableName": resources.table_name,
         "BucketName": resources.bucket_name,
         "EventBusName": resources.event_bus_name,
+        # The analytics lake (lms.analytics.lake): Athena's workgroup, the Glue database, and where
+        # query results go (the workgroup enforces the same location in AWS).
+        "AnalyticsWorkGroup": ANALYTICS_WORKGROUP,
+        "LakeDatabase": LAKE_DATABASE,
+        "AthenaOutputLocation": f"s3://{resources.bucket_name}/{ATHENA_RESULTS_PREFIX}",
     }
 
 
@@ -234,6 +241,7 @@ INTEGRATIONS: dict[str, tuple[str, str]] = {
     "arn:aws:states:::dynamodb:updateItem": ("table", "dynamodb:UpdateItem"),
     "arn:aws:states:::dynamodb:deleteItem": ("table", "dynamodb:DeleteItem"),
     "arn:aws:states:::events:putEvents": ("event_bus", "events:PutEvents"),
+    "arn:aws:states:::athena:startQueryExecution": ("athena", "athena:StartQueryExecution"),
 }
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 

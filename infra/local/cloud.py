@@ -31,7 +31,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra import policies
 from infra.constants import SERVICE_NAME
-from infra.local import engine_limits, engine_speedups, event_routing, task_tokens
+from infra.local import athena_task, engine_limits, engine_speedups, event_routing, task_tokens
+from infra.local import lake as local_lake
 from infra.local.iam import ACCOUNT_ID, ADMIN, AccessControl, publish_api_credentials
 from infra.local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
@@ -43,6 +44,7 @@ from infra.local.lambda_runtime import (
     function_name_of,
 )
 from lms import aws, keys
+from lms.analytics import lake
 from lms.clock import utcnow
 from lms.settings import get_settings, reset_settings
 from workflows import catalog
@@ -240,6 +242,13 @@ class LocalCloud:
         self.api_credentials: aws.Credentials | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # The event lake's Firehose: every product event (and execution end), batched as Parquet.
+        self.lake_firehose = local_lake.LocalFirehose(
+            self._put_lake_object,
+            buffer_seconds=float(
+                os.environ.get("LMS_LAKE_BUFFER_SECONDS", local_lake.DEFAULT_BUFFER_SECONDS)
+            ),
+        )
 
     @property
     def endpoint(self) -> str:
@@ -261,6 +270,9 @@ class LocalCloud:
         engine_limits.apply()
         task_tokens.apply()  # two concurrent answers to one token: exactly one is delivered
         event_routing.install(self._deliver_event)
+        event_routing.install_streams(self._to_lake)
+        athena_task.install()  # the engine serves athena:startQueryExecution(.sync)
+        local_lake.install_athena(self._lake_objects, self._put_object)
         default_user_config["lambda"]["use_docker"] = False
         app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime, self.access)
         self._server = make_server(
@@ -276,6 +288,7 @@ class LocalCloud:
 
     def stop(self) -> None:
         self.stop_schedules()
+        self.lake_firehose.close()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -299,6 +312,7 @@ class LocalCloud:
             Bucket=settings.bucket_name, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
         aws.client("events").create_event_bus(Name=settings.event_bus_name)
+        self._create_lake()
         for workflow in self.workflows:
             self.deploy(workflow)
         self._grant_api()
@@ -452,6 +466,51 @@ class LocalCloud:
         status, headers, response = self.runtime.invoke(function_name_of(arn), body)
         if status != 200 or "X-Amz-Function-Error" in headers:
             logging.getLogger(__name__).warning("event target %s failed: %s", arn, response[:500])
+
+    # --- the event lake: rules to a (local) Firehose, Athena's workgroup ------------------------------
+
+    def _create_lake(self) -> None:
+        """As infra/analytics.py deploys it: a rule per bus sending the lake's events to the stream."""
+        events = aws.client("events")
+        stream = f"arn:aws:firehose:{self.region}:{ACCOUNT_ID}:deliverystream/{lake.DELIVERY_STREAM}"
+        for name, bus, pattern in (
+            (lake.PRODUCT_EVENTS_RULE, get_settings().event_bus_name, lake.product_events_pattern()),
+            (lake.EXECUTIONS_RULE, "default", lake.execution_status_pattern()),
+        ):
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "lake", "Arn": stream}])
+        aws.client("athena").create_work_group(
+            Name=lake.ANALYTICS_WORKGROUP,
+            Configuration={
+                "ResultConfiguration": {
+                    "OutputLocation": f"s3://{get_settings().bucket_name}/{keys.ATHENA_RESULTS_PREFIX}"
+                },
+                "EnforceWorkGroupConfiguration": True,
+            },
+        )
+
+    def _to_lake(self, stream_arn: str, event: dict[str, Any]) -> None:
+        self.lake_firehose.put(lake.record_of(event))
+
+    def _s3(self) -> Any:
+        from moto.s3.models import s3_backends
+
+        return s3_backends[ACCOUNT_ID]["aws"]
+
+    def _put_lake_object(self, key: str, data: bytes) -> None:
+        self._put_object(get_settings().bucket_name, key, data)
+
+    def _put_object(self, bucket: str, key: str, data: bytes) -> None:
+        """Written as the service itself writes (Firehose's and Athena's own roles in AWS)."""
+        self._s3().put_object(bucket_name=bucket, key_name=key, value=data)
+
+    def _lake_objects(self, prefix: str) -> Iterator[tuple[str, bytes]]:
+        bucket = self._s3().get_bucket(get_settings().bucket_name)
+        for key in list(bucket.keys.keys()):
+            if key.startswith(prefix):
+                found = bucket.keys.get(key)
+                if found is not None:
+                    yield key, found.value
 
     # --- schedules: moto keeps schedule rules but never fires them; the local cloud does ------------
 

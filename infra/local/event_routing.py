@@ -23,8 +23,18 @@ from aws_lambda_powertools import Logger
 logger = Logger(service="lms-local-events")
 
 Deliver = Callable[[str, bytes], None]  # (function ARN, event JSON)
+DeliverToStream = Callable[[str, dict[str, Any]], None]  # (Firehose stream ARN, matched event)
 _deliver: Deliver | None = None
+_deliver_to_stream: DeliverToStream | None = None
 _installed = False
+FIREHOSE_ARN = "arn:aws:firehose:"
+
+
+def install_streams(deliver: DeliverToStream) -> None:
+    """Hand the events matched by rules with a Firehose target to ``deliver`` (the local lake):
+    moto delivers no Firehose target. Call :func:`install` too."""
+    global _deliver_to_stream
+    _deliver_to_stream = deliver
 
 
 def install(deliver: Deliver) -> None:
@@ -43,13 +53,17 @@ def install(deliver: Deliver) -> None:
             # receives only its own ticks (delivered by the local cloud, LocalCloud.fire_schedule).
             return None
         lambdas = [t for t in rule.targets if t["Arn"].startswith("arn:aws:lambda:")]
-        if not lambdas:
+        streams = [t for t in rule.targets if t["Arn"].startswith(FIREHOSE_ARN)]
+        if not lambdas and not streams:
             return original(rule, event, transform_input)  # type: ignore[no-any-return]
         if not rule.event_pattern.matches_event(event):
             return None
         others = copy.copy(rule)
-        others.targets = [t for t in rule.targets if t not in lambdas]
+        others.targets = [t for t in rule.targets if t not in lambdas and t not in streams]
         original(others, event, transform_input)
+        for target in streams:
+            if _deliver_to_stream is not None:
+                _deliver_to_stream(target["Arn"], event)
         body = json.dumps(event, default=str).encode()
         for target in lambdas:
             threading.Thread(target=_invoke, args=(target["Arn"], body), daemon=True).start()

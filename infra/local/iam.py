@@ -559,6 +559,19 @@ def _events(control: AccessControl, request: _Request) -> list[Check]:
     return [Check(f"events:{operation}", "*")]
 
 
+def _athena(control: AccessControl, request: _Request) -> list[Check]:
+    """Athena authorises a query's calls on its workgroup (named at the start, then the query's)."""
+    operation = _target(request)
+    body = request.json()
+    workgroup = body.get("WorkGroup")
+    if workgroup is None and body.get("QueryExecutionId"):
+        from moto.athena.models import athena_backends
+
+        execution = athena_backends[ACCOUNT_ID][control.region].executions.get(body["QueryExecutionId"])
+        workgroup = execution.workgroup.name if execution is not None and execution.workgroup else None
+    return [Check(f"athena:{operation}", control.arn("athena", f"workgroup/{workgroup or 'primary'}"))]
+
+
 def _secretsmanager(control: AccessControl, request: _Request) -> list[Check]:
     operation = _target(request)
     secret = str(request.json().get("SecretId") or "*")
@@ -606,6 +619,7 @@ _DESCRIBERS: dict[str, Callable[[AccessControl, _Request], list[Check]]] = {
     "states": _states,
     "events": _events,
     "secretsmanager": _secretsmanager,
+    "athena": _athena,
     "lambda": _lambda,
 }
 

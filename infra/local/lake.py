@@ -195,10 +195,8 @@ def install_athena(list_objects: ListObjects, put_result: PutResult) -> None:
     backend_class = models.AthenaBackend
     original = backend_class.start_query_execution
 
-    def start_query_execution(
-        self: Any, query: str, context: Any, config: Any, workgroup: Any, *args: Any
-    ) -> str:
-        exec_id: str = original(self, query, context, config, workgroup, *args)
+    def start_query_execution(self: Any, query: str, *args: Any, **kwargs: Any) -> str:
+        exec_id: str = original(self, query, *args, **kwargs)
         _execute(self, exec_id, query)
         return exec_id
 

@@ -39,7 +39,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 PARTITION_COLUMN = "dt"  # the event's UTC date, YYYY-MM-DD (a path segment, never in the file)
-TABLE = "events"
+TABLE = "events"  # the Glue table (Athena) and the DuckDB view (locally)
+LAKE_DATABASE = "lms_analytics"  # the Glue database
+ANALYTICS_WORKGROUP = "lms-analytics"  # the Athena workgroup (result location, bytes-scanned limit)
 
 # Column -> where its value is in a delivered product event (EventBridge's JSON).
 PRODUCT_EVENT_PATHS: dict[str, str] = {
@@ -77,6 +79,25 @@ EXECUTION_DETAIL_PATHS: dict[str, str] = {
 EXECUTION_CONSTANTS: dict[str, Any] = {"verb": "ended", "object_type": "execution", "actor_type": "system"}
 EXECUTION_STATUS_SOURCE = "aws.states"
 EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+DELIVERY_STREAM = "lms-events"  # the Firehose delivery stream
+PRODUCT_EVENTS_RULE = "lms-lake-events"  # on the product's bus
+EXECUTIONS_RULE = "lms-lake-executions"  # on the default bus (where Step Functions publishes)
+
+
+def product_events_pattern() -> dict[str, Any]:
+    """Every typed event (lms.events.EVENTS), each once: the sources of the product's domains."""
+    from lms.events import EVENTS
+
+    return {"source": sorted({event.source for event in EVENTS})}
+
+
+def execution_status_pattern() -> dict[str, Any]:
+    """How each of the product's workflows ended (its state machines are named ``lms-<workflow>``)."""
+    return {
+        "source": [EXECUTION_STATUS_SOURCE],
+        "detail-type": [EXECUTION_STATUS_CHANGE],
+        "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+    }
 
 
 def value_at(event: dict[str, Any], path: str) -> Any:
