@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from api.routes import analytics
 from lms.analytics import serving
 from lms.analytics.period import Period, parse_period
 from lms.entities import Role
+from lms.errors import NotFoundError
 from lms.identity import Principal
 from lms.table import Table
 
@@ -23,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "lms_dashboard"
 ROLES = (Role.INSTRUCTOR, Role.ADMIN)
 REFUSAL = "The dashboard is for instructors and administrators."
+COURSE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # ids are short and URL-safe: anything else names no course
 
 
 @functools.cache
@@ -110,6 +113,8 @@ def home_page(page: console.Page) -> Response[str]:
 def course_page(page: console.Page) -> Response[str]:
     assert isinstance(page, DashboardPage)
     course_id = page.request.path.removeprefix(PREFIX + "/courses/").split("/")[0]
+    if not COURSE_ID.match(course_id):
+        raise NotFoundError(f"No course with id {course_id[:64]}.")
     period = page.period()
     table = Table()
     course = analytics.managed_course(table, page.signed_in_user(), course_id)

@@ -24,7 +24,7 @@ from lms.analytics.period import Period
 from lms.clock import isoformat
 from lms.courses import courses
 from lms.entities import Course, User
-from lms.errors import NotFoundError
+from lms.errors import ForbiddenError, NotFoundError
 from lms.identity import Principal
 from lms.table import Item, Table
 
@@ -72,7 +72,8 @@ def managed_course(principal: Principal, found: Mapping[keys.Key, Item], course_
     course = courses.read_course_with_counters(dict(found), course_id)
     if course is None:
         raise NotFoundError(f"No course with id {course_id}.")
-    courses.require_manager(principal, course)
+    if not courses.can_manage(principal, course):
+        raise ForbiddenError("Only the course's instructor or an administrator may read its analytics.")
     return course
 
 

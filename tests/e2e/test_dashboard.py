@@ -281,6 +281,8 @@ def test_an_instructor_sees_their_course_charted_as_the_api_answers(
     assert other.instructor_id == figures["course"].instructor_id  # the demo has one instructor
     browser.get(f"{api_url}/dashboard/courses/no-such-course")
     assert "No course" in browser.find_element(By.ID, "error").text
+    browser.get(f"{api_url}/dashboard/courses/{'x' * 3000}")
+    assert "No course" in browser.find_element(By.ID, "error").text
 
 
 def test_another_instructor_is_refused_a_course_that_is_not_theirs(
