@@ -87,7 +87,7 @@ def _build() -> APIGatewayRestResolver:
     # The routes, their models and the domain load here, when the app is built (before the SnapStart
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, responses, security
-    from api.routes import auth, catalog, health, learning, ops, publishing, purchases, video
+    from api.routes import analytics, auth, catalog, health, learning, ops, publishing, purchases, video
     from api.routes import mail as mail_routes
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
@@ -111,6 +111,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(ops.router)
     app.include_router(health.router)
     app.include_router(mail_routes.router)
+    app.include_router(analytics.router)
     for route in app._static_routes + app._dynamic_routes:
         # Documented with the status the route answers (201/202/204 through api.responses), not 200,
         # unless the route's decorator says (status_code=...).
@@ -238,8 +239,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "body": json.dumps({"error": error}),
             "isBase64Encoded": False,
         }
-    from api import console
+    from api import console, dashboard
 
     if console.serves(event):  # the ops console: HTML pages, a cookie session, its own checks
         return console.handle(event, context)
+    if dashboard.serves(event):  # the analytics dashboard: the console's machinery, its own session
+        return dashboard.handle(event, context)
     return get_app().resolve(event, context)

@@ -1,7 +1,8 @@
 """The API construct: the API Lambda behind an API Gateway REST API (proxy), with its secret.
 
 The API function also serves the ops console (``/console``, :mod:`api.console`): the proxy resource
-routes it there like any other path, and the stack outputs its URL. Its templates and static files
+routes it there like any other path, and the stack outputs its URL; the analytics dashboard
+(``/dashboard``, :mod:`api.dashboard`) the same way. Its templates and static files
 travel in the API package (``api/`` whole), Jinja2 with it (``infra.constants.API_PACKAGE``).
 """
 
@@ -83,3 +84,11 @@ class Api(Construct):
         # The console's pages are served by the same function: the stage URL plus /console.
         self.console_url = f"{self.rest_api.url}console"
         CfnOutput(self, "ConsoleUrl", value=self.console_url, description="The ops console (admin login)")
+        # So is the analytics dashboard (api.dashboard): the stage URL plus /dashboard.
+        self.dashboard_url = f"{self.rest_api.url}dashboard"
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=self.dashboard_url,
+            description="The analytics dashboard (instructor or admin login)",
+        )

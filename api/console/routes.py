@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api.console import PREFIX, graph, session
 from api.routes import ops as ops_routes
+from lms.entities import Role
 from lms.errors import ForbiddenError, LmsError, NotFoundError, RateLimitedError, ValidationError
 from lms.identity import Principal
 from workflows import operations as ops
@@ -66,16 +67,31 @@ def _pretty(value: Any) -> str:
 
 
 class Page:
-    """One console request: who asks, from where, and how to answer."""
+    """One console request: who asks, from where, and how to answer.
+
+    The analytics dashboard (:mod:`api.dashboard`) answers its pages with the same class under its own
+    prefix and templates.
+    """
+
+    prefix = PREFIX
+    session_cookie = session.SESSION_COOKIE
+    roles: tuple[Role, ...] = (Role.ADMIN,)
+    refusal = session.ADMINS_ONLY
+    assets = HERE / "static"
+    asset_types = STATIC
+
+    @staticmethod
+    def environment() -> Environment:
+        return templates()
 
     def __init__(self, app: APIGatewayRestResolver) -> None:
         self.request = session.Request.of(app.current_event.raw_event)
         self.query = app.current_event.resolved_query_string_parameters or {}
         self._body = app.current_event.decoded_body if self.request.method == "POST" else None
-        self.admin: Principal | None = None
+        self.user: Principal | None = None  # who is signed in (an admin, on the console)
 
     def url(self, path: str = "") -> str:
-        return f"{self.request.base}{PREFIX}{path}"
+        return f"{self.request.base}{self.prefix}{path}"
 
     def arg(self, name: str) -> str:
         values = self.query.get(name) or []
@@ -96,11 +112,11 @@ class Page:
         headers: dict[str, str] | None = None,
         **values: Any,
     ) -> Response[str]:
-        csrf = session.csrf_token(self.admin) if self.admin else ""
+        csrf = session.csrf_token(self.user) if self.user else ""
         body = (
-            templates()
+            self.environment()
             .get_template(template)
-            .render(url=self.url, csrf=csrf, csrf_field=session.CSRF_FIELD, admin=self.admin, **values)
+            .render(url=self.url, csrf=csrf, csrf_field=session.CSRF_FIELD, user=self.user, **values)
         )
         return Response(
             status_code=status,
@@ -131,30 +147,57 @@ class Page:
 
 
 Handler = Callable[[Page], Response[str]]
+SignedIn = Callable[[session.Request], Principal | None]
 
 
-def build() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver()
+class Site:
+    """The pages of one HTML app on a resolver (the console; the analytics dashboard), each guarded the
+    same way: Host and Origin first, then the session (401/403 before any form is read), then the page."""
 
-    def page(handler: Handler, *, signed_in: bool = True) -> Callable[..., Response[str]]:
-        """Host and Origin first, then the session (401/403 before any form is read), then the page."""
+    def __init__(self, app: APIGatewayRestResolver, page: type[Page], signed_in: SignedIn, name: str) -> None:
+        self.app, self.page, self.signed_in, self.name = app, page, signed_in, name
 
+        @app.exception_handler(Exception)
+        def unexpected(_: Exception) -> Response[str]:
+            logger.exception(f"{name} error")
+            return page(app).render(
+                "error.html",
+                status=500,
+                title="Error",
+                message="Something went wrong on our side; it has been logged.",
+            )
+
+        @app.not_found
+        def not_found(_: Any) -> Response[str]:
+            return page(app).render(
+                "error.html", status=404, title="Not found", message=f"No such {name} page."
+            )
+
+    def get(self, path: str, handler: Handler, *, signed_in: bool = True) -> None:
+        self.app.get(self.page.prefix + path)(self.guarded(handler, signed_in=signed_in))
+
+    def post(self, path: str, handler: Handler, *, signed_in: bool = True) -> None:
+        self.app.post(self.page.prefix + path)(self.guarded(handler, signed_in=signed_in))
+
+    def guarded(self, handler: Handler, *, signed_in: bool) -> Callable[..., Response[str]]:
         def respond(**_: str) -> Response[str]:
-            current = Page(app)
+            current = self.page(self.app)
             try:
                 session.check_origin(current.request)
                 if signed_in:
-                    current.admin = session.admin(current.request)
-                    if current.admin is None:
+                    current.user = self.signed_in(current.request)
+                    if current.user is None:
                         if current.request.method == "GET":
                             return current.redirect("/login")
-                        raise ForbiddenError("Log in to the console first.")
+                        raise ForbiddenError(f"Log in to the {self.name} first.")
                     if current.request.method == "POST":
-                        session.check_csrf(current.admin, current.form().get(session.CSRF_FIELD))
+                        session.check_csrf(current.user, current.form().get(session.CSRF_FIELD))
                 return handler(current)
             except LmsError as error:
                 if error.status >= 500:
-                    logger.error("console error", extra={"code": error.code, "error_message": error.message})
+                    logger.error(
+                        f"{self.name} error", extra={"code": error.code, "error_message": error.message}
+                    )
                 message = (
                     "Something went wrong on our side; it has been logged."
                     if error.status >= 500
@@ -169,31 +212,19 @@ def build() -> APIGatewayRestResolver:
 
         return respond
 
-    app.get(PREFIX)(page(list_page))
-    app.get(PREFIX + "/login")(page(login_form, signed_in=False))
-    app.post(PREFIX + "/login")(page(log_in, signed_in=False))
-    app.post(PREFIX + "/logout")(page(log_out))
-    app.get(PREFIX + "/compare")(page(compare_page))
-    app.get(PREFIX + "/executions/<name>")(page(execution_page))
-    app.post(PREFIX + "/executions/<name>/redrive")(page(redrive))
-    app.get(PREFIX + "/static/<asset>")(page(static_asset, signed_in=False))
-    app.get(PREFIX + "/mail")(page(mail_page))
 
-    @app.exception_handler(Exception)
-    def unexpected(_: Exception) -> Response[str]:
-        logger.exception("console error")
-        return Page(app).render(
-            "error.html",
-            status=500,
-            title="Error",
-            message="Something went wrong on our side; it has been logged.",
-        )
-
-    @app.not_found
-    def not_found(_: Any) -> Response[str]:
-        current = Page(app)
-        return current.render("error.html", status=404, title="Not found", message="No such console page.")
-
+def build() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver()
+    site = Site(app, Page, session.admin, "console")
+    site.get("", list_page)
+    site.get("/login", login_form, signed_in=False)
+    site.post("/login", log_in, signed_in=False)
+    site.post("/logout", log_out)
+    site.get("/compare", compare_page)
+    site.get("/executions/<name>", execution_page)
+    site.post("/executions/<name>/redrive", redrive)
+    site.get("/static/<asset>", static_asset, signed_in=False)
+    site.get("/mail", mail_page)
     return app
 
 
@@ -231,7 +262,9 @@ def log_in(page: Page) -> Response[str]:
     form = page.form()
     session.check_login_nonce(page.request, form.get("nonce"))
     try:
-        result = session.log_in(page.request, form.get("email", ""), form.get("password", ""))
+        result = session.log_in(
+            page.request, form.get("email", ""), form.get("password", ""), page.roles, page.refusal
+        )
     except LmsError as error:
         if error.status == 403:
             raise
@@ -242,26 +275,26 @@ def log_in(page: Page) -> Response[str]:
     return page.redirect(
         "",
         cookies=[
-            page.cookie(session.SESSION_COOKIE, result.access_token, max_age=result.expires_in),
+            page.cookie(page.session_cookie, result.access_token, max_age=result.expires_in),
             page.cookie(session.LOGIN_COOKIE, "", max_age=0, path="/login"),
         ],
     )
 
 
 def log_out(page: Page) -> Response[str]:
-    assert page.admin is not None
-    session.log_out(page.admin)
-    return page.redirect("/login", cookies=[page.cookie(session.SESSION_COOKIE, "", max_age=0)])
+    assert page.user is not None
+    session.log_out(page.user)
+    return page.redirect("/login", cookies=[page.cookie(page.session_cookie, "", max_age=0)])
 
 
 def static_asset(page: Page) -> Response[str]:
-    asset = page.request.path.removeprefix(PREFIX + "/static/")
-    if asset not in STATIC:
+    asset = page.request.path.removeprefix(page.prefix + "/static/")
+    if asset not in page.asset_types:
         raise NotFoundError("No such asset.")
     return Response(
         status_code=200,
-        content_type=STATIC[asset],
-        body=(HERE / "static" / asset).read_text(),
+        content_type=page.asset_types[asset],
+        body=(page.assets / asset).read_text(),
         headers={**SECURITY_HEADERS, "Cache-Control": "max-age=300"},
     )
 

@@ -33,6 +33,7 @@ from lms.table import Table
 SESSION_COOKIE = "lms_console"
 LOGIN_COOKIE = "lms_console_login"
 CSRF_FIELD = "csrf"
+ADMINS_ONLY = "The console is for administrators."
 
 
 def is_loopback(host: str) -> bool:
@@ -132,18 +133,23 @@ def check_csrf(principal: Principal, submitted: str | None) -> None:
         raise ForbiddenError("The form's CSRF token is missing or stale; reload the page and try again.")
 
 
-def admin(request: Request) -> Principal | None:
-    """The admin of the session cookie; None without a session. 403 for a session of another role."""
-    token = request.cookie(SESSION_COOKIE)
+def member(request: Request, cookie: str, roles: tuple[Role, ...], refusal: str) -> Principal | None:
+    """The user of the session ``cookie``; None without a session. 403 for a session of another role."""
+    token = request.cookie(cookie)
     if not token:
         return None
     try:
         caller = identity.authenticate(Table(), token)
     except AuthenticationError:
         return None
-    if not caller.principal.has_role(Role.ADMIN):
-        raise ForbiddenError("The console is for administrators.")
+    if not caller.principal.has_role(*roles):
+        raise ForbiddenError(refusal)
     return caller.principal
+
+
+def admin(request: Request) -> Principal | None:
+    """The admin of the console's session cookie; None without a session. 403 for another role."""
+    return member(request, SESSION_COOKIE, (Role.ADMIN,), ADMINS_ONLY)
 
 
 def new_login_nonce() -> str:
@@ -156,11 +162,17 @@ def check_login_nonce(request: Request, submitted: str | None) -> None:
         raise ForbiddenError("The login form expired; reload it and try again.")
 
 
-def log_in(request: Request, email: str, password: str) -> identity.LoginResult:
-    """The API's login (throttled, the same answers), for administrators only."""
+def log_in(
+    request: Request,
+    email: str,
+    password: str,
+    roles: tuple[Role, ...] = (Role.ADMIN,),
+    refusal: str = ADMINS_ONLY,
+) -> identity.LoginResult:
+    """The API's login (throttled, the same answers), for the given roles only (administrators)."""
     result = identity.login(Table(), email=email, password=password, source=request.source)
-    if result.user.role != Role.ADMIN:
-        raise ForbiddenError("The console is for administrators.")
+    if result.user.role not in roles:
+        raise ForbiddenError(refusal)
     return result
 
 

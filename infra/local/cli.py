@@ -95,6 +95,7 @@ def dev(args: argparse.Namespace) -> int:
     print(f"  API docs     {api.url}/docs   (OpenAPI: {api.url}/openapi.json)")
     print(f"  Health       {api.url}/health")
     print(f"  Ops console  {api.url}/console   (or `lms executions list`)")
+    print(f"  Analytics    {api.url}/dashboard (instructor or admin login)")
     print(f"  Local cloud  {cloud.endpoint}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
     for name, every in cloud.schedule_rates().items():
         print(f"  Schedule     {name} every {every // 60} min (first tick one period from now)")

@@ -36,6 +36,7 @@ ADMIN_ONLY = {
     ("GET", "/ops/executions"),
     ("GET", "/ops/executions/{executionName}"),
     ("POST", "/ops/executions/{executionName}/redrive"),
+    ("GET", "/admin/analytics"),
 }
 STUDENT_ONLY = {("POST", "/transactions")}
 INSTRUCTOR_OR_ADMIN = {
@@ -45,6 +46,7 @@ INSTRUCTOR_OR_ADMIN = {
     ("POST", "/courses/{courseId}/publish"),
     ("GET", "/courses/{courseId}/publication"),
     ("POST", "/courses/{courseId}/unpublish"),
+    ("GET", "/courses/{courseId}/analytics"),  # owner or admin: tests/integration/test_analytics_api.py
 }
 # Any authenticated caller, then ownership decides (tested per route in the other suites).
 AUTHENTICATED = {
