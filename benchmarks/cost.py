@@ -199,7 +199,7 @@ def publish(api: Api, admin: Api, usage: Usage, category_id: str, results: list[
             201,
             json={
                 "courseId": course["courseId"],
-                "title": f"L{index}",
+                "title": f"Lesson {index}",
                 "type": "text",
                 "content": f"<p>Text {index}</p>",
             },
@@ -240,9 +240,8 @@ def video(
             "priceCents": 0,
         },
     )
-    lesson = instructor.call(
-        "POST", "/lessons", 201, json={"courseId": course["courseId"], "title": "V", "type": "video"}
-    )
+    lesson_body = {"courseId": course["courseId"], "title": "Video lecture", "type": "video"}
+    lesson = instructor.call("POST", "/lessons", 201, json=lesson_body)
     with tempfile.TemporaryDirectory() as work:
         source = Path(work) / "source.mp4"
         subprocess.run(  # noqa: S603
@@ -424,13 +423,16 @@ def main() -> int:
         paid = demo.courses["Python for Beginners"].course_id
         free = demo.courses["HTML & CSS Foundations"].course_id
         category = demo.categories["Python"].category_id
+        # Each operation once to warm its functions (Lambda keeps warm environments too; a cold
+        # start's first call also loads the domain), then once measured.
         results: list[Measured] = []
-        purchase(api, admin, cloud.usage, paid, results)
-        publish(api, admin, cloud.usage, category, results)
-        if not args.skip_video:
+        for measured in ([], results):
+            purchase(api, admin, cloud.usage, paid, measured)
+            publish(api, admin, cloud.usage, category, measured)
+            certificate(api, admin, cloud.usage, free, measured)
+            api_reads(api, cloud.usage, paid, measured)
+        if not args.skip_video:  # once: the transcode dominates, warm or cold
             video(api, admin, cloud.usage, category, args.video_seconds, results)
-        certificate(api, admin, cloud.usage, free, results)
-        api_reads(api, cloud.usage, paid, results)
         print_report(results, read_prices())
     finally:
         if api_server is not None:

@@ -31,7 +31,9 @@ HTML_REPORT = "report.html"
 SUMMARY = "summary.json"
 
 
-def summarise(environment: Environment, server_times: ServerTimes, seconds: float) -> dict[str, Any]:
+def summarise(
+    environment: Environment, server_times: ServerTimes, seconds: float, users: int
+) -> dict[str, Any]:
     """What the runner prints and judges, from the run's stats."""
     means = server_times.means()
     rows = []
@@ -55,7 +57,7 @@ def summarise(environment: Environment, server_times: ServerTimes, seconds: floa
     total = environment.stats.total
     return {
         "seconds": seconds,
-        "users": environment.runner.user_count if environment.runner else 0,
+        "users": users,
         "requests": total.num_requests,
         "failures": total.num_failures,
         "exceptions": sum(len(e["nodes"]) for e in environment.runner.exceptions.values())
@@ -93,7 +95,7 @@ def main() -> int:
     (report / HTML_REPORT).write_text(
         get_html_report(environment, show_download_link=False), encoding="utf-8"
     )
-    summary = summarise(environment, server_times, seconds)
+    summary = summarise(environment, server_times, seconds, users)
     (report / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0
 
