@@ -34,6 +34,7 @@ from load.flows import Flow, FlowError, measured_flow
 SUCCEEDING_CARD = "4242424242424242"
 POLL_SECONDS = 0.5
 PASSWORD = "load-suite password 1"
+COURSE_TITLE = "Load course "  # the courses the suite writes (and its admins approve)
 _pick = random.Random()  # noqa: S311 - shapes the load, guards nothing  # every student of the run has it: they are throwaway accounts
 
 
@@ -271,7 +272,8 @@ class Staff(ProductUser):
 
 
 class Instructor(Staff):
-    """Creates a course with a lesson, edits it, and publishes it: the flow ``publish``."""
+    """Creates a course with two lessons, edits it, and publishes it: the flow ``publish``, until
+    PUBLISHED (an instructor's first publication waits for an :class:`Admin` to approve it)."""
 
     weight = 1
     wait_time = between(2, 5)
@@ -289,7 +291,7 @@ class Instructor(Staff):
             "POST",
             "/courses",
             json={
-                "title": f"Load course {uuid.uuid4().hex[:8]}",
+                "title": f"{COURSE_TITLE}{uuid.uuid4().hex[:8]}",
                 "description": "A course written by the load suite.",
                 "categoryId": category_id,
                 "priceCents": _pick.choice((0, 1900, 4900)),
@@ -344,7 +346,8 @@ class Instructor(Staff):
 
 
 class Admin(Staff):
-    """Watches the workflows: executions of each kind, and the latest transactions."""
+    """Watches the workflows (executions of each kind, the latest transactions) and approves the
+    suite's pending publications."""
 
     weight = 1
     wait_time = between(2, 5)
@@ -359,6 +362,23 @@ class Admin(Staff):
         if page and page["items"]:
             name = page["items"][0]["name"]
             self.call("GET", f"/ops/executions/{name}", name="/ops/executions/{executionName}")
+
+    @task(2)
+    def approve_load_courses(self) -> None:
+        """An instructor's first publication waits for an admin: approve the suite's own courses
+        (never anyone else's: a developer's pending approvals on `make dev` stay pending)."""
+        if self.token is None:
+            return
+        page = self.call("GET", "/admin/approvals")
+        for approval in (page or {}).get("items", []):
+            if approval["courseTitle"].startswith(COURSE_TITLE) and approval["status"] == "PENDING":
+                self.call(
+                    "POST",
+                    f"/admin/approvals/{approval['approvalId']}",
+                    name="/admin/approvals/{approvalId}",
+                    json={"decision": "approve"},
+                    expect=(200, 409),  # 409: another admin decided it first
+                )
 
     @task(1)
     def list_transactions(self) -> None:
