@@ -184,6 +184,26 @@ class _Router:
                 return answer
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
+    def _inject_fault(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        headers = {"Content-Type": "application/json"}
+        try:
+            spec = json.loads(_read_body(environ))
+            self._runtime.inject_fault(
+                spec["function"],
+                spec["errorType"],
+                spec.get("errorMessage", "injected fault"),
+                int(spec.get("count", 1)),
+                spec.get("match"),
+                after_work=bool(spec.get("afterWork", False)),
+            )
+        except KeyError as error:
+            return _respond(
+                start_response, 404, headers, json.dumps({"message": f"unknown: {error}"}).encode()
+            )
+        except (ValueError, TypeError) as error:
+            return _respond(start_response, 400, headers, json.dumps({"message": str(error)}).encode())
+        return _respond(start_response, 204, {}, b"")
+
     def _meter(self, target: str, environ: dict[str, Any]) -> None:
         """EventBridge custom events and Step Functions executions, for the cost model."""
         if target == "AWSEvents.PutEvents":
