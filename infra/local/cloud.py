@@ -245,10 +245,10 @@ def _peek_body(environ: dict[str, Any]) -> bytes:
 
 def _credential_scope(environ: dict[str, Any]) -> list[str]:
     """``[access key, date, region, service, "aws4_request"]`` of a SigV4 request (header or presigned)."""
-    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
     if "Credential=" in authorization:
         return authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-    for name, value in parse_qsl(environ.get("QUERY_STRING", "")):
+    for name, value in parse_qsl(str(environ.get("QUERY_STRING", ""))):
         if name == "X-Amz-Credential":
             return value.split("/")
     return []
