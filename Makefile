@@ -11,7 +11,7 @@ STRIPE_VENV := .venv-localstripe
 STRIPE_STAMP := $(STRIPE_VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: dev test test-fast setup lock lint seed clean synth bench bench-certificates bench-video
+.PHONY: dev test test-fast setup lock lint seed clean synth bench bench-certificates bench-video load cost
 
 dev: setup
 	scripts/system-tools.sh dev
@@ -76,3 +76,12 @@ bench-certificates: setup
 # The video benchmark: one generated 720p upload through the workflow against one plain ffmpeg.
 bench-video: setup
 	$(BIN)/python -m benchmarks.video $(BENCH_ARGS)
+
+# The Locust load suite against the running `make dev` (or LOAD_URL), LOAD_SECONDS (60) with
+# LOAD_USERS (20): a table per endpoint and flow, and load-report/ (docs/performance.md).
+load: setup
+	$(BIN)/python -m load
+
+# The cost model: each business operation measured on a local cloud, priced per 1,000 operations.
+cost: setup
+	$(BIN)/python -m benchmarks.cost $(COST_ARGS)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
@@ -20,6 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lms.metrics import METRICS_NAMESPACE
 from lms.snapstart import before_snapshot, preload
 from lms.tracing import traced
+
+if TYPE_CHECKING:
+    from lms.aws import CallTimes
 
 logger = Logger(service="lms-api")
 # Same namespace as the workflows' business metrics (tasks.runtime); flushed after every request.
@@ -240,9 +244,29 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "isBase64Encoded": False,
         }
     from api import console, dashboard
+    from lms import aws  # boto3: loaded by the first request, not by Lambda's import of this module
 
-    if console.serves(event):  # the ops console: HTML pages, a cookie session, its own checks
-        return console.handle(event, context)
-    if dashboard.serves(event):  # the analytics dashboard: the console's machinery, its own session
-        return dashboard.handle(event, context)
-    return get_app().resolve(event, context)
+    started = time.perf_counter()
+    with aws.timing_calls("dynamodb") as dynamodb:
+        if console.serves(event):  # the ops console: HTML pages, a cookie session, its own checks
+            result = console.handle(event, context)
+        elif dashboard.serves(event):  # the analytics dashboard: the console's machinery, its own session
+            result = dashboard.handle(event, context)
+        else:
+            result = get_app().resolve(event, context)
+    return _with_server_timing(result, time.perf_counter() - started, dynamodb)
+
+
+def _with_server_timing(result: dict[str, Any], seconds: float, dynamodb: CallTimes) -> dict[str, Any]:
+    """Where the request's time went, in the standard ``Server-Timing`` header: the handler's total
+    and the part of it spent in DynamoDB calls (the load suite reports both beside the client's
+    time, docs/performance.md). Durations only: no names, keys or other detail of the request."""
+    value = (
+        f"handler;dur={seconds * 1000:.1f}, "
+        f'dynamodb;dur={dynamodb.seconds * 1000:.1f};desc="{dynamodb.calls} calls"'
+    )
+    if "multiValueHeaders" in result:
+        result["multiValueHeaders"] = {**(result["multiValueHeaders"] or {}), "Server-Timing": [value]}
+    else:
+        result["headers"] = {**(result.get("headers") or {}), "Server-Timing": value}
+    return result

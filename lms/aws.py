@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, NamedTuple
@@ -31,6 +32,44 @@ class Credentials(NamedTuple):
 
 
 _acting_as: ContextVar[Credentials | None] = ContextVar("lms_aws_credentials", default=None)
+
+
+class CallTimes:
+    """Wall time spent in AWS calls of one service within a :func:`timing_calls` block."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.calls = 0
+        self.seconds = 0.0
+
+
+_timing: ContextVar[CallTimes | None] = ContextVar("lms_aws_call_times", default=None)
+_STARTED = "lms_call_started"
+
+
+def _call_started(context: dict[str, Any], **_: Any) -> None:
+    if _timing.get() is not None:
+        context[_STARTED] = time.perf_counter()
+
+
+def _call_ended(context: dict[str, Any], **_: Any) -> None:
+    times, started = _timing.get(), context.pop(_STARTED, None)
+    if times is not None and started is not None:
+        times.calls += 1
+        times.seconds += time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def timing_calls(service: str) -> Iterator[CallTimes]:
+    """Within this block (this thread or task), add up the time of each call to ``service``: from
+    botocore's ``before-call`` to its ``after-call`` (retries, signing, network and the service's own
+    time included). Outside such a block the hooks cost one ContextVar read per call."""
+    times = CallTimes(service)
+    token = _timing.set(times)
+    try:
+        yield times
+    finally:
+        _timing.reset(token)
 
 
 def region() -> str:
@@ -57,7 +96,12 @@ def _session(credentials: Credentials | None) -> boto3.session.Session:
 @functools.cache
 def _client(service: str, credentials: Credentials | None) -> Any:
     config = _S3_CONFIG if service == "s3" else _CONFIG
-    return _session(credentials).client(service, config=config)
+    made = _session(credentials).client(service, config=config)
+    if service == "dynamodb":  # the API's Server-Timing header reports DynamoDB time (api.app)
+        made.meta.events.register("before-call.dynamodb", _call_started)
+        made.meta.events.register("after-call.dynamodb", _call_ended)
+        made.meta.events.register("after-call-error.dynamodb", _call_ended)
+    return made
 
 
 def client(service: str) -> Any:

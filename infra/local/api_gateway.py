@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request
 
 from infra.local.iam import local_api_credentials
 from infra.local.lambda_runtime import LambdaContext
+from infra.local.usage import METER, Usage
 from lms import aws
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
@@ -76,9 +77,11 @@ class ApiGatewayApp:
         max_body_bytes: int = 10 * 1024 * 1024,
         access_log: bool = False,
         domain_name: str = "",
+        usage: Usage | None = None,
     ) -> None:
         self._max_body = max_body_bytes  # API Gateway's own hard limit (10 MB)
         self._access_log = access_log
+        self._usage = usage  # the API's requests and handler time, for the cost model
         self.domain_name = domain_name  # host:port the server is bound to
         # One request at a time, like one Lambda execution environment: Powertools' resolver keeps
         # the current event and the matched route in class and instance state shared by every
@@ -109,8 +112,10 @@ class ApiGatewayApp:
         # The API's calls are signed with the API role's credentials, as in its Lambda (infra.local.iam).
         with self._environment, aws.acting_as(local_api_credentials()):
             result = handler(event, context)  # duck-typed like a Lambda context
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if self._usage is not None:
+            self._usage.api_request(elapsed_ms)
         if self._access_log:
-            elapsed_ms = (time.perf_counter() - started) * 1000
             target = request.full_path.rstrip("?")
             print(f"{request.method} {target} -> {result['statusCode']} ({elapsed_ms:.0f} ms)", flush=True)
         body = result.get("body") or ""
@@ -124,8 +129,11 @@ class ApiGatewayApp:
 
 
 class LocalApi:
-    def __init__(self, host: str = "127.0.0.1", port: int = 3000, access_log: bool = False) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 3000, access_log: bool = False, usage: Usage | None = None
+    ) -> None:
         self.host, self.port, self.access_log = host, port, access_log
+        self.usage = METER if usage is None else usage
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -134,7 +142,7 @@ class LocalApi:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalApi:
-        gateway = ApiGatewayApp(access_log=self.access_log)
+        gateway = ApiGatewayApp(access_log=self.access_log, usage=self.usage)
         self._server = make_server(self.host, self.port, gateway, threaded=True)
         self.port = self._server.server_port
         gateway.domain_name = _host_and_port(self.host, self.port)

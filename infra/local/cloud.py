@@ -18,6 +18,7 @@ period. Product code reaches all of it through ``AWS_ENDPOINT_URL``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -45,6 +47,7 @@ from infra.local.lambda_runtime import (
     function_arn,
     function_name_of,
 )
+from infra.local.usage import METER, DynamoDbMeter, Usage
 from lms import aws, keys
 from lms.analytics import lake
 from lms.clock import utcnow
@@ -132,11 +135,15 @@ class _Router:
     """WSGI: every AWS call authorised first (:mod:`infra.local.iam`); then the Lambda Invoke API
     and fault injection here, the rest to moto."""
 
-    def __init__(self, moto_app: Any, runtime: LambdaRuntime, access: AccessControl) -> None:
+    def __init__(
+        self, moto_app: Any, runtime: LambdaRuntime, access: AccessControl, usage: Usage, region: str
+    ) -> None:
         self._moto = moto_app
         self._runtime = runtime
         self._access = access
         self._dynamodb = threading.Lock()
+        self._usage = usage
+        self._capacity = DynamoDbMeter(_stored_item(region), _index_keys(region))
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         refused = self._access.check(environ)
@@ -166,11 +173,30 @@ class _Router:
                 {"Content-Type": "application/x-amz-json-1.0"},
                 json.dumps(refusal).encode(),
             )
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGET):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        metered = _signing_key(environ) not in (None, ADMIN.access_key_id)  # the harness is not the product
+        if target.startswith(DYNAMODB_TARGET):
             # DynamoDB applies each request to an item atomically; moto does not lock its tables, so
             # two concurrent ADDs to a new item could both start from nothing and one be lost.
             with self._dynamodb:
+                if metered:
+                    return self._metered_dynamodb(
+                        target.removeprefix(DYNAMODB_TARGET), environ, start_response
+                    )
                 return list(self._moto(environ, start_response))
+        if metered:
+            self._meter(target, environ)
+            if _credential_scope(environ)[3:4] == ["s3"]:
+                bytes_in = int(environ.get("CONTENT_LENGTH") or 0)
+                answer = list(self._moto(environ, start_response))
+                listing = (
+                    environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").count("/") < 2
+                )
+                method = (
+                    "COPY" if environ.get("HTTP_X_AMZ_COPY_SOURCE") else environ.get("REQUEST_METHOD", "")
+                )
+                self._usage.s3(method, listing, bytes_in, sum(len(chunk) for chunk in answer))
+                return answer
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
     def _inject_fault(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -192,6 +218,87 @@ class _Router:
         except (ValueError, TypeError) as error:
             return _respond(start_response, 400, headers, json.dumps({"message": str(error)}).encode())
         return _respond(start_response, 204, {}, b"")
+
+    def _meter(self, target: str, environ: dict[str, Any]) -> None:
+        """EventBridge custom events and Step Functions executions, for the cost model."""
+        if target == "AWSEvents.PutEvents":
+            self._usage.put_events(_peek_body(environ))
+        elif target == "AWSStepFunctions.StartExecution":
+            self._usage.execution_started()
+
+    def _metered_dynamodb(self, operation: str, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """The call, with the read and write units DynamoDB would bill for it (infra.local.usage).
+
+        The meter never fails the call: a request it cannot measure is counted as unmeasured (the
+        cost benchmark refuses to print figures then)."""
+        try:
+            body = json.loads(_peek_body(environ) or b"{}")
+            before = self._capacity.before(operation, body)
+        except Exception:  # noqa: BLE001 - the product's call goes on unmeasured
+            logging.getLogger(__name__).exception("DynamoDB %s not metered", operation)
+            self._usage.unmeasured()
+            return list(self._moto(environ, start_response))
+        answer = list(self._moto(environ, start_response))
+        try:
+            reads, writes = self._capacity.after(
+                operation, body, before, json.loads(b"".join(answer) or b"{}")
+            )
+        except Exception:  # noqa: BLE001 - as above
+            logging.getLogger(__name__).exception("DynamoDB %s not metered", operation)
+            self._usage.unmeasured()
+        else:
+            self._usage.dynamodb(operation, reads, writes)
+        return answer
+
+
+def _peek_body(environ: dict[str, Any]) -> bytes:
+    """The request body, left in place for moto to read."""
+    body = _read_body(environ)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _credential_scope(environ: dict[str, Any]) -> list[str]:
+    """``[access key, date, region, service, "aws4_request"]`` of a SigV4 request (header or presigned)."""
+    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if "Credential=" in authorization:
+        return authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+    for name, value in parse_qsl(str(environ.get("QUERY_STRING", ""))):
+        if name == "X-Amz-Credential":
+            return value.split("/")
+    return []
+
+
+def _signing_key(environ: dict[str, Any]) -> str | None:
+    scope = _credential_scope(environ)
+    return scope[0] if scope else None
+
+
+def _stored_item(region: str) -> Any:
+    """The item as moto stores it now (DynamoDB JSON), for the cost model's write units."""
+
+    def lookup(table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        table = dynamodb_backends[ACCOUNT_ID][region].get_table(table_name)
+        if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
+            return None
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        item = table.get_item(DynamoType(key[table.hash_key_attr]), range_value)
+        return None if item is None else {name: value.to_regular_json() for name, value in item.attrs.items()}
+
+    return lookup
+
+
+def _index_keys(region: str) -> Any:
+    def indexes(table_name: str) -> list[tuple[str, ...]]:
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends[ACCOUNT_ID][region].get_table(table_name)
+        return [tuple(index.schema_key_attrs) for index in table.global_indexes]
+
+    return indexes
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -246,7 +353,9 @@ class LocalCloud:
         self.schedules = schedules
         self._schedule_timers: dict[str, threading.Thread] = {}
         self._schedules_stopped = threading.Event()
-        self.runtime = LambdaRuntime({}, region)
+        # What the product used, as AWS bills it (the cost model: benchmarks/cost.py).
+        self.usage = METER
+        self.runtime = LambdaRuntime({}, region, usage=self.usage)
         self.access = AccessControl(region)
         self.state_machine_arns: dict[str, str] = {}
         self.deployed: dict[str, Workflow] = {}
@@ -287,7 +396,13 @@ class LocalCloud:
         athena_task.install()  # the engine serves athena:startQueryExecution(.sync)
         local_lake.install_athena(self._lake_objects, self._put_object)
         default_user_config["lambda"]["use_docker"] = False
-        app = _Router(DomainDispatcherApplication(create_backend_app), self.runtime, self.access)
+        app = _Router(
+            DomainDispatcherApplication(create_backend_app),
+            self.runtime,
+            self.access,
+            self.usage,
+            self.region,
+        )
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -48,6 +48,8 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 
+from infra.local.usage import Usage
+
 logger = Logger(service="lms-local-lambda")
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
@@ -326,7 +328,8 @@ class _Function:
 class LambdaRuntime:
     """Runs the declared functions by name, each in its own warm worker processes."""
 
-    def __init__(self, functions: dict[str, FunctionConfig], region: str) -> None:
+    def __init__(self, functions: dict[str, FunctionConfig], region: str, usage: Usage | None = None) -> None:
+        self._usage = usage  # invocations and their durations, for the cost model
         self._zygote: _Zygote | None = None
         self._functions = {name: _Function(name, config, self.zygote) for name, config in functions.items()}
         self._region = region
@@ -446,7 +449,11 @@ class LambdaRuntime:
             "log_group_name": f"/aws/lambda/{function.name}",
             "timeout_seconds": config.timeout_seconds,
         }
-        return worker.invoke(payload, context, config.timeout_seconds)
+        started = time.perf_counter()
+        answer = worker.invoke(payload, context, config.timeout_seconds)
+        if self._usage is not None:  # the handler's run, as Lambda bills it (init not included)
+            self._usage.invoked(function.name, (time.perf_counter() - started) * 1000, config.memory_mb)
+        return answer
 
 
 def _service_error(headers: dict[str, str], status: int, error_type: str, message: str) -> Response:
