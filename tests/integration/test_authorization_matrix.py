@@ -43,6 +43,8 @@ INSTRUCTOR_OR_ADMIN = {
     ("POST", "/courses/{courseId}/publish"),
     ("GET", "/courses/{courseId}/publication"),
     ("POST", "/courses/{courseId}/unpublish"),
+    ("POST", "/courses/{courseId}/forums"),  # the course's owner or an admin (decided inside)
+    ("PATCH", "/threads/{threadId}"),  # the course's owner or an admin (decided inside)
 }
 # Any authenticated caller, then ownership decides (tested per route in the other suites).
 AUTHENTICATED = {
@@ -61,6 +63,14 @@ AUTHENTICATED = {
     ("GET", "/courses/{courseId}/progress"),
     ("GET", "/certificates"),
     ("GET", "/certificates/{certificateId}"),  # owner or admin
+    # Discussions: the course (enrollment, owner, admin) decides inside, per forum, thread or post.
+    ("GET", "/courses/{courseId}/forums"),
+    ("GET", "/forums/{forumId}/threads"),
+    ("POST", "/forums/{forumId}/threads"),
+    ("GET", "/threads/{threadId}"),
+    ("POST", "/threads/{threadId}/replies"),
+    ("PATCH", "/posts/{postId}"),
+    ("DELETE", "/posts/{postId}"),
 }
 RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
 
