@@ -484,3 +484,12 @@ def post_reports_partition(post_id: str) -> str:
 
 def post_report(post_id: str, reporter_id: str) -> Key:
     return Key(post_reports_partition(post_id), f"REPORTER#{reporter_id}")
+
+
+def forum_subscribers_partition(forum_id: str) -> str:
+    """A forum's subscribers (Query, paged): PK=FORUM_SUBSCRIBERS#<forumId> SK=USER#<userId> {mode}."""
+    return f"FORUM_SUBSCRIBERS#{forum_id}"
+
+
+def forum_subscription(forum_id: str, user_id: str) -> Key:
+    return Key(forum_subscribers_partition(forum_id), f"{USER_PREFIX}{user_id}")

@@ -59,6 +59,9 @@ def thread_item(thread: Thread) -> Item:
             thread.pinned, isoformat(thread.last_post_at), thread.thread_id
         ),
         **thread.attributes(),
+        # One spelling of times (milliseconds, Z), as every reply writes lastPostAt: conditions compare it.
+        "lastPostAt": isoformat(thread.last_post_at),
+        "createdAt": isoformat(thread.created_at),
     }
 
 

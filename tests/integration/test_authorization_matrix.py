@@ -75,6 +75,7 @@ AUTHENTICATED = {
     ("POST", "/threads/{threadId}/replies"),
     ("PATCH", "/posts/{postId}"),
     ("DELETE", "/posts/{postId}"),
+    ("PUT", "/forums/{forumId}/subscription"),
 }
 RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | STUDENT_OR_INSTRUCTOR | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
 

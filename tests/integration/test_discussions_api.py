@@ -333,3 +333,26 @@ def test_a_page_of_fifty_replies_is_one_query(
     assert page.status_code == 200 and len(page.json()["items"]) == 50
     assert dynamodb_calls.operations.count("Query") == 1, dynamodb_calls.operations
     assert "Scan" not in dynamodb_calls.operations
+
+
+def test_a_participant_chooses_how_a_forum_reaches_them(
+    new_user: Any, demo: Demo, instructor: ApiClient
+) -> None:
+    from lms.discussions import subscriptions
+    from lms.table import Table
+
+    student, outsider = enrolled(new_user, demo), new_user()
+    forum = new_forum(instructor, demo)
+
+    chosen = student.client.put(f"/forums/{forum}/subscription", json={"mode": "daily_digest"})
+
+    assert chosen.status_code == 200 and chosen.json() == {"forumId": forum, "mode": "daily_digest"}
+    assert subscriptions.mode_of(Table(), forum, student.user_id) == subscriptions.Mode.DAILY_DIGEST
+    assert student.client.put(f"/forums/{forum}/subscription", json={"mode": "off"}).status_code == 200
+    assert subscriptions.mode_of(Table(), forum, student.user_id) == subscriptions.Mode.OFF
+    assert outsider.client.put(f"/forums/{forum}/subscription", json={"mode": "each_post"}).status_code == 403
+    assert student.client.put("/forums/nope/subscription", json={"mode": "each_post"}).status_code == 404
+    assert student.client.put(f"/forums/{forum}/subscription", json={"mode": "hourly"}).status_code in (
+        400,
+        422,
+    )

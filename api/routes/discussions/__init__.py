@@ -15,7 +15,7 @@ from api.models import Page, RequestBody, View
 from api.params import Cursor, Limit, PathId
 from api.responses import accepted, created, page_limit
 from lms import human_tasks
-from lms.discussions import markdown, moderation, threads
+from lms.discussions import markdown, moderation, subscriptions, threads
 from lms.discussions import posts as discussion_posts
 from lms.discussions.forums import Forum, ForumType, create_forum, list_forums
 from lms.entities import Role
@@ -354,3 +354,26 @@ def decide_report(reportId: PathId, body: ReportDecision) -> ReportDecided:  # n
         decided_by=task.decided_by,
         decided_at=task.decided_at,
     )
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+
+
+class SubscriptionChoice(RequestBody):
+    mode: subscriptions.Mode
+
+
+class SubscriptionView(View):
+    forum_id: str
+    mode: subscriptions.Mode
+
+
+@router.put(
+    "/forums/<forumId>/subscription", tags=["discussions"], summary="Choose how a forum's posts reach you"
+)
+@security.signed_in
+def subscribe(forumId: PathId, body: SubscriptionChoice) -> SubscriptionView:  # noqa: N803
+    table = Table()
+    principal = security.authenticated(router, table).principal
+    forum = subscriptions.set_mode(table, principal, forumId, body.mode)
+    return SubscriptionView(forum_id=forum.forum_id, mode=body.mode)

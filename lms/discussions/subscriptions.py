@@ -1,0 +1,62 @@
+"""Forum subscriptions: how a forum's posts reach a participant by email (each post, a daily digest, off).
+
+One item per (forum, subscriber) in the forum's subscriber partition, so the mail runs read a
+forum's subscribers with one paged Query; ``off`` deletes the item.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from lms import events, keys
+from lms.clock import isoformat, utcnow
+from lms.discussions.forums import Forum, get_forum, require_participant
+from lms.table import Table
+
+if TYPE_CHECKING:
+    from lms.identity import Principal  # annotations only: task packages carry no argon2 or jwt
+
+
+class Mode(StrEnum):
+    EACH_POST = "each_post"
+    DAILY_DIGEST = "daily_digest"
+    OFF = "off"
+
+
+def set_mode(table: Table, principal: Principal, forum_id: str, mode: Mode) -> Forum:
+    forum = get_forum(table, forum_id)
+    require_participant(table, principal, forum.course_id, forum.instructor_id)
+    change(table, forum, principal.user_id, mode, actor=principal.user_id)
+    return forum
+
+
+def change(table: Table, forum: Forum, user_id: str, mode: Mode, *, actor: str) -> None:
+    """Record ``mode`` (``off`` removes the subscription) and announce SubscriptionChanged."""
+    key = keys.forum_subscription(forum.forum_id, user_id)
+    if mode == Mode.OFF:
+        table.delete(key)
+    else:
+        table.put(
+            {
+                **key.as_item(),
+                "forumId": forum.forum_id,
+                "userId": user_id,
+                "mode": mode.value,
+                "updatedAt": isoformat(utcnow()),
+            }
+        )
+    events.publish_for_analytics(
+        events.SubscriptionChanged(
+            actor=events.Actor.user(actor),
+            forum_id=forum.forum_id,
+            course_id=forum.course_id,
+            user_id=user_id,
+            mode=mode.value,
+        )
+    )
+
+
+def mode_of(table: Table, forum_id: str, user_id: str) -> Mode:
+    item = table.get(keys.forum_subscription(forum_id, user_id))
+    return Mode(item["mode"]) if item else Mode.OFF
