@@ -3,6 +3,7 @@ hide a post at three reporters, a moderator's verdict is applied once, late deci
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,13 @@ def until(check: Callable[[], Any], timeout: float = 30) -> Any:
             return found
         time.sleep(0.2)
     raise AssertionError("condition not reached in time")
+
+
+def finished(execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+    """The run's output once it ended, which must be a success (business outcomes end in Succeed)."""
+    described, _ = execution(execution_arn, timeout=timeout)
+    assert described["status"] == "SUCCEEDED", described
+    return dict(json.loads(described["output"]))
 
 
 def report(client: ApiClient, post_id: str, reason: str = "spam") -> Any:
@@ -67,7 +75,7 @@ def test_three_reports_hide_a_post_and_a_moderator_keeps_it(
     assert decided.status_code == 200 and decided.json()["status"] == "DECIDED", decided.text
 
     arn = executions.execution_arn(MODERATION, f"moderation-{post}")
-    output, _ = execution(arn)
+    output = finished(arn)
     assert output["result"]["outcome"] == "Kept"
     shown = seen_by(reporters[0].client, thread["threadId"], post)
     assert shown["hidden"] is False and shown["body"] == "buy cheap watches"
@@ -100,7 +108,7 @@ def test_a_moderator_hides_a_post_once(
     decided = admin.post(f"/moderation/reports/{post}", json={"decision": "hide", "note": "rude"})
 
     assert decided.status_code == 200, decided.text
-    output, _ = execution(executions.execution_arn(MODERATION, f"moderation-{post}"))
+    output = finished(executions.execution_arn(MODERATION, f"moderation-{post}"))
     assert output["result"] == {"outcome": "Hidden", "applied": True}
     assert seen_by(reporter.client, thread["threadId"], post)["hidden"] is True
     assert seen_by(reporter.client, thread["threadId"], post)["body"] is None
@@ -126,7 +134,7 @@ def test_a_decision_arriving_after_the_run_ended_is_refused(
         },
         timeout_seconds=2,
     )
-    output, _ = execution(started.arn, timeout=40)
+    output = finished(started.arn, timeout=40)
     assert output["result"]["outcome"] == "Undecided"
 
     late = instructor.post(f"/moderation/reports/{post}", json={"decision": "hide"})
