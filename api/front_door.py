@@ -24,6 +24,17 @@ from api import security
 from lms.errors import ForbiddenError, LmsError
 
 JSON_MEDIA_TYPE = "application/json"
+# A route marked with ``accepts_form_body`` also takes an HTML form's body, which it never parses:
+# RFC 8058 one-click unsubscribe POSTs ``List-Unsubscribe=One-Click`` in one of these.
+FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_ACCEPTS_FORM = "__lms_accepts_form_body__"
+
+
+def accepts_form_body(function: Any) -> Any:
+    setattr(function, _ACCEPTS_FORM, True)
+    return function
+
+
 # Our bodies are flat objects; a deeper document is an attack on the parser, not a request.
 MAX_JSON_DEPTH = 32
 
@@ -104,7 +115,9 @@ class FrontDoor(BaseMiddlewareHandler[APIGatewayRestResolver]):
         if rule is None:
             raise ForbiddenError("This route has no access rule.")
         security.enforce(app, rule)
-        check_body(app.current_event.raw_event, app.current_event.headers)
+        form = media_type(app.current_event.headers.get("content-type")) in FORM_MEDIA_TYPES
+        if not (form and getattr(route.func, _ACCEPTS_FORM, False)):
+            check_body(app.current_event.raw_event, app.current_event.headers)
         normalise_content_type(app.current_event.raw_event)
         return self._validation(app, next_middleware)
 

@@ -42,10 +42,17 @@ def build_app(
     # The CDK CLI passes CDK_OUTDIR; without the CLI, synthesise into ./cdk.out like it would.
     app = cdk.App(context=context or {}, outdir=outdir or os.environ.get("CDK_OUTDIR") or "cdk.out")
     origins = str(app.node.try_get_context("corsOrigins") or "https://app.example.com").split(",")
+    # Email: the SES domain identity mail comes from, and the public URL unsubscribe links point at.
+    mail_domain = str(app.node.try_get_context("mailDomain") or "example.com")
+    mail_from = app.node.try_get_context("mailFrom")
+    public_url = str(app.node.try_get_context("publicUrl") or "https://api.example.com")
     stack = LmsStack(
         app,
         "Lms",
         cors_origins=origins,
+        mail_domain=mail_domain,
+        mail_from=str(mail_from) if mail_from else None,
+        public_url=public_url,
         workflows=workflows,
         description="LMS backend driven by Step Functions",
     )

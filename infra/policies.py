@@ -41,6 +41,8 @@ OBJECT_ACTIONS = {
     Access.READ_WRITE: ("s3:GetObject", "s3:PutObject"),
 }
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# SESv2 SendEmail (simple or raw content alike) is authorised as ses:SendEmail on the identity.
+MAIL_SEND_ACTIONS = ("ses:SendEmail",)
 # SendTaskSuccess/Failure support no resource-level permissions: the task token is the credential.
 CALLBACK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
 STATE_MACHINE_INSPECTION_ACTIONS = ("states:ListExecutions", "states:DescribeStateMachine")
@@ -85,7 +87,14 @@ class Arns:
     bucket: str
     event_bus: str
     stripe_secret: str | None = None
+    # Email: the SES identity mail is sent from, its configuration set, the unsubscribe-link key.
+    mail_identity: str | None = None
+    mail_configuration_set: str | None = None
+    mail_secret: str | None = None
     state_machines: Mapping[str, str] = field(default_factory=dict)  # workflow name -> ARN
+
+    def ses(self, resource: str) -> str:
+        return f"arn:{self.partition}:ses:{self.region}:{self.account}:{resource}"
 
     def table_indexes(self) -> str:
         return f"{self.table}/index/*"
@@ -135,6 +144,8 @@ def statements(needs: Needs, arns: Arns) -> list[Statement]:
         found.extend(bucket_statements(bucket, arns))
     if needs.stripe_secret and arns.stripe_secret:
         found.append(Statement(SECRET_READ_ACTIONS, (arns.stripe_secret,)))
+    if needs.mail:
+        found.extend(mail_statements(arns))
     if needs.task_callbacks:
         found.append(Statement(CALLBACK_ACTIONS, ("*",)))
     if needs.event_bus_put:
@@ -145,6 +156,18 @@ def statements(needs: Needs, arns: Arns) -> list[Statement]:
         rerun = () if name in needs.start_workflows else (RERUN_ACTION,)
         found.append(Statement((*STATE_MACHINE_INSPECTION_ACTIONS, *rerun), (arns.state_machines[name],)))
         found.append(Statement(EXECUTION_INSPECTION_ACTIONS, (arns.executions(name),)))
+    return found
+
+
+def mail_statements(arns: Arns) -> list[Statement]:
+    """SESv2 SendEmail from the sender identity only (and through its configuration set: SES checks
+    both resources), and reading the key that signs unsubscribe links."""
+    sending = [arns.ses(f"identity/{arns.mail_identity or '*'}")]
+    if arns.mail_configuration_set:
+        sending.append(arns.ses(f"configuration-set/{arns.mail_configuration_set}"))
+    found = [Statement(MAIL_SEND_ACTIONS, tuple(sending))]
+    if arns.mail_secret:
+        found.append(Statement(SECRET_READ_ACTIONS, (arns.mail_secret,)))
     return found
 
 

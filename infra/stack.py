@@ -11,6 +11,7 @@ from infra.api import Api
 from infra.bundling import Packages
 from infra.constants import API_PACKAGE, pascal
 from infra.data import Data
+from infra.mail import Mail
 from infra.operations import Operations
 from infra.policies import api_needs
 from infra.workflow import Platform, WorkflowConstruct
@@ -25,6 +26,9 @@ class LmsStack(Stack):
         construct_id: str,
         *,
         cors_origins: list[str],
+        mail_domain: str = "example.com",
+        mail_from: str | None = None,
+        public_url: str = "https://api.example.com",
         workflows: tuple[Workflow, ...] = catalog.WORKFLOWS,
         **kwargs: object,
     ) -> None:
@@ -37,7 +41,14 @@ class LmsStack(Stack):
             "StripeSecrets",
             description="Stripe API key and webhook signing secret (JSON: secretKey, webhookSecret)",
         )
-        self.platform = Platform(self.data, self.event_bus, self.stripe_secret, Packages(), {})
+        self.mail = Mail(
+            self,
+            "Mail",
+            domain=mail_domain,
+            sender=mail_from or f"LMS <no-reply@{mail_domain}>",
+            public_url=public_url,
+        )
+        self.platform = Platform(self.data, self.event_bus, self.stripe_secret, Packages(), {}, self.mail)
         self.workflows = {
             w.name: WorkflowConstruct(self, pascal(w.name), workflow=w, platform=self.platform)
             for w in workflows
@@ -56,10 +67,14 @@ class LmsStack(Stack):
             ),
         )
         self.platform.grant(self.api.function, needs)
+        # The API checks unsubscribe links (POST /mail/unsubscribe): their key, not SES.
+        self.api.function.add_environment("LMS_MAIL_SECRET_ARN", self.mail.signing_secret.secret_arn)
+        self.mail.signing_secret.grant_read(self.api.function)
         self.operations = Operations(self, "Operations", workflows=self.workflows, api=self.api)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)
         CfnOutput(self, "StripeSecretArn", value=self.stripe_secret.secret_arn)
+        CfnOutput(self, "MailSenderDomain", value=mail_domain)
         for name, construct in self.workflows.items():
             CfnOutput(self, f"{pascal(name)}StateMachineArn", value=construct.state_machine.state_machine_arn)

@@ -28,6 +28,7 @@ from constructs import Construct
 from infra import policies
 from infra.bundling import Packages
 from infra.data import Data
+from infra.mail import Mail
 from infra.task_function import invoke_target, python_function
 from workflows import catalog
 from workflows.definition import EventTrigger, Needs, ScheduleTrigger, TaskFunction, Workflow
@@ -44,6 +45,7 @@ class Platform:
     stripe_secret: secretsmanager.ISecret
     packages: Packages
     state_machines: dict[str, sfn.IStateMachine]
+    mail: Mail | None = None  # the SES identity, configuration set and unsubscribe key (infra/mail.py)
 
     def resources(self) -> catalog.Resources:
         return catalog.Resources(
@@ -51,6 +53,10 @@ class Platform:
             bucket_name=self.data.bucket.bucket_name,
             event_bus_name=self.event_bus.event_bus_name,
             stripe_secret_arn=self.stripe_secret.secret_arn,
+            mail_from=self.mail.sender if self.mail else None,
+            mail_configuration_set=self.mail.configuration_set.configuration_set_name if self.mail else None,
+            mail_secret_arn=self.mail.signing_secret.secret_arn if self.mail else None,
+            public_url=self.mail.public_url if self.mail else None,
             state_machine_arns={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
         )
 
@@ -64,6 +70,9 @@ class Platform:
             bucket=self.data.bucket.bucket_arn,
             event_bus=self.event_bus.event_bus_arn,
             stripe_secret=self.stripe_secret.secret_arn,
+            mail_identity=self.mail.domain if self.mail else None,
+            mail_configuration_set=self.mail.configuration_set.configuration_set_name if self.mail else None,
+            mail_secret=self.mail.signing_secret.secret_arn if self.mail else None,
             state_machines={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
         )
 

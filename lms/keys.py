@@ -493,3 +493,22 @@ def forum_subscribers_partition(forum_id: str) -> str:
 
 def forum_subscription(forum_id: str, user_id: str) -> Key:
     return Key(forum_subscribers_partition(forum_id), f"{USER_PREFIX}{user_id}")
+# --- email (lms.mail) ----------------------------------------------------------------------------
+# a sent-mail marker                 conditional Put PK=MAIL_SENT#<idempotency key>  SK=MAIL (TTL)
+# a user's opt-out of one kind of mail Get/Put   PK=USER#<id>  SK=MAIL_OPT_OUT#<scope>#<scope id>
+#                                    (BatchGet for the recipients of one mailing)
+#
+# One marker per idempotency key, written before the message goes to SES (and removed again if SES
+# refuses it), so an at-least-once caller that sends twice with the same key sends one mail. Each
+# key is its own partition: no hot key, one write per mail.
+
+MAIL_SENT_PREFIX = "MAIL_SENT#"
+
+
+def sent_mail(idempotency_key: str) -> Key:
+    return Key(f"{MAIL_SENT_PREFIX}{idempotency_key}", "MAIL")
+
+
+def mail_opt_out(user_id: str, scope: str, scope_id: str) -> Key:
+    """The user turned off this kind of mail (for mail whose feature keeps no subscription of its own)."""
+    return Key(f"{USER_PREFIX}{user_id}", f"MAIL_OPT_OUT#{scope}#{scope_id}")

@@ -53,6 +53,14 @@ class Settings(BaseModel):
     video_chunk_seconds: float = Field(default=300, gt=0)
     video_upload_url_seconds: int = Field(default=15 * 60, ge=60, le=12 * 3600)
     video_playback_url_seconds: int = Field(default=60 * 60, ge=60, le=12 * 3600)
+    # Email (lms.mail): the sender (an SES identity: created by the local cloud, verified in AWS),
+    # an optional SES configuration set, the key that signs unsubscribe links (inline locally,
+    # generated per process; a Secrets Manager ARN in AWS), and how long a sent-mail marker is kept.
+    mail_from: str = "LMS <no-reply@lms.localhost>"
+    mail_configuration_set: str | None = None
+    mail_secret: str | None = Field(default=None, repr=False)
+    mail_secret_arn: str | None = None
+    mail_marker_days: int = Field(default=30, ge=1, le=365)
 
 
 def _env_list(value: str) -> list[str]:

@@ -20,6 +20,7 @@ import requests
 
 # Configuration every test process needs before any product module reads settings.
 os.environ.setdefault("LMS_JWT_SECRET", secrets.token_urlsafe(48))
+os.environ.setdefault("LMS_MAIL_SECRET", secrets.token_urlsafe(48))  # signs unsubscribe links
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 

@@ -114,6 +114,11 @@ class Resources:
     bucket_name: str
     event_bus_name: str
     stripe_secret_arn: str | None = None
+    # Email (lms.mail): the sender, its configuration set, the unsubscribe-link key, the links' base.
+    mail_from: str | None = None
+    mail_configuration_set: str | None = None
+    mail_secret_arn: str | None = None
+    public_url: str | None = None
     state_machine_arns: dict[str, str] = field(default_factory=dict)  # workflow name -> ARN
 
 
@@ -208,6 +213,14 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
         variables["LMS_EVENT_BUS_NAME"] = resources.event_bus_name
     if needs.stripe_secret and resources.stripe_secret_arn:
         variables["LMS_STRIPE_SECRET_ARN"] = resources.stripe_secret_arn
+    if needs.mail:
+        optional = {
+            "LMS_MAIL_FROM": resources.mail_from,
+            "LMS_MAIL_CONFIGURATION_SET": resources.mail_configuration_set,
+            "LMS_MAIL_SECRET_ARN": resources.mail_secret_arn,
+            "LMS_PUBLIC_URL": resources.public_url,
+        }
+        variables.update({name: value for name, value in optional.items() if value})
     for name in (*needs.start_workflows, *needs.inspect_workflows):
         variables[arn_variable(name)] = resources.state_machine_arns[name]
     if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger | ScheduleTrigger):

@@ -64,6 +64,9 @@ class Needs:
     start_workflows: tuple[str, ...] = ()  # names of workflows this function starts
     # Names of workflows whose executions this function reads and redrives (the ops API).
     inspect_workflows: tuple[str, ...] = ()
+    # Email users through SES (lms.mail): ses:SendEmail from the sender identity, and the key that
+    # signs unsubscribe links.
+    mail: bool = False
 
     @property
     def bucket_grants(self) -> tuple[BucketAccess, ...]:

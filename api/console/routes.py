@@ -177,6 +177,7 @@ def build() -> APIGatewayRestResolver:
     app.get(PREFIX + "/executions/<name>")(page(execution_page))
     app.post(PREFIX + "/executions/<name>/redrive")(page(redrive))
     app.get(PREFIX + "/static/<asset>")(page(static_asset, signed_in=False))
+    app.get(PREFIX + "/mail")(page(mail_page))
 
     @app.exception_handler(Exception)
     def unexpected(_: Exception) -> Response[str]:
@@ -361,3 +362,19 @@ def drawing(detail: ops.ExecutionDetail, other: ops.ExecutionDetail | None = Non
         )
         edges.append({"path": edge.path, "classes": " ".join(classes)})
     return {"layout": laid, "boxes": boxes, "edges": edges, "compare": other is not None}
+
+
+MAIL_LIMIT = 100
+
+
+def mail_page(page: Page) -> Response[str]:
+    """The mail the local SES sent (``lms dev``); in AWS, SES delivers it and keeps nothing to show."""
+    import os
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    items: list[Any] = []
+    if endpoint:
+        from infra.local import mailbox  # local only: AWS_ENDPOINT_URL is never set in AWS
+
+        items = mailbox.fetch(endpoint)[:MAIL_LIMIT]
+    return page.render("mail.html", title="Sent mail", available=bool(endpoint), items=items)

@@ -65,6 +65,9 @@ def dev(args: argparse.Namespace) -> int:
     cloud_port = _port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT)
     api_port = _port("LMS_API_PORT", DEFAULT_API_PORT)
     stripe_port = _port("LMS_STRIPE_PORT", DEFAULT_STRIPE_PORT)
+    # Emails' unsubscribe links are signed with a key per run and point at this API.
+    os.environ.setdefault("LMS_MAIL_SECRET", secrets.token_urlsafe(48))
+    os.environ.setdefault("LMS_PUBLIC_URL", f"http://127.0.0.1:{api_port}")
     # With a real Stripe test key in the environment, payments go to Stripe test mode instead.
     local_stripe = None if os.environ.get("STRIPE_SECRET_KEY") else LocalStripe(port=stripe_port)
     # The API listens last, once everything printed below is true: a script that waits for /health
@@ -318,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     from infra.local import executions_cli
 
     executions_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
+    from infra.local import mail_cli
+
+    mail_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
     args = parser.parse_args(argv)
     return int(args.run(args))
 

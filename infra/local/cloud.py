@@ -3,8 +3,9 @@
 * ``POST /2015-03-31/functions/<name>/invocations`` -> :class:`LambdaRuntime` (the catalog's task
   functions, each in its own worker processes with its declared environment and timeout);
 * ``/_local/faults`` -> fault injection for the local Lambda runtime;
+* ``GET /_local/mail`` -> the mail the local SES accepted, newest first (:mod:`infra.local.mailbox`);
 * everything else -> moto in server mode (DynamoDB, S3, Step Functions with execution enabled,
-  EventBridge, Secrets Manager).
+  EventBridge, Secrets Manager, SES).
 
 moto's Step Functions engine calls Lambda at ``http://localhost:$MOTO_PORT``, which is this router,
 so the real ASL runs the real handlers. EventBridge rules of event-triggered workflows are created
@@ -24,6 +25,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from http import HTTPStatus
 from typing import Any
 
@@ -31,7 +33,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra import policies
 from infra.constants import SERVICE_NAME
-from infra.local import engine_limits, engine_speedups, event_routing, task_tokens
+from infra.local import engine_limits, engine_speedups, event_routing, mailbox, task_tokens
 from infra.local.iam import ACCOUNT_ID, ADMIN, AccessControl, publish_api_credentials
 from infra.local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
@@ -70,6 +72,14 @@ STRIPE_VARIABLES = (
     "LMS_STRIPE_API_BASE",
     "LMS_STRIPE_SECRET_ARN",
 )
+
+# Locally the unsubscribe-link key is an inline variable instead of a Secrets Manager secret.
+MAIL_VARIABLES = ("LMS_MAIL_SECRET",)
+
+
+def mail_identity(sender: str) -> str:
+    """The SES identity of a sender such as ``LMS <no-reply@example.com>``: its address."""
+    return parseaddr(sender)[1]
 
 
 class _StateMachineArns(Mapping[str, str]):
@@ -139,6 +149,9 @@ class _Router:
             return _respond(start_response, status, headers, body)
         if path == FAULTS_PATH and method == "POST":
             return self._inject_fault(environ, start_response)
+        if path == mailbox.MAIL_PATH and method == "GET":
+            body = mailbox.serve(ACCOUNT_ID, self._access.region)
+            return _respond(start_response, 200, {"Content-Type": "application/json"}, body)
         if environ.get("HTTP_X_AMZ_TARGET") == REDRIVE_TARGET:
             # moto answers an unimplemented action with an HTML 500; say what it is, as AWS would.
             refusal = {
@@ -299,9 +312,19 @@ class LocalCloud:
             Bucket=settings.bucket_name, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
         aws.client("events").create_event_bus(Name=settings.event_bus_name)
+        self._create_mail_identity()
         for workflow in self.workflows:
             self.deploy(workflow)
         self._grant_api()
+
+    def _create_mail_identity(self) -> None:
+        """The sender identity (``LMS_MAIL_FROM``'s address), as an operator verifies it in AWS, and
+        the configuration set if one is configured: the local SES refuses any other sender."""
+        settings = get_settings()
+        sesv2 = aws.client("sesv2")
+        sesv2.create_email_identity(EmailIdentity=mail_identity(settings.mail_from))
+        if settings.mail_configuration_set:
+            sesv2.create_configuration_set(ConfigurationSetName=settings.mail_configuration_set)
 
     def resources(self) -> catalog.Resources:
         settings = get_settings()
@@ -310,6 +333,10 @@ class LocalCloud:
             bucket_name=settings.bucket_name,
             event_bus_name=settings.event_bus_name,
             stripe_secret_arn=settings.stripe_secret_arn,
+            mail_from=settings.mail_from,
+            mail_configuration_set=settings.mail_configuration_set,
+            mail_secret_arn=settings.mail_secret_arn,
+            public_url=settings.public_url,
             state_machine_arns=self.state_machine_arns,
         )
 
@@ -360,6 +387,9 @@ class LocalCloud:
             bucket=f"arn:aws:s3:::{settings.bucket_name}",
             event_bus=f"arn:aws:events:{region}:{ACCOUNT_ID}:event-bus/{settings.event_bus_name}",
             stripe_secret=settings.stripe_secret_arn,
+            mail_identity=mail_identity(settings.mail_from),
+            mail_configuration_set=settings.mail_configuration_set,
+            mail_secret=settings.mail_secret_arn,
             state_machines=_StateMachineArns(region),
         )
 
@@ -425,6 +455,8 @@ class LocalCloud:
         )
         if fn.needs.stripe_secret:
             passed.update({k: os.environ[k] for k in STRIPE_VARIABLES if k in os.environ})
+        if fn.needs.mail:
+            passed.update({k: os.environ[k] for k in MAIL_VARIABLES if k in os.environ})
         return {
             **passed,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,

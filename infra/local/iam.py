@@ -37,6 +37,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -55,6 +56,7 @@ from moto.iam.models import Policy
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
+from moto.ses.models import ses_backends
 from werkzeug.datastructures import EnvironHeaders
 
 from lms.aws import Credentials
@@ -570,6 +572,26 @@ def _secretsmanager(control: AccessControl, request: _Request) -> list[Check]:
     return [Check(f"secretsmanager:{operation}", secret)]
 
 
+SESV2_SEND_PATH = "/v2/email/outbound-emails"
+
+
+def _ses(control: AccessControl, request: _Request) -> list[Check]:
+    """SESv2 SendEmail is authorised on the sending identity (the address's own identity if it has
+    one, else its domain's) and on the configuration set it names, as SES does."""
+    if request.method == "POST" and request.path.rstrip("/") == SESV2_SEND_PATH:
+        body = request.json()
+        address = parseaddr(str(body.get("FromEmailAddress") or ""))[1]
+        identities = ses_backends[ACCOUNT_ID][request.region].email_identities
+        domain = address.rpartition("@")[2]
+        identity = domain if address not in identities and domain in identities else address
+        checks = [Check("ses:SendEmail", control.arn("ses", f"identity/{identity}"))]
+        if body.get("ConfigurationSetName"):
+            name = body["ConfigurationSetName"]
+            checks.append(Check("ses:SendEmail", control.arn("ses", f"configuration-set/{name}")))
+        return checks
+    return [Check(f"ses:{_operation(request)}", "*")]
+
+
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 
 
@@ -607,6 +629,7 @@ _DESCRIBERS: dict[str, Callable[[AccessControl, _Request], list[Check]]] = {
     "events": _events,
     "secretsmanager": _secretsmanager,
     "lambda": _lambda,
+    "ses": _ses,
 }
 
 
