@@ -88,7 +88,6 @@ def _build() -> APIGatewayRestResolver:
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, responses, security
     from api.routes import auth, catalog, discussions, health, learning, ops, publishing, purchases, video
-    from api.routes import auth, catalog, health, learning, ops, publishing, purchases, video
     from api.routes import mail as mail_routes
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
