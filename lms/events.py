@@ -434,6 +434,7 @@ class PostCreated(Event):
     course_id: str
     author_id: str
     parent_id: str | None = None
+    notify_at: str  # when the edit window closes (ISO 8601, seconds, UTC): the notification's Wait
 
 
 class PostReported(Event):

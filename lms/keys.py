@@ -493,6 +493,8 @@ def forum_subscribers_partition(forum_id: str) -> str:
 
 def forum_subscription(forum_id: str, user_id: str) -> Key:
     return Key(forum_subscribers_partition(forum_id), f"{USER_PREFIX}{user_id}")
+
+
 # --- email (lms.mail) ----------------------------------------------------------------------------
 # a sent-mail marker                 conditional Put PK=MAIL_SENT#<idempotency key>  SK=MAIL (TTL)
 # a user's opt-out of one kind of mail Get/Put   PK=USER#<id>  SK=MAIL_OPT_OUT#<scope>#<scope id>

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -72,6 +72,12 @@ class Post(Entity):
     @property
     def edited(self) -> bool:
         return self.edited_at is not None
+
+
+def window_closes(created_at: datetime) -> str:
+    """The first whole second after the edit window (ISO 8601, UTC): when the post's mail may go."""
+    closes = (created_at + EDIT_WINDOW + timedelta(seconds=1)).astimezone(UTC).replace(microsecond=0)
+    return closes.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_segment(moment: datetime) -> str:

@@ -9,13 +9,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from lms import events, keys
+from lms import events, keys, mail
 from lms.clock import isoformat, utcnow
 from lms.discussions.forums import Forum, get_forum, require_participant
+from lms.errors import NotFoundError
 from lms.table import Table
 
 if TYPE_CHECKING:
     from lms.identity import Principal  # annotations only: task packages carry no argon2 or jwt
+
+
+FORUM_SCOPE = "forum"  # the one-click unsubscribe scope of forum mail (lms.mail), scope id: the forum
 
 
 class Mode(StrEnum):
@@ -60,3 +64,15 @@ def change(table: Table, forum: Forum, user_id: str, mode: Mode, *, actor: str) 
 def mode_of(table: Table, forum_id: str, user_id: str) -> Mode:
     item = table.get(keys.forum_subscription(forum_id, user_id))
     return Mode(item["mode"]) if item else Mode.OFF
+
+
+def unsubscribe_by_link(table: Table, user_id: str, forum_id: str) -> None:
+    """The signed one-click link of a forum mail (lms.mail): turn this forum's mail off (idempotent)."""
+    try:
+        forum = get_forum(table, forum_id)
+    except NotFoundError:
+        return
+    change(table, forum, user_id, Mode.OFF, actor=user_id)
+
+
+mail.unsubscribe_handlers[FORUM_SCOPE] = unsubscribe_by_link

@@ -186,6 +186,7 @@ def _announce(post: posts.Post) -> None:
             course_id=post.course_id,
             author_id=post.author_id,
             parent_id=post.parent_id,
+            notify_at=posts.window_closes(post.created_at),
         )
     )
 
