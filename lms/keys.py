@@ -514,3 +514,29 @@ def sent_mail(idempotency_key: str) -> Key:
 def mail_opt_out(user_id: str, scope: str, scope_id: str) -> Key:
     """The user turned off this kind of mail (for mail whose feature keeps no subscription of its own)."""
     return Key(f"{USER_PREFIX}{user_id}", f"MAIL_OPT_OUT#{scope}#{scope_id}")
+
+
+# --- discussions: the daily digest ----------------------------------------------------------------
+# digest subscribers             Query x N GSI2PK=DIGEST_SUBSCRIBERS#<shard>  GSI2SK=<userId>#<forumId>
+#                                          (on the subscription item while its mode is daily_digest;
+#                                          N=DIGEST_SHARDS, one Map iteration each)
+# a forum's posts of one day     Query     GSI1PK=FORUM_POSTS#<forumId>#<yyyy-mm-dd>  GSI1SK=<createdAt>#<id>
+#                                          (on each post item: what a digest of that day lists)
+
+DIGEST_SHARDS = 8
+
+
+def digest_shard(user_id: str) -> int:
+    return zlib.crc32(user_id.encode()) % DIGEST_SHARDS
+
+
+def digest_subscribers_index(shard: int) -> str:
+    return f"DIGEST_SUBSCRIBERS#{shard}"
+
+
+def digest_subscriber_sort(user_id: str, forum_id: str) -> str:
+    return f"{user_id}#{forum_id}"
+
+
+def forum_posts_of_day(forum_id: str, day: str) -> str:
+    return f"FORUM_POSTS#{forum_id}#{day}"

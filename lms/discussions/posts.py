@@ -85,7 +85,14 @@ def new_segment(moment: datetime) -> str:
 
 
 def post_item(post: Post) -> Item:
-    return {**keys.thread_post(post.thread_id, post.path).as_item(), **post.attributes()}
+    created = isoformat(post.created_at)
+    return {
+        **keys.thread_post(post.thread_id, post.path).as_item(),
+        # The day's posts of the forum, for the daily digest.
+        keys.GSI1PK: keys.forum_posts_of_day(post.forum_id, created[:10]),
+        keys.GSI1SK: f"{created}#{post.post_id}",
+        **post.attributes(),
+    }
 
 
 def locator_item(post: Post) -> Item:

@@ -48,6 +48,7 @@ def change(table: Table, forum: Forum, user_id: str, mode: Mode, *, actor: str) 
                 "userId": user_id,
                 "mode": mode.value,
                 "updatedAt": isoformat(utcnow()),
+                **(digest_listing(forum.forum_id, user_id) if mode == Mode.DAILY_DIGEST else {}),
             }
         )
     events.publish_for_analytics(
@@ -59,6 +60,14 @@ def change(table: Table, forum: Forum, user_id: str, mode: Mode, *, actor: str) 
             mode=mode.value,
         )
     )
+
+
+def digest_listing(forum_id: str, user_id: str) -> dict[str, str]:
+    """The index keys that list a daily-digest subscription for the digest run (sharded by user)."""
+    return {
+        keys.GSI2PK: keys.digest_subscribers_index(keys.digest_shard(user_id)),
+        keys.GSI2SK: keys.digest_subscriber_sort(user_id, forum_id),
+    }
 
 
 def mode_of(table: Table, forum_id: str, user_id: str) -> Mode:

@@ -258,7 +258,11 @@ def test_every_route_answers_the_success_status_its_document_states(
     thread = call(
         instructor, "POST", "/forums/{forumId}/threads", f"/forums/{forum}/threads", json=opening
     ).json()["threadId"]
-    call(instructor, "POST", "/threads/{threadId}/replies", f"/threads/{thread}/replies", json={"body": "Hi"})
+    replied = call(
+        admin, "POST", "/threads/{threadId}/replies", f"/threads/{thread}/replies", json={"body": "Hi"}
+    )
+    reply = replied.json()["postId"]
+    call(instructor, "POST", "/posts/{postId}/reports", f"/posts/{reply}/reports", json={"reason": "a check"})
     call(buyer, "POST", "/auth/logout", "/auth/logout")
 
     assert {route: documented[route] for route in answered} == answered
