@@ -87,11 +87,11 @@ class Arns:
     bucket: str
     event_bus: str
     stripe_secret: str | None = None
+    state_machines: Mapping[str, str] = field(default_factory=dict)  # workflow name -> ARN
     # Email: the SES identity mail is sent from, its configuration set, the unsubscribe-link key.
     mail_identity: str | None = None
     mail_configuration_set: str | None = None
     mail_secret: str | None = None
-    state_machines: Mapping[str, str] = field(default_factory=dict)  # workflow name -> ARN
 
     def ses(self, resource: str) -> str:
         return f"arn:{self.partition}:ses:{self.region}:{self.account}:{resource}"
@@ -111,7 +111,8 @@ class Arns:
 def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
     """The API reads and writes the table, reads the Stripe keys, starts the API-triggered
     workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
-    refunds), signs upload URLs of videos (``uploads/``: a presigned URL carries the signer's
+    refunds), checks unsubscribe links (their key, not SES), signs upload URLs of videos
+    (``uploads/``: a presigned URL carries the signer's
     rights), reads and signs the playable media (``media/``, listed so that a missing playlist is a
     404 rather than S3's 403), signs download URLs of certificates and inspects every workflow's
     executions (the ops routes). The local cloud enforces exactly this (``infra/local/iam.py``)."""
@@ -123,6 +124,7 @@ def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
             BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
         ),
         stripe_secret=True,
+        mail_links=True,
         task_callbacks=True,
         event_bus_put=True,
         start_workflows=tuple(w.name for w in workflows if isinstance(w.trigger, ApiTrigger)),
@@ -146,6 +148,8 @@ def statements(needs: Needs, arns: Arns) -> list[Statement]:
         found.append(Statement(SECRET_READ_ACTIONS, (arns.stripe_secret,)))
     if needs.mail:
         found.extend(mail_statements(arns))
+    elif needs.mail_links and arns.mail_secret:
+        found.append(Statement(SECRET_READ_ACTIONS, (arns.mail_secret,)))
     if needs.task_callbacks:
         found.append(Statement(CALLBACK_ACTIONS, ("*",)))
     if needs.event_bus_put:

@@ -67,9 +67,6 @@ class LmsStack(Stack):
             ),
         )
         self.platform.grant(self.api.function, needs)
-        # The API checks unsubscribe links (POST /mail/unsubscribe): their key, not SES.
-        self.api.function.add_environment("LMS_MAIL_SECRET_ARN", self.mail.signing_secret.secret_arn)
-        self.mail.signing_secret.grant_read(self.api.function)
         self.operations = Operations(self, "Operations", workflows=self.workflows, api=self.api)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "TableName", value=self.data.table.table_name)

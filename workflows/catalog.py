@@ -114,12 +114,12 @@ class Resources:
     bucket_name: str
     event_bus_name: str
     stripe_secret_arn: str | None = None
+    state_machine_arns: dict[str, str] = field(default_factory=dict)  # workflow name -> ARN
     # Email (lms.mail): the sender, its configuration set, the unsubscribe-link key, the links' base.
     mail_from: str | None = None
     mail_configuration_set: str | None = None
     mail_secret_arn: str | None = None
     public_url: str | None = None
-    state_machine_arns: dict[str, str] = field(default_factory=dict)  # workflow name -> ARN
 
 
 def all_functions(workflows: tuple[Workflow, ...] = WORKFLOWS) -> dict[str, TaskFunction]:
@@ -221,6 +221,8 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
             "LMS_PUBLIC_URL": resources.public_url,
         }
         variables.update({name: value for name, value in optional.items() if value})
+    elif needs.mail_links and resources.mail_secret_arn:
+        variables["LMS_MAIL_SECRET_ARN"] = resources.mail_secret_arn
     for name in (*needs.start_workflows, *needs.inspect_workflows):
         variables[arn_variable(name)] = resources.state_machine_arns[name]
     if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger | ScheduleTrigger):

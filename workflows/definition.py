@@ -67,6 +67,8 @@ class Needs:
     # Email users through SES (lms.mail): ses:SendEmail from the sender identity, and the key that
     # signs unsubscribe links.
     mail: bool = False
+    # Only check unsubscribe links (the API's POST /mail/unsubscribe): their key, not SES.
+    mail_links: bool = False
 
     @property
     def bucket_grants(self) -> tuple[BucketAccess, ...]:

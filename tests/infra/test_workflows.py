@@ -65,6 +65,8 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
                     ("EventBus", "bus"),
                     ("StateMachine", "start"),
                     ("JwtSigningSecret", "jwt"),
+                    ("UnsubscribeSigningSecret", "mail_key"),
+                    (":identity/", "mail"),
                     ("Logs", "logs"),
                 )
                 if marker in resource
@@ -86,6 +88,8 @@ def expected_kinds(needs: Needs) -> set[str]:
             ("bus", needs.event_bus_put),
             ("start", needs.start_workflows),
             ("inspect", needs.inspect_workflows),
+            ("mail", needs.mail),
+            ("mail_key", needs.mail or needs.mail_links),
         )
         if wanted
     }
@@ -113,6 +117,16 @@ def assert_exactly_declared(grants: dict[str, list[dict[str, Any]]], needs: Need
     listed = [b.prefix for b in needs.bucket_grants if b.list]
     assert sorted(json.dumps(s["condition"]) for s in listings) == sorted(
         json.dumps({"StringLike": {"s3:prefix": [f"{prefix}*"]}}) for prefix in listed
+    ), who
+    # Mail: SendEmail only, from the sender identity through the configuration set; nothing else SES.
+    for statement in grants.get("mail", []):
+        assert statement["actions"] == {"ses:SendEmail"}, who
+        assert (
+            ":identity/example.com" in statement["resource"] and "ConfigurationSet" in statement["resource"]
+        )
+    assert all(
+        s["actions"] == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+        for s in grants.get("mail_key", [])
     ), who
     started = {s["resource"] for s in grants.get("start", [])}
     for name in needs.start_workflows:
@@ -167,7 +181,19 @@ def test_every_function_has_its_declared_limits_and_environment(
     assert properties.get("ReservedConcurrentExecutions") == fn.reserved_concurrency
     workflow = next(w for w in WORKFLOWS if w.name == fn.workflow)
     local = catalog.environment(
-        workflow, fn, catalog.Resources("t", "b", "bus", "arn", {w.name: "x" for w in WORKFLOWS})
+        workflow,
+        fn,
+        catalog.Resources(
+            "t",
+            "b",
+            "bus",
+            "arn",
+            {w.name: "x" for w in WORKFLOWS},
+            mail_from="m",
+            mail_configuration_set="c",
+            mail_secret_arn="s",
+            public_url="u",
+        ),
     )
     variables = properties["Environment"]["Variables"]
     assert set(variables) - {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"} == set(local)

@@ -21,6 +21,8 @@ PUBLIC = {
     ("POST", "/webhooks/stripe"),  # authenticated by Stripe's signature instead
     ("GET", "/certificates/verify/{code}"),  # throttled per source address instead
     ("GET", "/videos/{lessonId}/{uploadId}/{playlist}"),  # authenticated by its expiring signature instead
+    ("GET", "/mail/unsubscribe"),  # authenticated by the link's signed token instead
+    ("POST", "/mail/unsubscribe"),  # authenticated by the link's signed token instead
 }
 ADMIN_ONLY = {
     ("GET", "/admin/users"),

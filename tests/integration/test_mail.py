@@ -220,3 +220,14 @@ def test_a_json_body_is_still_refused_unless_it_is_json(anonymous: ApiClient, ne
         "/mail/unsubscribe", params={"token": token}, data="x", headers={"Content-Type": "text/plain"}
     )
     assert plain.status_code == 415
+
+
+def test_one_click_unsubscribe_costs_one_write(
+    anonymous: ApiClient, new_user: Any, dynamodb_calls: Any
+) -> None:
+    user: NewUser = new_user()
+    token = mailed_token(user, f"kind-{uuid.uuid4().hex[:6]}")
+    dynamodb_calls.reset()
+    response = anonymous.post("/mail/unsubscribe", params={"token": token})
+    assert response.status_code == 200, response.text
+    assert dynamodb_calls.operations == ["PutItem"]  # the token is checked without reading anything

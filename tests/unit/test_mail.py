@@ -134,3 +134,34 @@ def test_without_a_secret_signing_is_a_configuration_error(settings_env: pytest.
     reset_settings()
     with pytest.raises(ConfigurationError):
         mail.unsubscribe_token("u", mail.Unsubscribe("forum", "f"))
+
+
+def test_lms_mail_lists_newest_first_and_shows_one_with_its_headers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.local import mailbox
+    from infra.local.cli import main
+
+    raw = mail.build_message(
+        sender="LMS <no-reply@lms.localhost>",
+        to="ada@example.com",
+        subject="Waiting for your decision",
+        text="Body text",
+        list_unsubscribe="http://localhost:3000/mail/unsubscribe?token=t",
+    ).as_string()
+    sent = [
+        mailbox.parse("id-2", "no-reply@lms.localhost", ["ada@example.com"], raw),
+        mailbox.parse("id-1", "no-reply@lms.localhost", ["bob@example.com"], None, subject="Old", body="b"),
+    ]
+    monkeypatch.setattr(mailbox, "fetch", lambda endpoint, timeout=10: sent)
+    assert main(["mail", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("id-2") and "Waiting for your decision" in lines[0]
+    assert lines[1].startswith("id-1")
+    assert main(["mail", "list", "--to", "bob@"]) == 0
+    assert "id-2" not in capsys.readouterr().out
+    assert main(["mail", "show", "id-2"]) == 0
+    shown = capsys.readouterr().out
+    assert "List-Unsubscribe: <http://localhost:3000/mail/unsubscribe?token=t>" in shown
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in shown and "Body text" in shown
+    assert main(["mail", "show", "nope"]) == 1
