@@ -75,3 +75,14 @@ def apply_decision(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     logger.info("moderation applied", extra={"post_id": request.post_id, **result})
     return result
+
+
+@task_handler(logger)
+def notify_participants(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from lms.discussions import moderation
+    from lms.table import Table
+    from workflows.moderation import NotifyInput
+
+    request = NotifyInput.model_validate(event)
+    sent = moderation.notify_participants(Table(), post_id=request.post_id, outcome=request.outcome)
+    return {"sent": sent}

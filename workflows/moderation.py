@@ -20,6 +20,7 @@ MODERATION = Workflow(
         DECISION.function(),
         DECISION.closing_function("ExpireDecision"),
         TaskFunction("ApplyDecision", Needs(table=Access.READ_WRITE, event_bus_put=True), timeout_seconds=15),
+        TaskFunction("NotifyParticipants", Needs(table=Access.READ_WRITE, mail=True), timeout_seconds=120),
     ),
     timeout_seconds=DECISION_TIMEOUT_SECONDS + 3600,
     error_alarms=("ModerationFailed",),
@@ -38,6 +39,13 @@ class ModerationInput(BaseModel):
     instructor_id: str
     author_id: str
     decision_timeout_seconds: int = Field(default=DECISION_TIMEOUT_SECONDS, ge=1)
+
+
+class NotifyInput(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    post_id: str
+    outcome: str
 
 
 class ApplyInput(BaseModel):

@@ -7,7 +7,8 @@
 * The run waits on a human task of kind :data:`KIND` (``lms.human_tasks``: listed per role and per
   course, decided once, reminded) for the course's owner instructor or an admin.
 * :func:`apply_decision`: the run's step that applies the verdict to the post exactly once (a
-  retried step finds it applied) and announces ``PostModerated``.
+  retried step finds it applied) and announces ``PostModerated``; :func:`notify_participants` then
+  mails the reporters and the author, each once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from lms import callbacks, events, human_tasks, keys
+from lms import callbacks, events, human_tasks, keys, mail
 from lms.clock import isoformat, utcnow
 from lms.discussions import posts
 from lms.discussions.forums import is_moderator, require_participant
@@ -188,3 +189,28 @@ def reporters(table: Table, post_id: str) -> list[str]:
     """Who reported the post (for their notification)."""
     items = table.query_all(partition=(keys.PK, keys.post_reports_partition(post_id)))
     return [str(item["reporterId"]) for item in items]
+
+
+def notify_participants(table: Table, *, post_id: str, outcome: str) -> int:
+    """Tell the reporters and the author what the moderator decided (each once: the mail's key)."""
+    located = posts.locate(table, post_id)
+    thread = table.get(keys.thread(located["threadId"])) or {}
+    title = str(thread.get("title", "a discussion"))
+    verdict = "hidden" if outcome == "Hidden" else "kept"
+    sent = 0
+    for reporter in reporters(table, post_id):
+        sent += mail.send(
+            table,
+            to_user_id=reporter,
+            subject=f"Your report in {title}: the post was {verdict}",
+            text=f"Thank you for your report. A moderator reviewed the post and it was {verdict}.\n",
+            idempotency_key=f"moderation-{post_id}-{reporter}",
+        )
+    sent += mail.send(
+        table,
+        to_user_id=str(located["authorId"]),
+        subject=f"Your post in {title} was reviewed: {verdict}",
+        text=f"Your post was reported and a moderator reviewed it: it was {verdict}.\n",
+        idempotency_key=f"moderation-{post_id}-{located['authorId']}",
+    )
+    return sent

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.local import mailbox
 from lms import human_tasks, keys
 from lms.discussions import moderation
 from lms.table import Table
@@ -97,8 +98,8 @@ def open_reports(client: ApiClient, demo: Demo) -> list[dict[str, Any]]:
     return list(response.json()["items"])
 
 
-def test_a_moderator_hides_a_post_once(
-    new_user: Any, demo: Demo, instructor: ApiClient, admin: ApiClient
+def test_a_moderator_hides_a_post_once_and_the_reporter_and_author_are_told(
+    new_user: Any, demo: Demo, instructor: ApiClient, admin: ApiClient, local_cloud: Any
 ) -> None:
     author, reporter = enrolled(new_user, demo), enrolled(new_user, demo)
     thread = start(author.client, new_forum(instructor, demo))
@@ -114,6 +115,16 @@ def test_a_moderator_hides_a_post_once(
     assert output["result"] == {"outcome": "Hidden", "applied": True}
     assert seen_by(reporter.client, thread["threadId"], post)["hidden"] is True
     assert seen_by(reporter.client, thread["threadId"], post)["body"] is None
+    told = {
+        address: [m.subject for m in mailbox.fetch(local_cloud.endpoint) if address in m.to]
+        for address in (reporter.email, author.email)
+    }
+    assert [s for s in told[reporter.email] if "report" in s] == [
+        f"Your report in {thread['title']}: the post was hidden"
+    ], told
+    assert [s for s in told[author.email] if "reviewed" in s] == [
+        f"Your post in {thread['title']} was reviewed: hidden"
+    ], told
 
 
 def test_a_decision_arriving_after_the_run_ended_is_refused(
