@@ -91,7 +91,18 @@ def _build() -> APIGatewayRestResolver:
     # The routes, their models and the domain load here, when the app is built (before the SnapStart
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, responses, security
-    from api.routes import analytics, auth, catalog, health, learning, ops, publishing, purchases, video
+    from api.routes import (
+        analytics,
+        auth,
+        catalog,
+        discussions,
+        health,
+        learning,
+        ops,
+        publishing,
+        purchases,
+        video,
+    )
     from api.routes import mail as mail_routes
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
@@ -114,6 +125,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(video.router)
     app.include_router(ops.router)
     app.include_router(health.router)
+    app.include_router(discussions.router)
     app.include_router(mail_routes.router)
     app.include_router(analytics.router)
     for route in app._static_routes + app._dynamic_routes:

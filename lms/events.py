@@ -414,6 +414,81 @@ class HumanTaskReminder(Event):
         return isoformat(moment) if moment else None
 
 
+# --- discussions (issue 17) ----------------------------------------------------------------------
+DISCUSSIONS = "lms.discussions"
+
+
+class PostCreated(Event):
+    """A thread's opening post or a reply was written; starts its each-post notification after the
+    edit window. Actor: the author."""
+
+    source = DISCUSSIONS
+    verb = "posted"
+    object_type = "post"
+    object_id_field = "post_id"
+    outcome = "posted"
+
+    post_id: str
+    thread_id: str
+    forum_id: str
+    course_id: str
+    author_id: str
+    parent_id: str | None = None
+    notify_at: str  # when the edit window closes (ISO 8601, seconds, UTC): the notification's Wait
+
+
+class PostReported(Event):
+    """A participant reported a post to the moderators. Actor: the reporter."""
+
+    source = DISCUSSIONS
+    verb = "reported"
+    object_type = "post"
+    object_id_field = "post_id"
+    outcome = "reported"
+
+    post_id: str
+    thread_id: str
+    course_id: str
+    reporter_id: str
+    report_count: int
+
+
+class PostModerated(Event):
+    """A moderator decided on a reported post (keep or hide). Actor: the moderator."""
+
+    source = DISCUSSIONS
+    verb = "moderated"
+    object_type = "post"
+    object_id_field = "post_id"
+
+    post_id: str
+    thread_id: str
+    course_id: str
+    decision: str  # keep | hide
+
+    @property
+    def result(self) -> str:
+        return "kept" if self.decision == "keep" else "hidden"
+
+
+class SubscriptionChanged(Event):
+    """A participant chose how a forum's posts reach them by email. Actor: that participant."""
+
+    source = DISCUSSIONS
+    verb = "subscribed"
+    object_type = "forum"
+    object_id_field = "forum_id"
+
+    forum_id: str
+    course_id: str
+    user_id: str
+    mode: str  # each_post | daily_digest | off
+
+    @property
+    def result(self) -> str:
+        return self.mode
+
+
 EVENTS: tuple[type[Event], ...] = (
     UserRegistered,
     EnrollmentCreated,
@@ -427,4 +502,8 @@ EVENTS: tuple[type[Event], ...] = (
     VideoReady,
     VideoFailed,
     HumanTaskReminder,
+    PostCreated,
+    PostReported,
+    PostModerated,
+    SubscriptionChanged,
 )

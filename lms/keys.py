@@ -405,6 +405,96 @@ def checklist_problems(course_id: str, version: int, position: int, lesson_id: s
     return Key(snapshot_partition(course_id, version), f"{CHECKLIST_PREFIX}{order}")
 
 
+# --- discussions (issue 17: forums, threads, posts, moderation, subscriptions) -----------------
+# a forum by id                 Get       PK=FORUM#<id>             SK=FORUM
+# a course's forums             Query     GSI1PK=COURSE_FORUMS#<courseId>  GSI1SK=<createdAt>#<forumId>
+# a thread by id                Get       PK=THREAD#<id>            SK=THREAD (counters, flags, course)
+# a forum's threads             Query     GSI1PK=FORUM_THREADS#<forumId>, newest first on
+#                                         GSI1SK=<1 pinned|0>#<lastPostAt>#<threadId> (pinned first, then
+#                                         latest activity: the thread's update moves it)
+# a thread's posts, tree order  Query     PK=THREAD#<id>            SK begins_with POST#<path>
+#                                         <path> is the materialised path of the post: its ancestors'
+#                                         segments then its own, each a fixed-width <createdAt ms><rand>,
+#                                         so the sort key order is a depth-first walk of the tree
+# a post by id (locator)        Get       PK=POST#<id>              SK=POST -> thread, path, author
+# "replied in this thread"      Get       PK=THREAD#<id>            SK=REPLIER#<userId> (the Q&A rule)
+# posting rate per user         conditional ADD PK=THROTTLE#post#<userId> SK=WINDOW#<start> (TTL)
+# a post's reports              Query     PK=POST_REPORTS#<postId>  SK=REPORTER#<userId> (one per
+#                                         reporter: the conditional put is the "not twice" rule)
+# moderation                    human tasks of kind post-moderation, task id = the post id (above)
+#
+# Write rates: a post writes its thread's partition (the post and the thread's counters) and its
+# forum's item (counters), so one very busy thread or forum takes every write of its discussion;
+# people type far below 1,000 writes/s in one forum.
+
+FORUM_PREFIX = "FORUM#"
+THREAD_PREFIX = "THREAD#"
+POST_PREFIX = "POST#"
+REPLIER_PREFIX = "REPLIER#"
+
+
+def forum(forum_id: str) -> Key:
+    return Key(f"{FORUM_PREFIX}{forum_id}", "FORUM")
+
+
+def course_forums_index(course_id: str) -> str:
+    return f"COURSE_FORUMS#{course_id}"
+
+
+def forum_in_course_sort(created_at: str, forum_id: str) -> str:
+    return f"{created_at}#{forum_id}"
+
+
+def thread(thread_id: str) -> Key:
+    return Key(f"{THREAD_PREFIX}{thread_id}", "THREAD")
+
+
+def thread_partition(thread_id: str) -> str:
+    return f"{THREAD_PREFIX}{thread_id}"
+
+
+def forum_threads_index(forum_id: str) -> str:
+    return f"FORUM_THREADS#{forum_id}"
+
+
+def thread_in_forum_sort(pinned: bool, last_post_at: str, thread_id: str) -> str:
+    return f"{1 if pinned else 0}#{last_post_at}#{thread_id}"
+
+
+def thread_post(thread_id: str, path: str) -> Key:
+    return Key(thread_partition(thread_id), f"{POST_PREFIX}{path}")
+
+
+def post_locator(post_id: str) -> Key:
+    return Key(f"{POST_PREFIX}{post_id}", "POST")
+
+
+def thread_replier(thread_id: str, user_id: str) -> Key:
+    return Key(thread_partition(thread_id), f"{REPLIER_PREFIX}{user_id}")
+
+
+def posting_attempts(user_id: str, window_start: int) -> Key:
+    """Counted like failed logins (same item shape), in their own scope."""
+    return login_failures("post", user_id, window_start)
+
+
+def post_reports_partition(post_id: str) -> str:
+    return f"POST_REPORTS#{post_id}"
+
+
+def post_report(post_id: str, reporter_id: str) -> Key:
+    return Key(post_reports_partition(post_id), f"REPORTER#{reporter_id}")
+
+
+def forum_subscribers_partition(forum_id: str) -> str:
+    """A forum's subscribers (Query, paged): PK=FORUM_SUBSCRIBERS#<forumId> SK=USER#<userId> {mode}."""
+    return f"FORUM_SUBSCRIBERS#{forum_id}"
+
+
+def forum_subscription(forum_id: str, user_id: str) -> Key:
+    return Key(forum_subscribers_partition(forum_id), f"{USER_PREFIX}{user_id}")
+
+
 # --- email (lms.mail) ----------------------------------------------------------------------------
 # a sent-mail marker                 conditional Put PK=MAIL_SENT#<idempotency key>  SK=MAIL (TTL)
 # a user's opt-out of one kind of mail Get/Put   PK=USER#<id>  SK=MAIL_OPT_OUT#<scope>#<scope id>
@@ -454,3 +544,29 @@ def analytics_results(scope: str) -> str:
     if scope.startswith(COURSE_SCOPE_PREFIX) and len(scope) > len(COURSE_SCOPE_PREFIX):
         return f"{ANALYTICS_RESULTS_PREFIX}courses/{scope.removeprefix(COURSE_SCOPE_PREFIX)}.json"
     raise ValueError(f"unknown analytics scope {scope!r}")
+
+
+# --- discussions: the daily digest ----------------------------------------------------------------
+# digest subscribers             Query x N GSI2PK=DIGEST_SUBSCRIBERS#<shard>  GSI2SK=<userId>#<forumId>
+#                                          (on the subscription item while its mode is daily_digest;
+#                                          N=DIGEST_SHARDS, one Map iteration each)
+# a forum's posts of one day     Query     GSI1PK=FORUM_POSTS#<forumId>#<yyyy-mm-dd>  GSI1SK=<createdAt>#<id>
+#                                          (on each post item: what a digest of that day lists)
+
+DIGEST_SHARDS = 8
+
+
+def digest_shard(user_id: str) -> int:
+    return zlib.crc32(user_id.encode()) % DIGEST_SHARDS
+
+
+def digest_subscribers_index(shard: int) -> str:
+    return f"DIGEST_SUBSCRIBERS#{shard}"
+
+
+def digest_subscriber_sort(user_id: str, forum_id: str) -> str:
+    return f"{user_id}#{forum_id}"
+
+
+def forum_posts_of_day(forum_id: str, day: str) -> str:
+    return f"FORUM_POSTS#{forum_id}#{day}"

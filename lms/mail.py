@@ -84,7 +84,7 @@ UnsubscribeHandler = Callable[[Table, str, str], None]
 unsubscribe_handlers: dict[str, UnsubscribeHandler] = {}
 # The modules that register handlers: imported before a token's scope is looked up, so the API
 # process knows every scope without importing every feature up front. Add yours here.
-HANDLER_MODULES: tuple[str, ...] = ("lms.reminder_mail",)
+HANDLER_MODULES: tuple[str, ...] = ("lms.reminder_mail", "lms.discussions.subscriptions")
 
 
 def handler_for(scope: str) -> UnsubscribeHandler | None:

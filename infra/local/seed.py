@@ -13,6 +13,7 @@ from lms.clock import utcnow
 from lms.courses.categories import category_item
 from lms.courses.courses import course_item
 from lms.courses.lessons import lesson_item
+from lms.discussions.forums import general_forum_item
 from lms.entities import (
     Category,
     Course,
@@ -170,6 +171,7 @@ def seed_demo_data(table: Table, password: str, *, keep_passwords: bool = False)
             status=status,
         )
         table.put(course_item(course))
+        table.put(general_forum_item(course))  # as create_course does (issue 17)
         courses[title] = course
         written = []
         for index, (lesson_title, seconds) in enumerate(lessons):

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 from lms import keys
 from lms.courses.categories import get_category
 from lms.courses.pricing import check_price
+from lms.discussions.forums import general_forum_item
 from lms.entities import Course, CourseStatus, Lesson, LessonType, Role
 from lms.errors import BusinessRuleError, ConflictError, ForbiddenError, NotFoundError
 from lms.expressions import eq, item_absent, item_exists
 from lms.publishing import snapshots
-from lms.table import TRANSACTION_LIMIT, Delete, Item, Table
+from lms.table import TRANSACTION_LIMIT, Delete, Item, Put, Table
 
 if TYPE_CHECKING:
     from lms.identity import Principal  # only annotations: tasks must not import argon2 and jwt
@@ -163,7 +164,11 @@ def create_course(table: Table, principal: Principal, fields: dict[str, Any]) ->
     check_price(fields["price_cents"], fields["currency"])
     get_category(table, fields["category_id"])
     course = Course(instructor_id=principal.user_id, status=CourseStatus.DRAFT, **fields)
-    table.put(course_item(course), when=item_absent(), otherwise=ConflictError("The course exists."))
+    # Every course starts with its General forum (issue 17), written in the same transaction.
+    table.transact(
+        [Put(course_item(course), when=item_absent()), Put(general_forum_item(course), when=item_absent())],
+        otherwise=ConflictError("The course exists."),
+    )
     return course
 
 

@@ -251,6 +251,18 @@ def test_every_route_answers_the_success_status_its_document_states(
         f"/ops/executions/{failed.name}/redrive",
         json={"rerun": True},
     )
+    forum = call(
+        instructor, "POST", "/courses/{courseId}/forums", f"/courses/{course}/forums", json={"title": "Q&A"}
+    ).json()["forumId"]
+    opening = {"title": "Welcome", "body": "Say *hello*."}
+    thread = call(
+        instructor, "POST", "/forums/{forumId}/threads", f"/forums/{forum}/threads", json=opening
+    ).json()["threadId"]
+    replied = call(
+        admin, "POST", "/threads/{threadId}/replies", f"/threads/{thread}/replies", json={"body": "Hi"}
+    )
+    reply = replied.json()["postId"]
+    call(instructor, "POST", "/posts/{postId}/reports", f"/posts/{reply}/reports", json={"reason": "a check"})
     call(buyer, "POST", "/auth/logout", "/auth/logout")
 
     assert {route: documented[route] for route in answered} == answered

@@ -39,6 +39,8 @@ ADMIN_ONLY = {
     ("GET", "/admin/analytics"),
 }
 STUDENT_ONLY = {("POST", "/transactions")}
+# Participants who report (admins moderate instead); the course decides inside.
+STUDENT_OR_INSTRUCTOR = {("POST", "/posts/{postId}/reports")}
 INSTRUCTOR_OR_ADMIN = {
     ("POST", "/courses"),
     ("POST", "/lessons/{lessonId}/video"),
@@ -47,6 +49,10 @@ INSTRUCTOR_OR_ADMIN = {
     ("GET", "/courses/{courseId}/publication"),
     ("POST", "/courses/{courseId}/unpublish"),
     ("GET", "/courses/{courseId}/analytics"),  # owner or admin: tests/integration/test_analytics_api.py
+    ("POST", "/courses/{courseId}/forums"),  # the course's owner or an admin (decided inside)
+    ("PATCH", "/threads/{threadId}"),  # the course's owner or an admin (decided inside)
+    ("GET", "/moderation/reports"),  # admins: all; an instructor: an own course's
+    ("POST", "/moderation/reports/{reportId}"),  # the course's owner or an admin (decided inside)
 }
 # Any authenticated caller, then ownership decides (tested per route in the other suites).
 AUTHENTICATED = {
@@ -65,8 +71,17 @@ AUTHENTICATED = {
     ("GET", "/courses/{courseId}/progress"),
     ("GET", "/certificates"),
     ("GET", "/certificates/{certificateId}"),  # owner or admin
+    # Discussions: the course (enrollment, owner, admin) decides inside, per forum, thread or post.
+    ("GET", "/courses/{courseId}/forums"),
+    ("GET", "/forums/{forumId}/threads"),
+    ("POST", "/forums/{forumId}/threads"),
+    ("GET", "/threads/{threadId}"),
+    ("POST", "/threads/{threadId}/replies"),
+    ("PATCH", "/posts/{postId}"),
+    ("DELETE", "/posts/{postId}"),
+    ("PUT", "/forums/{forumId}/subscription"),
 }
-RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
+RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | STUDENT_OR_INSTRUCTOR | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
 
 # Deliberately INVALID bodies (missing required fields, wrong types, unknown fields): access is decided
 # before the body is validated, so a caller who may not use a route learns nothing about its schema.
@@ -108,6 +123,8 @@ def test_every_route_declares_its_access_rule() -> None:
             assert set(rule.roles) == {Role.STUDENT}, route
         if route in INSTRUCTOR_OR_ADMIN:
             assert set(rule.roles) == {Role.INSTRUCTOR, Role.ADMIN}, route
+        if route in STUDENT_OR_INSTRUCTOR:
+            assert set(rule.roles) == {Role.STUDENT, Role.INSTRUCTOR}, route
 
 
 @pytest.mark.parametrize("body", INVALID_BODIES, ids=["none", "empty", "wrong", "array"])
@@ -134,7 +151,7 @@ def test_protected_routes_refuse_anonymous_callers_whatever_the_content_type(
 WRONG_ROLE = sorted(
     [("student", *route) for route in ADMIN_ONLY | INSTRUCTOR_OR_ADMIN]
     + [("instructor", *route) for route in ADMIN_ONLY | STUDENT_ONLY]
-    + [("admin", *route) for route in STUDENT_ONLY]
+    + [("admin", *route) for route in STUDENT_ONLY | STUDENT_OR_INSTRUCTOR]
 )
 
 
