@@ -88,6 +88,7 @@ def _build() -> APIGatewayRestResolver:
     # snapshot, or on a cold start's first request), not when Lambda imports the handler module.
     from api import front_door, responses, security
     from api.routes import auth, catalog, health, learning, ops, publishing, purchases, video
+    from api.routes.assessments import quizzes as assessment_quizzes
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
     from lms.settings import get_settings
@@ -109,6 +110,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(video.router)
     app.include_router(ops.router)
     app.include_router(health.router)
+    app.include_router(assessment_quizzes.router)
     for route in app._static_routes + app._dynamic_routes:
         # Documented with the status the route answers (201/202/204 through api.responses), not 200,
         # unless the route's decorator says (status_code=...).

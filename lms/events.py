@@ -414,6 +414,33 @@ class HumanTaskReminder(Event):
         return isoformat(moment) if moment else None
 
 
+# --- assessments (issue 16, quiz half) -------------------------------------------------------------
+ASSESSMENTS = "lms.assessments"
+
+
+class AttemptGraded(Event):
+    """A quiz attempt was graded (automatically, or once a person graded its essays). Actor: the
+    attempt workflow. Published by the attempt workflow's NotifyGraded state, once per attempt."""
+
+    source = ASSESSMENTS
+    verb = "graded"
+    object_type = "attempt"
+    object_id_field = "attempt_id"
+
+    attempt_id: str
+    lesson_id: str
+    user_id: str
+    score: float
+    max_score: float
+    percentage: float
+    passed: bool
+    auto_submitted: bool = False
+
+    @property
+    def result(self) -> str:
+        return "passed" if self.passed else "failed"
+
+
 EVENTS: tuple[type[Event], ...] = (
     UserRegistered,
     EnrollmentCreated,
@@ -427,4 +454,5 @@ EVENTS: tuple[type[Event], ...] = (
     VideoReady,
     VideoFailed,
     HumanTaskReminder,
+    AttemptGraded,
 )

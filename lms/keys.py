@@ -403,3 +403,81 @@ def checklist_problems(course_id: str, version: int, position: int, lesson_id: s
     """One lesson's launch-checklist problems for a version (position -1: the course's own)."""
     order = "-COURSE" if position < 0 else f"{position:06d}#{lesson_id}"
     return Key(snapshot_partition(course_id, version), f"{CHECKLIST_PREFIX}{order}")
+
+
+# --- assessments: question banks, quizzes, attempts (issue 16, quiz half) -------------------------
+# a course's question bank          Query     PK=QUESTION_BANK#<courseId>  SK begins_with QUESTION#
+#                                             (?category= narrows the page with a filter)
+# a question by id                  Query     GSI1PK=QUESTION#<id> (PUT/DELETE /questions/{id})
+# a quiz's draft settings           Get       PK=COURSE#<courseId> SK=QUIZ#<lessonId> (in the course
+#                                             partition: the publish capture reads it with the lessons)
+# a quiz as version n published it  Get       PK=QUIZ#<lessonId> SK=VERSION#<n> (settings + the copy
+#                                             of every question it can draw, answer keys included)
+# the quiz students take now        Get       PK=QUIZ#<lessonId> SK=PUBLISHED (a copy of the version
+#                                             the course's pointer names, refreshed on the first start
+#                                             after a publish; a start checks the pointer in its write)
+# a student's quiz record           Get       PK=USER#<id> SK=QUIZ#<lessonId> (attempts started, the
+#                                             one in progress)
+# a student's override              Get       PK=USER#<id> SK=QUIZ_OVERRIDE#<lessonId>
+# an attempt                        Get       PK=ATTEMPT#<id> SK=ATTEMPT
+# a lesson's attempts               Query     GSI1PK=ATTEMPTS#<lessonId> GSI1SK=<userId>#<startedAt>
+#                                             (one student's: begins_with <userId>#)
+#
+# Write rates: a start writes the attempt and the student's record (two items in the student's own
+# partitions); saves write the attempt only. The hot read is QUIZ#<lessonId>/PUBLISHED during an
+# exam everyone starts at once: reads only (3,000 RCU/s per partition), written once per publish.
+
+QUESTION_BANK_PREFIX = "QUESTION_BANK#"
+QUESTION_PREFIX = "QUESTION#"
+QUIZ_PREFIX = "QUIZ#"
+QUIZ_VERSION_PREFIX = "VERSION#"
+QUIZ_OVERRIDE_PREFIX = "QUIZ_OVERRIDE#"
+ATTEMPT_PREFIX = "ATTEMPT#"
+
+
+def question(course_id: str, question_id: str) -> Key:
+    return Key(f"{QUESTION_BANK_PREFIX}{course_id}", f"{QUESTION_PREFIX}{question_id}")
+
+
+def question_bank(course_id: str) -> str:
+    return f"{QUESTION_BANK_PREFIX}{course_id}"
+
+
+def question_index(question_id: str) -> str:
+    return f"{QUESTION_PREFIX}{question_id}"
+
+
+def quiz_settings(course_id: str, lesson_id: str) -> Key:
+    return Key(course_partition(course_id), f"{QUIZ_PREFIX}{lesson_id}")
+
+
+def quiz_version(lesson_id: str, version: int) -> Key:
+    return Key(f"{QUIZ_PREFIX}{lesson_id}", f"{QUIZ_VERSION_PREFIX}{version:06d}")
+
+
+def published_quiz(lesson_id: str) -> Key:
+    return Key(f"{QUIZ_PREFIX}{lesson_id}", PUBLISHED_POINTER)
+
+
+def student_quiz(user_id: str, lesson_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", f"{QUIZ_PREFIX}{lesson_id}")
+
+
+def quiz_override(user_id: str, lesson_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", f"{QUIZ_OVERRIDE_PREFIX}{lesson_id}")
+
+
+def attempt(attempt_id: str) -> Key:
+    return Key(f"{ATTEMPT_PREFIX}{attempt_id}", "ATTEMPT")
+
+
+def lesson_attempts(lesson_id: str) -> str:
+    return f"ATTEMPTS#{lesson_id}"
+
+
+def attempt_in_lesson_sort(user_id: str, started_at: str) -> str:
+    return f"{user_id}#{started_at}"
+
+
+def student_attempts_prefix(user_id: str) -> str:
+    return f"{user_id}#"
