@@ -24,7 +24,7 @@ from lms.assessments import assignments, grades
 from lms.blobs import BlobStore
 from lms.clock import isoformat, new_id, utcnow
 from lms.courses import lessons
-from lms.entities import Enrollment, Entity, LessonType, UtcDatetime, new_id
+from lms.entities import Enrollment, Entity, LessonType, UtcDatetime
 from lms.errors import BusinessRuleError, ConflictError, NotFoundError, ValidationError
 from lms.expressions import Update, eq, item_absent, one_of
 from lms.learning import NotEnrolledError
