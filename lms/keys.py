@@ -481,3 +481,54 @@ def attempt_in_lesson_sort(user_id: str, started_at: str) -> str:
 
 def student_attempts_prefix(user_id: str) -> str:
     return f"{user_id}#"
+# --- assessments: assignments, submissions, grades (issue 16, the grading half) ------------------
+# A student's grade of one lesson  Get/Put  PK=GRADEBOOK#<courseId>  SK=GRADE#<userId>#<lessonId>
+# the course's gradebook           Query    PK=GRADEBOOK#<courseId>  SK begins_with GRADE#
+# an assignment's settings         Get/Put  PK=ASSIGNMENT#<lessonId> SK=SETTINGS
+# a submission by id               Get      PK=SUBMISSION#<submissionId> SK=SUBMISSION
+# a student's live submission      Get/Put  PK=ASSIGNMENT#<lessonId> SK=STUDENT#<userId> -> submissionId
+#                                  (resubmitting before grading replaces what it points at)
+# a course's enrolled students     Query    GSI1PK=ROSTER#<courseId> (on the enrollment item)
+# S3: submissions/<lessonId>/<submissionId>   a student's uploaded work (presigned POST)
+# Write rates: a student's grade item is written once per graded attempt or submission; the
+# gradebook partition of a course takes every grade of the course, far below 1,000 writes/s.
+
+GRADEBOOK_PREFIX = "GRADEBOOK#"
+GRADE_PREFIX = "GRADE#"
+ASSIGNMENT_PREFIX = "ASSIGNMENT#"
+SUBMISSION_PREFIX = "SUBMISSION#"
+SUBMISSIONS_BLOB_PREFIX = "submissions/"
+ROSTER_PREFIX = "ROSTER#"
+
+
+def grade(course_id: str, lesson_id: str, user_id: str) -> Key:
+    return Key(f"{GRADEBOOK_PREFIX}{course_id}", f"{GRADE_PREFIX}{user_id}#{lesson_id}")
+
+
+def gradebook_partition(course_id: str) -> str:
+    return f"{GRADEBOOK_PREFIX}{course_id}"
+
+
+def assignment_settings(lesson_id: str) -> Key:
+    return Key(f"{ASSIGNMENT_PREFIX}{lesson_id}", "SETTINGS")
+
+
+def submission(submission_id: str) -> Key:
+    return Key(f"{SUBMISSION_PREFIX}{submission_id}", "SUBMISSION")
+
+
+def student_submission(lesson_id: str, user_id: str) -> Key:
+    return Key(f"{ASSIGNMENT_PREFIX}{lesson_id}", f"STUDENT#{user_id}")
+
+
+def submission_blob(lesson_id: str, submission_id: str) -> str:
+    return f"{SUBMISSIONS_BLOB_PREFIX}{lesson_id}/{submission_id}"
+
+
+def course_roster(course_id: str) -> str:
+    return f"{ROSTER_PREFIX}{course_id}"
+
+
+def roster_entry(course_id: str, user_id: str) -> dict[str, str]:
+    """The index keys that list an enrollment in its course's roster (the gradebook's rows)."""
+    return {GSI1PK: course_roster(course_id), GSI1SK: user_id}
