@@ -481,6 +481,8 @@ def attempt_in_lesson_sort(user_id: str, started_at: str) -> str:
 
 def student_attempts_prefix(user_id: str) -> str:
     return f"{user_id}#"
+
+
 # --- assessments: assignments, submissions, grades (issue 16, the grading half) ------------------
 # A student's grade of one lesson  Get/Put  PK=GRADEBOOK#<courseId>  SK=GRADE#<userId>#<lessonId>
 # the course's gradebook           Query    PK=GRADEBOOK#<courseId>  SK begins_with GRADE#

@@ -143,11 +143,16 @@ def begin_attempt(table: Table, principal: Principal, lesson_id: str) -> StartPl
         return name, executions.execution_arn(ATTEMPT, name)
 
     plan = attempts.start_attempt(table, principal, lesson_id, execution_name=names)
-    attempt_id = plan.attempt.attempt_id
+    ensure_run(plan.attempt.attempt_id, plan.timeout_seconds)
+    return plan
+
+
+def ensure_run(attempt_id: str, timeout_seconds: int = 1) -> None:
+    """Start ``attempt-<attemptId>`` unless it exists (a start is idempotent by name). A submit that
+    found no run waiting calls it, so an attempt whose start was lost is still graded."""
     payload = StartInput(
         attempt_id=attempt_id,
         attempt_key=serialize_key(keys.attempt(attempt_id)),
-        deadline={"waitMore": True, "timeoutSeconds": plan.timeout_seconds},
+        deadline={"waitMore": True, "timeoutSeconds": max(1, timeout_seconds)},
     )
     executions.start(ATTEMPT, attempt_id, payload.model_dump(by_alias=True))
-    return plan

@@ -352,8 +352,14 @@ def save_answers(table: Table, principal: Principal, attempt_id: str, answers: d
     return attempt.model_copy(update={"answers": {**attempt.answers, **checked}})
 
 
-def submit(table: Table, port: callbacks.WorkflowCallbacks, principal: Principal, attempt_id: str) -> Attempt:
-    """Submit once: the first submit wins; a repeated submit answers the attempt as it is."""
+def submit(
+    table: Table, port: callbacks.WorkflowCallbacks, principal: Principal, attempt_id: str
+) -> tuple[Attempt, bool]:
+    """Submit once: the first submit wins; a repeated submit answers the attempt as it is.
+
+    Also answers whether the waiting run was resumed here; when it was not (it has not reached its
+    wait yet, or its start was lost) the caller makes sure the run exists: its wait finds the attempt
+    submitted and goes on at once."""
     now = utcnow()
     submitted = table.update_if(
         keys.attempt(attempt_id),
@@ -361,14 +367,14 @@ def submit(table: Table, port: callbacks.WorkflowCallbacks, principal: Principal
         when=eq("status", AttemptStatus.IN_PROGRESS.value) & eq("userId", principal.user_id),
     )
     if submitted is None:
-        return _own(table, principal, attempt_id)
+        return _own(table, principal, attempt_id), True
     attempt = Attempt.from_item(submitted)
     release(table, attempt)
     token = submitted.get(callbacks.TASK_TOKEN_ATTRIBUTE)
     if token:
         # The run waits on this token; a run that stopped waiting grades from its own timeout path.
         port.succeed(str(token), {"submitted": True})
-    return attempt
+    return attempt, bool(token)
 
 
 def release(table: Table, attempt: Attempt) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from lms import keys
 from lms.clock import new_id, utcnow
@@ -69,7 +69,7 @@ class QuestionContent(Entity):
     category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     feedback: Annotated[str, Field(max_length=5000)] | None = None
     options: list[Option] | None = None
-    correct: list[str] | bool | None = None
+    correct: list[str] | StrictBool | None = None
     accepted_answers: list[ShortText] | None = None
     answer: float | None = None
     tolerance: Annotated[float, Field(ge=0)] | None = None

@@ -322,7 +322,11 @@ def save_answers(attemptId: PathId, body: AnswersBody) -> AnswersSaved:  # noqa:
 def submit_attempt(attemptId: PathId) -> Response[AttemptView]:  # noqa: N803
     table = Table()
     principal = security.authenticated(router, table).principal
-    attempt = attempts.submit(table, workflow_callbacks.callbacks(), principal, attemptId)
+    attempt, resumed = attempts.submit(table, workflow_callbacks.callbacks(), principal, attemptId)
+    if not resumed:
+        from workflows import attempt as workflow  # starts executions: only this route needs it
+
+        workflow.ensure_run(attempt.attempt_id)
     return accepted(_attempt_view(attempt, manager=False))
 
 
