@@ -45,7 +45,7 @@ from lms.errors import (
     ValidationError,
 )
 from lms.expressions import Update, absent, eq, gt, item_absent, one_of
-from lms.table import Change, Check, Item, Put, Table
+from lms.table import Change, Check, Item, Put, Table, Write
 
 if TYPE_CHECKING:
     from lms.identity import Principal
@@ -285,7 +285,7 @@ def _start(
         execution_arn=arn,
     )
     unchanged = absent("attemptsStarted") if not started else eq("attemptsStarted", started)
-    writes = [
+    writes: list[Write] = [
         Put(attempt_item(attempt), when=item_absent()),
         Change(
             keys.student_quiz(user_id, quiz.lesson_id),
@@ -336,7 +336,7 @@ def save_answers(table: Table, principal: Principal, attempt_id: str, answers: d
         .set(updatedAt=isoformat(now))
     )
     open_now = eq("status", AttemptStatus.IN_PROGRESS.value) & gt("deadline", isoformat(now))
-    writes = [
+    writes: list[Write] = [
         Change(keys.attempt(attempt_id), changes, when=open_now),
         Check(
             keys.enrollment(attempt.user_id, attempt.course_id), eq("status", EnrollmentStatus.ACTIVE.value)

@@ -84,10 +84,10 @@ def points_for(question: Question, answer: Any) -> float | None:
         return 0.0
     full = question.points
     if kind == QuestionType.SINGLE_CHOICE:
-        return full if set(answer) == set(question.correct or []) and answer else 0.0
+        return full if answer and set(answer) == _correct_ids(question) else 0.0
     if kind == QuestionType.MULTIPLE_CHOICE:
         # Partial credit: each right pick earns its share, each wrong pick takes one share away.
-        correct = set(question.correct or [])
+        correct = _correct_ids(question)
         picked = set(answer)
         shares = len(picked & correct) - len(picked - correct)
         return round(full * max(0, shares) / len(correct), 4)
@@ -103,6 +103,10 @@ def points_for(question: Question, answer: Any) -> float | None:
     pairs = {p.left: p.right for p in question.pairs or []}
     matched = sum(1 for p in answer if pairs.get(p["left"]) == p["right"])
     return round(full * matched / len(pairs), 4)
+
+
+def _correct_ids(question: Question) -> set[str]:
+    return set(question.correct) if isinstance(question.correct, list) else set()
 
 
 @dataclass(frozen=True)
