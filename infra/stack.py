@@ -52,7 +52,7 @@ class LmsStack(Stack):
         self.platform = Platform(self.data, self.event_bus, self.stripe_secret, Packages(), {}, self.mail)
         self.workflows = {
             w.name: WorkflowConstruct(self, pascal(w.name), workflow=w, platform=self.platform)
-            for w in workflows
+            for w in _started_ones_first(workflows)
         }
         needs = api_needs(workflows)
         self.api = Api(
@@ -78,3 +78,13 @@ class LmsStack(Stack):
         CfnOutput(self, "MailSenderDomain", value=mail_domain)
         for name, construct in self.workflows.items():
             CfnOutput(self, f"{pascal(name)}StateMachineArn", value=construct.state_machine.state_machine_arn)
+
+
+def _started_ones_first(workflows: tuple[Workflow, ...]) -> list[Workflow]:
+    """Workflows whose functions start other workflows (a quiz attempt's grading starts certificate
+    issuance) are built after the rest, so the ARNs their functions are given already exist."""
+
+    def starts_others(workflow: Workflow) -> bool:
+        return any(set(fn.needs.start_workflows) - {workflow.name} for fn in workflow.all_functions)
+
+    return sorted(workflows, key=starts_others)

@@ -489,6 +489,33 @@ class SubscriptionChanged(Event):
         return self.mode
 
 
+# --- assessments (issue 16, quiz half) -------------------------------------------------------------
+ASSESSMENTS = "lms.assessments"
+
+
+class AttemptGraded(Event):
+    """A quiz attempt was graded (automatically, or once a person graded its essays). Actor: the
+    attempt workflow. Published by the attempt workflow's NotifyGraded state, once per attempt."""
+
+    source = ASSESSMENTS
+    verb = "graded"
+    object_type = "attempt"
+    object_id_field = "attempt_id"
+
+    attempt_id: str
+    lesson_id: str
+    user_id: str
+    score: float
+    max_score: float
+    percentage: float
+    passed: bool
+    auto_submitted: bool = False
+
+    @property
+    def result(self) -> str:
+        return "passed" if self.passed else "failed"
+
+
 EVENTS: tuple[type[Event], ...] = (
     UserRegistered,
     EnrollmentCreated,
@@ -506,4 +533,5 @@ EVENTS: tuple[type[Event], ...] = (
     PostReported,
     PostModerated,
     SubscriptionChanged,
+    AttemptGraded,
 )

@@ -570,3 +570,134 @@ def digest_subscriber_sort(user_id: str, forum_id: str) -> str:
 
 def forum_posts_of_day(forum_id: str, day: str) -> str:
     return f"FORUM_POSTS#{forum_id}#{day}"
+
+
+# --- assessments: question banks, quizzes, attempts (issue 16, quiz half) -------------------------
+# a course's question bank          Query     PK=QUESTION_BANK#<courseId>  SK begins_with QUESTION#
+#                                             (?category= narrows the page with a filter)
+# a question by id                  Query     GSI1PK=QUESTION#<id> (PUT/DELETE /questions/{id})
+# a quiz's draft settings           Get       PK=COURSE#<courseId> SK=QUIZ#<lessonId> (in the course
+#                                             partition: the publish capture reads it with the lessons)
+# a quiz as version n published it  Get       PK=QUIZ#<lessonId> SK=VERSION#<n> (settings + the copy
+#                                             of every question it can draw, answer keys included)
+# the quiz students take now        Get       PK=QUIZ#<lessonId> SK=PUBLISHED (a copy of the version
+#                                             the course's pointer names, refreshed on the first start
+#                                             after a publish; a start checks the pointer in its write)
+# a student's quiz record           Get       PK=USER#<id> SK=QUIZ#<lessonId> (attempts started, the
+#                                             one in progress)
+# a student's override              Get       PK=USER#<id> SK=QUIZ_OVERRIDE#<lessonId>
+# an attempt                        Get       PK=ATTEMPT#<id> SK=ATTEMPT
+# a lesson's attempts               Query     GSI1PK=ATTEMPTS#<lessonId> GSI1SK=<userId>#<startedAt>
+#                                             (one student's: begins_with <userId>#)
+#
+# Write rates: a start writes the attempt and the student's record (two items in the student's own
+# partitions); saves write the attempt only. The hot read is QUIZ#<lessonId>/PUBLISHED during an
+# exam everyone starts at once: reads only (3,000 RCU/s per partition), written once per publish.
+
+QUESTION_BANK_PREFIX = "QUESTION_BANK#"
+QUESTION_PREFIX = "QUESTION#"
+QUIZ_PREFIX = "QUIZ#"
+QUIZ_VERSION_PREFIX = "VERSION#"
+QUIZ_OVERRIDE_PREFIX = "QUIZ_OVERRIDE#"
+ATTEMPT_PREFIX = "ATTEMPT#"
+
+
+def question(course_id: str, question_id: str) -> Key:
+    return Key(f"{QUESTION_BANK_PREFIX}{course_id}", f"{QUESTION_PREFIX}{question_id}")
+
+
+def question_bank(course_id: str) -> str:
+    return f"{QUESTION_BANK_PREFIX}{course_id}"
+
+
+def question_index(question_id: str) -> str:
+    return f"{QUESTION_PREFIX}{question_id}"
+
+
+def quiz_settings(course_id: str, lesson_id: str) -> Key:
+    return Key(course_partition(course_id), f"{QUIZ_PREFIX}{lesson_id}")
+
+
+def quiz_version(lesson_id: str, version: int) -> Key:
+    return Key(f"{QUIZ_PREFIX}{lesson_id}", f"{QUIZ_VERSION_PREFIX}{version:06d}")
+
+
+def published_quiz(lesson_id: str) -> Key:
+    return Key(f"{QUIZ_PREFIX}{lesson_id}", PUBLISHED_POINTER)
+
+
+def student_quiz(user_id: str, lesson_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", f"{QUIZ_PREFIX}{lesson_id}")
+
+
+def quiz_override(user_id: str, lesson_id: str) -> Key:
+    return Key(f"{USER_PREFIX}{user_id}", f"{QUIZ_OVERRIDE_PREFIX}{lesson_id}")
+
+
+def attempt(attempt_id: str) -> Key:
+    return Key(f"{ATTEMPT_PREFIX}{attempt_id}", "ATTEMPT")
+
+
+def lesson_attempts(lesson_id: str) -> str:
+    return f"ATTEMPTS#{lesson_id}"
+
+
+def attempt_in_lesson_sort(user_id: str, started_at: str) -> str:
+    return f"{user_id}#{started_at}"
+
+
+def student_attempts_prefix(user_id: str) -> str:
+    return f"{user_id}#"
+
+
+# --- assessments: assignments, submissions, grades (issue 16, the grading half) ------------------
+# A student's grade of one lesson  Get/Put  PK=GRADEBOOK#<courseId>  SK=GRADE#<userId>#<lessonId>
+# the course's gradebook           Query    PK=GRADEBOOK#<courseId>  SK begins_with GRADE#
+# an assignment's settings         Get/Put  PK=ASSIGNMENT#<lessonId> SK=SETTINGS
+# a submission by id               Get      PK=SUBMISSION#<submissionId> SK=SUBMISSION
+# a student's live submission      Get/Put  PK=ASSIGNMENT#<lessonId> SK=STUDENT#<userId> -> submissionId
+#                                  (resubmitting before grading replaces what it points at)
+# a course's enrolled students     Query    GSI1PK=ROSTER#<courseId> (on the enrollment item)
+# S3: submissions/<lessonId>/<submissionId>   a student's uploaded work (presigned POST)
+# Write rates: a student's grade item is written once per graded attempt or submission; the
+# gradebook partition of a course takes every grade of the course, far below 1,000 writes/s.
+
+GRADEBOOK_PREFIX = "GRADEBOOK#"
+GRADE_PREFIX = "GRADE#"
+ASSIGNMENT_PREFIX = "ASSIGNMENT#"
+SUBMISSION_PREFIX = "SUBMISSION#"
+SUBMISSIONS_BLOB_PREFIX = "submissions/"
+ROSTER_PREFIX = "ROSTER#"
+
+
+def grade(course_id: str, lesson_id: str, user_id: str) -> Key:
+    return Key(f"{GRADEBOOK_PREFIX}{course_id}", f"{GRADE_PREFIX}{user_id}#{lesson_id}")
+
+
+def gradebook_partition(course_id: str) -> str:
+    return f"{GRADEBOOK_PREFIX}{course_id}"
+
+
+def assignment_settings(lesson_id: str) -> Key:
+    return Key(f"{ASSIGNMENT_PREFIX}{lesson_id}", "SETTINGS")
+
+
+def submission(submission_id: str) -> Key:
+    return Key(f"{SUBMISSION_PREFIX}{submission_id}", "SUBMISSION")
+
+
+def student_submission(lesson_id: str, user_id: str) -> Key:
+    return Key(f"{ASSIGNMENT_PREFIX}{lesson_id}", f"STUDENT#{user_id}")
+
+
+def submission_blob(lesson_id: str, submission_id: str) -> str:
+    return f"{SUBMISSIONS_BLOB_PREFIX}{lesson_id}/{submission_id}"
+
+
+def course_roster(course_id: str) -> str:
+    return f"{ROSTER_PREFIX}{course_id}"
+
+
+def roster_entry(course_id: str, user_id: str) -> dict[str, str]:
+    """The index keys that list an enrollment in its course's roster (the gradebook's rows)."""
+    return {GSI1PK: course_roster(course_id), GSI1SK: user_id}

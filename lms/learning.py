@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from lms import events, keys
 from lms.clock import isoformat, utcnow
-from lms.entities import Enrollment, EnrollmentStatus, Lesson, LessonProgress
-from lms.errors import ForbiddenError
+from lms.entities import Enrollment, EnrollmentStatus, Lesson, LessonProgress, LessonType
+from lms.errors import BusinessRuleError, ForbiddenError
 from lms.expressions import Update, absent, eq, item_exists, lt
 from lms.publishing import snapshots
 from lms.table import Item, Table
@@ -39,6 +39,14 @@ COMPLETED_LESSONS = "completedLessons"
 
 class NotEnrolledError(ForbiddenError):
     code = "NOT_ENROLLED"
+
+
+class CompletedByGradingError(BusinessRuleError):
+    code = "COMPLETED_BY_GRADING"
+
+
+# Lessons completed by their grade (lms.assessments.grades), never by a progress post.
+GRADED_LESSON_TYPES = frozenset({LessonType.QUIZ, LessonType.ASSIGNMENT})
 
 
 def progress_percentage(completed: set[str], lesson_ids: set[str]) -> int:
@@ -70,31 +78,81 @@ def course_lesson_ids(table: Table, course_id: str) -> set[str]:
 def record_progress(
     table: Table, *, user_id: str, lesson: Lesson, is_completed: bool, time_spent: int
 ) -> ProgressUpdate:
-    """Record a progress post of an enrolled student (see the module docstring for the rules)."""
+    """Record a progress post of an enrolled student (see the module docstring for the rules).
+
+    Quiz and assignment lessons complete through grading (:func:`complete_lesson_by_grading`),
+    never through a progress post: 422 ``COMPLETED_BY_GRADING``.
+    """
+    if lesson.type in GRADED_LESSON_TYPES:
+        raise CompletedByGradingError(
+            f"A {lesson.type.value} lesson is completed by its grade, not by a progress post."
+        )
+    update = _record(
+        table,
+        user_id=user_id,
+        course_id=lesson.course_id,
+        lesson_id=lesson.lesson_id,
+        is_completed=is_completed,
+        time_spent=time_spent,
+    )
+    if update is None:
+        raise NotEnrolledError("Only students enrolled in this course record progress in it.")
+    return update
+
+
+def complete_lesson_by_grading(
+    table: Table, *, user_id: str, course_id: str, lesson_id: str
+) -> ProgressUpdate | None:
+    """A passing grade completes the lesson, with record_progress's atomic rules.
+
+    None when the student is no longer enrolled (refunded): the grade stays on the record, the
+    revoked enrollment is left as it is.
+    """
+    return _record(
+        table, user_id=user_id, course_id=course_id, lesson_id=lesson_id, is_completed=True, time_spent=0
+    )
+
+
+def start_certificate_if_completed(
+    update: ProgressUpdate, *, user_id: str, course_id: str, verify_url_base: str
+) -> str | None:
+    """Start issuance when the course is completed and no run is on the enrollment yet.
+
+    Called on every progress post or passing grade that finds the course completed: the name
+    certificate-<userId>-<courseId> makes repeats find the first run. Returns the run's name.
+    """
+    if not update.enrollment.is_completed:
+        return update.certificate_execution_name
+    if update.certificate_execution_name:
+        return update.certificate_execution_name
+    from workflows import certificate as workflow  # starts executions: only completions need it
+
+    started = workflow.start_issuance(user_id=user_id, course_id=course_id, verify_url_base=verify_url_base)
+    return started.name
+
+
+def _record(
+    table: Table, *, user_id: str, course_id: str, lesson_id: str, is_completed: bool, time_spent: int
+) -> ProgressUpdate | None:
     now = isoformat(utcnow())
-    enrollment_key = keys.enrollment(user_id, lesson.course_id)
+    enrollment_key = keys.enrollment(user_id, course_id)
     visit = Update().set(lastAccessed=now)
     if is_completed:
-        visit.add({COMPLETED_LESSONS: {lesson.lesson_id}})  # a set union: concurrent posts all count
-    enrollment_item = table.update(
-        enrollment_key,
-        visit,
-        when=eq("status", EnrollmentStatus.ACTIVE.value),
-        otherwise=NotEnrolledError("Only students enrolled in this course record progress in it."),
-    )
-    progress = Update().set(
-        userId=user_id, courseId=lesson.course_id, lessonId=lesson.lesson_id, updatedAt=now
-    )
+        visit.add({COMPLETED_LESSONS: {lesson_id}})  # a set union: concurrent posts all count
+    enrollment_item = table.update_if(enrollment_key, visit, when=eq("status", EnrollmentStatus.ACTIVE.value))
+    if enrollment_item is None:
+        return None
+    progress = Update().set(userId=user_id, courseId=course_id, lessonId=lesson_id, updatedAt=now)
     if is_completed:
         progress.set(isCompleted=True)
     else:
         progress.set_if_absent(isCompleted=False)  # once completed, a lesson stays completed
     lesson_item = table.update(
-        keys.lesson_progress(user_id, lesson.course_id, lesson.lesson_id),
+        keys.lesson_progress(user_id, course_id, lesson_id),
         progress.add(timeSpentSeconds=time_spent),
     )
     completed = set(enrollment_item.get(COMPLETED_LESSONS) or [])
-    earned = progress_percentage(completed, course_lesson_ids(table, lesson.course_id))
+    earned = progress_percentage(completed, course_lesson_ids(table, course_id))
     enrollment_item = _raise_percentage(table, enrollment_key, enrollment_item, earned, now)
     update = ProgressUpdate(
         lesson=LessonProgress.from_item(lesson_item),
@@ -105,8 +163,8 @@ def record_progress(
         events.LessonProgressRecorded(
             actor=events.Actor.user(user_id),
             user_id=user_id,
-            course_id=lesson.course_id,
-            lesson_id=lesson.lesson_id,
+            course_id=course_id,
+            lesson_id=lesson_id,
             is_completed=update.lesson.is_completed,
             time_spent_seconds=time_spent,
             progress_percentage=update.enrollment.progress_percentage,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from lms.table import Table
 from tests.conftest import ApiClient, api_client
 
 GOOD_TEXT = "<h2>Welcome</h2><p>The full text of this lesson.</p>"
-GOOD_QUIZ = json.dumps({"questions": [{"question": "2 + 2?", "options": ["3", "4"], "answer": 1}]})
 
 
 def create_course(

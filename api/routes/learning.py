@@ -148,16 +148,9 @@ def record_progress(lessonId: PathId, body: ProgressRequest) -> ProgressRecorded
         time_spent=body.time_spent,
     )
     enrollment = update.enrollment
-    execution_name = update.certificate_execution_name
-    if enrollment.is_completed and not execution_name:
-        # Started on every post that finds the course completed and no run on the enrollment yet:
-        # the name certificate-<userId>-<courseId> makes repeats find the first run.
-        from workflows import certificate as workflow  # starts executions: only this route needs it
-
-        started = workflow.start_issuance(
-            user_id=principal.user_id, course_id=lesson.course_id, verify_url_base=_verify_url_base()
-        )
-        execution_name = started.name
+    execution_name = learning.start_certificate_if_completed(
+        update, user_id=principal.user_id, course_id=lesson.course_id, verify_url_base=verify_url_base()
+    )
     return ProgressRecorded(
         course_id=lesson.course_id,
         lesson_id=lesson.lesson_id,
@@ -262,7 +255,7 @@ def verify_certificate(code: PathId) -> CertificateVerification:
     return view
 
 
-def _verify_url_base() -> str:
+def verify_url_base(on: APIGatewayRouter = router) -> str:
     """Where the QR code points: the configured public URL, else the URL this API was called on.
 
     Behind API Gateway the Host header is the API's own domain (a request for another host never
@@ -271,7 +264,7 @@ def _verify_url_base() -> str:
     configured = get_settings().public_url
     if configured:
         return configured.rstrip("/") + VERIFY_PATH
-    event = router.current_event
+    event = on.current_event
     headers = event.headers
     host = headers.get("Host") or headers.get("host") or "localhost"
     scheme = headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "http"

@@ -61,7 +61,8 @@ def check_snapshot_lesson(table: Table, course_id: str, version: int, position: 
             ChecklistFailure(code="LESSON_MISSING", message="The lesson is missing.", lesson_id=lesson_id)
         ]
     else:
-        problems = check_lesson(lesson)
+        quiz = table.get(keys.quiz_version(lesson_id, version), consistent=True)
+        problems = check_lesson(lesson, quiz=quiz)
     _keep(table, course_id, version, position, lesson_id, problems)
     return len(problems)
 

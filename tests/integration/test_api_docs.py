@@ -263,6 +263,23 @@ def test_every_route_answers_the_success_status_its_document_states(
     )
     reply = replied.json()["postId"]
     call(instructor, "POST", "/posts/{postId}/reports", f"/posts/{reply}/reports", json={"reason": "a check"})
+    # Quizzes (docs/assessments.md): a question, a published quiz, an attempt started and submitted.
+    from tests.quizzes import TRUE_FALSE, enroll, published_quiz
+
+    quiz = published_quiz(instructor, category)
+    extra = call(
+        instructor,
+        "POST",
+        "/courses/{courseId}/questions",
+        f"/courses/{quiz.course_id}/questions",
+        json=TRUE_FALSE,
+    ).json()["questionId"]
+    call(instructor, "DELETE", "/questions/{questionId}", f"/questions/{extra}")
+    enroll(buyer, quiz.course_id)
+    started = call(
+        buyer, "POST", "/lessons/{lessonId}/attempts", f"/lessons/{quiz.lesson_id}/attempts"
+    ).json()
+    call(buyer, "POST", "/attempts/{attemptId}/submit", f"/attempts/{started['attemptId']}/submit")
     call(buyer, "POST", "/auth/logout", "/auth/logout")
 
     assert {route: documented[route] for route in answered} == answered

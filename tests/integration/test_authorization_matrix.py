@@ -81,6 +81,25 @@ AUTHENTICATED = {
     ("DELETE", "/posts/{postId}"),
     ("PUT", "/forums/{forumId}/subscription"),
 }
+# Quizzes (docs/assessments.md): ownership of the course, enrollment or the attempt decided inside.
+STUDENT_ONLY |= {
+    ("POST", "/lessons/{lessonId}/attempts"),
+    ("PUT", "/attempts/{attemptId}/answers"),
+    ("POST", "/attempts/{attemptId}/submit"),
+}
+INSTRUCTOR_OR_ADMIN |= {
+    ("GET", "/courses/{courseId}/questions"),
+    ("POST", "/courses/{courseId}/questions"),
+    ("PUT", "/questions/{questionId}"),
+    ("DELETE", "/questions/{questionId}"),
+    ("PUT", "/lessons/{lessonId}/quiz"),
+    ("PUT", "/lessons/{lessonId}/overrides/{userId}"),
+}
+AUTHENTICATED |= {
+    ("GET", "/lessons/{lessonId}/quiz"),
+    ("GET", "/attempts/{attemptId}"),
+    ("GET", "/lessons/{lessonId}/attempts"),
+}
 RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | STUDENT_OR_INSTRUCTOR | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
 
 # Deliberately INVALID bodies (missing required fields, wrong types, unknown fields): access is decided

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from lms.entities import Course, Lesson, LessonType, VideoStatus
-from lms.publishing.checklist import check_course, check_lesson, quiz_problem
+from lms.publishing.checklist import check_course, check_lesson
 
 
 def course(**fields) -> Course:
@@ -88,25 +86,34 @@ def test_a_video_lesson_needs_a_ready_video(status: VideoStatus | None) -> None:
     assert check_lesson(lesson(LessonType.VIDEO, content=None, video_status=VideoStatus.READY)) == []
 
 
-GOOD = {"questions": [{"question": "?", "options": ["a", "b"], "answer": 0}]}
+def quiz_copy(items: list[dict], questions: list[dict], missing: list[str] | None = None) -> dict:
+    """A quiz as a version captured it (lms.assessments.quizzes.PublishedQuiz)."""
+    return {
+        "lessonId": "l",
+        "courseId": "c",
+        "version": 1,
+        "settings": {"items": items, "passPercentage": 50},
+        "questions": [{"courseId": "c", "points": 1, **q} for q in questions],
+        "missingQuestionIds": missing or [],
+    }
 
 
-@pytest.mark.parametrize(
-    "quiz",
-    [
-        "not json",
-        json.dumps([]),
-        json.dumps({"questions": []}),
-        json.dumps({"questions": [{"question": "", "options": ["a", "b"], "answer": 0}]}),
-        json.dumps({"questions": [{"question": "?", "options": ["a"], "answer": 0}]}),
-        json.dumps({"questions": [{"question": "?", "options": ["a", "b"], "answer": 2}]}),
-        json.dumps({"questions": [{"question": "?", "options": ["a", "b"], "answer": True}]}),
-    ],
-)
-def test_malformed_quizzes_are_refused_with_a_reason(quiz: str) -> None:
-    assert quiz_problem(quiz)
-    assert codes(check_lesson(lesson(LessonType.QUIZ, content=quiz))) == ["QUIZ_MALFORMED"]
-    assert quiz_problem(json.dumps(GOOD)) is None
+TRUE = {"questionId": "q1", "type": "true_false", "text": "Sky is blue?", "correct": True, "category": "sky"}
+
+
+def test_a_quiz_without_settings_cannot_be_published() -> None:
+    assert codes(check_lesson(lesson(LessonType.QUIZ, content=None))) == ["QUIZ_NOT_SET_UP"]
+
+
+def test_a_quiz_that_can_be_taken_passes() -> None:
+    quiz = quiz_copy([{"questionId": "q1"}], [TRUE])
+    assert check_lesson(lesson(LessonType.QUIZ, content=None), quiz=quiz) == []
+
+
+def test_a_quiz_drawing_more_than_its_category_holds_or_naming_a_deleted_question_is_refused() -> None:
+    quiz = quiz_copy([{"category": "sky", "count": 2}, {"questionId": "gone"}], [TRUE], missing=["gone"])
+    found = codes(check_lesson(lesson(LessonType.QUIZ, content=None), quiz=quiz))
+    assert sorted(found) == ["QUIZ_CATEGORY_TOO_SMALL", "QUIZ_QUESTION_MISSING"]
 
 
 def test_a_lesson_full_of_handlers_gets_a_short_message_that_counts_the_rest() -> None:

@@ -19,7 +19,6 @@ from lms.events import CoursePublished
 from lms.table import Table
 from tests.conftest import ApiClient, NewUser
 from tests.publishing import (
-    GOOD_QUIZ,
     create_course,
     decide,
     publication_until,
@@ -92,7 +91,7 @@ def test_each_checklist_failure_is_reported_with_its_code(new_user, demo, anonym
         ("Scripted", "UNSAFE_HTML"),
         ("Handler", "UNSAFE_HTML"),
         ("Clip", "VIDEO_NOT_READY"),
-        ("Quiz", "QUIZ_MALFORMED"),
+        ("Quiz", "QUIZ_NOT_SET_UP"),
     }
     assert all(f["message"] for f in result["checklist"]) and "problem" in result["reason"]
     assert outcome(started["executionArn"]) == ("SUCCEEDED", "ChecklistFailed")
@@ -112,7 +111,7 @@ def test_first_publication_waits_for_an_admin_who_approves_it(
     new_user, admin, demo, anonymous, published_events
 ) -> None:
     instructor = new_user("instructor")
-    lessons = [text_lesson("Intro"), {"title": "Check", "type": "quiz", "content": GOOD_QUIZ}]
+    lessons = [text_lesson("Intro"), text_lesson("Check")]
     course = create_course(instructor.client, category(demo), lessons=lessons)
 
     started = publish(instructor.client, course)
