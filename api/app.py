@@ -109,6 +109,9 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(video.router)
     app.include_router(ops.router)
     app.include_router(health.router)
+    from api.routes.assessments import grading  # assessments: assignments, grading, gradebook
+
+    app.include_router(grading.router)
     for route in app._static_routes + app._dynamic_routes:
         # Documented with the status the route answers (201/202/204 through api.responses), not 200,
         # unless the route's decorator says (status_code=...).

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lms.keys import CERTIFICATE_PDF_PREFIX, MEDIA_PREFIX, UPLOADS_PREFIX
+from lms.keys import CERTIFICATE_PDF_PREFIX, MEDIA_PREFIX, SUBMISSIONS_BLOB_PREFIX, UPLOADS_PREFIX
 from workflows import catalog
 from workflows.definition import Access, ApiTrigger, BucketAccess, Needs, Workflow
 
@@ -104,14 +104,17 @@ def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
     workflows, resumes waiting executions (the Stripe webhook), publishes EnrollmentRevoked (admin
     refunds), signs upload URLs of videos (``uploads/``: a presigned URL carries the signer's
     rights), reads and signs the playable media (``media/``, listed so that a missing playlist is a
-    404 rather than S3's 403), signs download URLs of certificates and inspects every workflow's
-    executions (the ops routes). The local cloud enforces exactly this (``infra/local/iam.py``)."""
+    404 rather than S3's 403), signs download URLs of certificates, signs upload and download URLs
+    of assignment work (``submissions/``) and inspects every workflow's executions (the ops routes).
+    The local cloud enforces exactly this (``infra/local/iam.py``)."""
     return Needs(
         table=Access.READ_WRITE,
         bucket=(
             BucketAccess(Access.WRITE, UPLOADS_PREFIX),
             BucketAccess(Access.READ, MEDIA_PREFIX, list=True),
             BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
+            # Assignment work: signs the students' upload URLs and the graders' download URLs.
+            BucketAccess(Access.READ_WRITE, SUBMISSIONS_BLOB_PREFIX),
         ),
         stripe_secret=True,
         task_callbacks=True,
