@@ -251,6 +251,22 @@ def test_every_route_answers_the_success_status_its_document_states(
         f"/ops/executions/{failed.name}/redrive",
         json={"rerun": True},
     )
+    from types import SimpleNamespace
+
+    from tests.workflow.test_certificate import enroll
+    from tests.workflow.test_submission import assignment_course, configure
+
+    graded_course, assignment = assignment_course(demo)
+    configure(instructor, assignment)
+    enroll(SimpleNamespace(client=buyer), graded_course)
+    work = {"text": "Docs."}
+    call(
+        buyer,
+        "POST",
+        "/lessons/{lessonId}/submissions",
+        f"/lessons/{assignment.lesson_id}/submissions",
+        json=work,
+    )
     call(buyer, "POST", "/auth/logout", "/auth/logout")
 
     assert {route: documented[route] for route in answered} == answered
