@@ -56,11 +56,16 @@ def await_grade(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 def record_grade(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms.assessments import submissions
     from lms.table import Table
+    from workflows.certificate import start_issuance_run
     from workflows.submission import GradeInput
 
     request = GradeInput.model_validate(event)
     graded = submissions.record_graded(
-        Table(), request.submission_id, points=request.points, feedback=request.feedback
+        Table(),
+        request.submission_id,
+        points=request.points,
+        feedback=request.feedback,
+        start_certificate=start_issuance_run,
     )
     outcome = "Graded" if graded.status == submissions.SubmissionStatus.GRADED else "Replaced"
     metrics.add_metric(name=f"Submission{outcome}", unit=MetricUnit.Count, value=1)

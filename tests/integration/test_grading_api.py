@@ -15,6 +15,7 @@ from lms.table import Table
 from tests.conftest import ApiClient
 from tests.workflow.test_certificate import enroll
 from tests.workflow.test_submission import assignment_course, configure, submit
+from workflows.certificate import start_issuance_run
 
 
 def test_assignment_settings_refuse_bad_input_and_other_lessons(
@@ -93,6 +94,7 @@ def test_a_grade_recorded_after_a_refund_stays_and_changes_no_enrollment(
         max_points=10,
         passed=True,
         attempts_used=1,
+        start_certificate=start_issuance_run,
     )
     assert started is None
     revoked = table.get(enrollment, consistent=True) or {}
