@@ -104,6 +104,7 @@ def _build() -> APIGatewayRestResolver:
         video,
     )
     from api.routes import mail as mail_routes
+    from api.routes.assessments import grading as assessment_grading
     from api.routes.assessments import quizzes as assessment_quizzes
     from lms.errors import LmsError, RateLimitedError
     from lms.payments import PaymentProviderUnavailableError, PaymentRejectedError
@@ -130,6 +131,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(mail_routes.router)
     app.include_router(analytics.router)
     app.include_router(assessment_quizzes.router)
+    app.include_router(assessment_grading.router)
     for route in app._static_routes + app._dynamic_routes:
         # Documented with the status the route answers (201/202/204 through api.responses), not 200,
         # unless the route's decorator says (status_code=...).

@@ -22,6 +22,7 @@ from lms.keys import (
     CERTIFICATE_PDF_PREFIX,
     LAKE_EVENTS_PREFIX,
     MEDIA_PREFIX,
+    SUBMISSIONS_BLOB_PREFIX,
     UPLOADS_PREFIX,
 )
 from workflows import catalog
@@ -123,9 +124,10 @@ def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
     refunds), checks unsubscribe links (their key, not SES), signs upload URLs of videos
     (``uploads/``: a presigned URL carries the signer's
     rights), reads and signs the playable media (``media/``, listed so that a missing playlist is a
-    404 rather than S3's 403), signs download URLs of certificates, reads the stored analytics
-    results and inspects every workflow's executions (the ops routes). The local cloud enforces
-    exactly this (``infra/local/iam.py``)."""
+    404 rather than S3's 403), signs download URLs of certificates, signs upload and download URLs
+    of assignment work (``submissions/``), reads the stored analytics results and inspects every
+    workflow's executions (the ops routes). The local cloud enforces exactly this
+    (``infra/local/iam.py``)."""
     return Needs(
         table=Access.READ_WRITE,
         bucket=(
@@ -134,6 +136,8 @@ def api_needs(workflows: tuple[Workflow, ...]) -> Needs:
             BucketAccess(Access.READ, CERTIFICATE_PDF_PREFIX),
             # the stored analytics results (listed: before the first refresh a scope has none, a 404)
             BucketAccess(Access.READ, ANALYTICS_RESULTS_PREFIX, list=True),
+            # Assignment work: signs the students' upload URLs and the graders' download URLs.
+            BucketAccess(Access.READ_WRITE, SUBMISSIONS_BLOB_PREFIX),
         ),
         stripe_secret=True,
         mail_links=True,

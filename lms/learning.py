@@ -25,6 +25,7 @@ A lesson, once completed, stays completed (``isCompleted: false`` only adds time
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from lms import events, keys
 from lms.clock import isoformat, utcnow
@@ -113,22 +114,32 @@ def complete_lesson_by_grading(
     )
 
 
+class CertificateStarter(Protocol):
+    """Starts certificate-<userId>-<courseId> (idempotent by name) and answers the run's name.
+
+    The workflows layer provides it (``workflows.certificate.start_issuance_run``): the domain
+    never imports the orchestrator.
+    """
+
+    def __call__(self, *, user_id: str, course_id: str, verify_url_base: str) -> str: ...
+
+
 def start_certificate_if_completed(
-    update: ProgressUpdate, *, user_id: str, course_id: str, verify_url_base: str
+    update: ProgressUpdate,
+    *,
+    user_id: str,
+    course_id: str,
+    verify_url_base: str,
+    start: CertificateStarter,
 ) -> str | None:
     """Start issuance when the course is completed and no run is on the enrollment yet.
 
     Called on every progress post or passing grade that finds the course completed: the name
     certificate-<userId>-<courseId> makes repeats find the first run. Returns the run's name.
     """
-    if not update.enrollment.is_completed:
+    if not update.enrollment.is_completed or update.certificate_execution_name:
         return update.certificate_execution_name
-    if update.certificate_execution_name:
-        return update.certificate_execution_name
-    from workflows import certificate as workflow  # starts executions: only completions need it
-
-    started = workflow.start_issuance(user_id=user_id, course_id=course_id, verify_url_base=verify_url_base)
-    return started.name
+    return start(user_id=user_id, course_id=course_id, verify_url_base=verify_url_base)
 
 
 def _record(

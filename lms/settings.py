@@ -64,7 +64,7 @@ class Settings(BaseModel):
     # Assignments (issue 16): a waiting submission earns the instructor a reminder after this long;
     # the grading run waits this long at most, then records GRADING_EXPIRED (never silently).
     grading_reminder_seconds: int = Field(default=3 * 24 * 3600, ge=60)
-    grading_timeout_seconds: int = Field(default=60 * 24 * 3600, ge=60, le=300 * 24 * 3600)
+    grading_timeout_seconds: int = Field(default=60 * 24 * 3600, ge=1, le=300 * 24 * 3600)
     submission_upload_url_seconds: int = Field(default=15 * 60, ge=60, le=12 * 3600)
     submission_download_url_seconds: int = Field(default=5 * 60, ge=30, le=3600)
     # How often a file submission's run looks for the upload (until its upload URL has expired).

@@ -66,12 +66,11 @@ def check_deadline(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @task_handler(logger)
 def grade(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms.assessments import attempts
-    from lms.assessments.grades import record_grade
     from lms.table import Table
     from workflows.attempt import AttemptInput
 
     request = AttemptInput.model_validate(event)
-    return _grading_step(attempts.grade(Table(), request.attempt_id, record_grade))
+    return _grading_step(attempts.grade(Table(), request.attempt_id, _record_grade))
 
 
 @task_handler(logger)
@@ -107,7 +106,6 @@ def await_essay_grade(event: dict[str, Any], context: LambdaContext) -> dict[str
 def finish_grading(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import human_tasks
     from lms.assessments import attempts
-    from lms.assessments.grades import record_grade
     from lms.table import Table
     from workflows.attempt import ESSAY_GRADING, FinishInput
 
@@ -124,7 +122,7 @@ def finish_grading(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             outcome="graded",
             reason=None,
         )
-    return _grading_step(attempts.finish_essays(table, request.attempt_id, grades, record_grade))
+    return _grading_step(attempts.finish_essays(table, request.attempt_id, grades, _record_grade))
 
 
 @task_handler(logger)
@@ -150,3 +148,12 @@ def end_attempts(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     ended = attempts.end_attempts_in_course(Table(), callbacks(), request.user_id, request.course_id)
     logger.info("attempts ended by a refund", extra={"attempts": ended})
     return {"ended": ended}
+
+
+def _record_grade(table: Any, **grade: Any) -> str | None:
+    """lms.assessments.grades.record_grade with the certificate run started through the catalog (a
+    passing grade that completes the course starts it, as a progress post does)."""
+    from lms.assessments.grades import record_grade
+    from workflows.certificate import start_issuance_run
+
+    return record_grade(table, start_certificate=start_issuance_run, **grade)

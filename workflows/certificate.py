@@ -130,6 +130,11 @@ class CertificateInput(BaseModel):
     verify_url_base: str  # printed (and in the QR code) as <base><code>
 
 
+def start_issuance_run(*, user_id: str, course_id: str, verify_url_base: str) -> str:
+    """:class:`lms.learning.CertificateStarter`: start (or find) the run, answer its name."""
+    return start_issuance(user_id=user_id, course_id=course_id, verify_url_base=verify_url_base).name
+
+
 def start_issuance(*, user_id: str, course_id: str, verify_url_base: str) -> StartedExecution:
     """Start ``certificate-<userId>-<courseId>``; a second start finds the first run (issued once)."""
     payload = CertificateInput(

@@ -148,8 +148,14 @@ def record_progress(lessonId: PathId, body: ProgressRequest) -> ProgressRecorded
         time_spent=body.time_spent,
     )
     enrollment = update.enrollment
+    from workflows import certificate as workflow  # starts executions: only this route needs it
+
     execution_name = learning.start_certificate_if_completed(
-        update, user_id=principal.user_id, course_id=lesson.course_id, verify_url_base=verify_url_base()
+        update,
+        user_id=principal.user_id,
+        course_id=lesson.course_id,
+        verify_url_base=verify_url_base(),
+        start=workflow.start_issuance_run,
     )
     return ProgressRecorded(
         course_id=lesson.course_id,

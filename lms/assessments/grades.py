@@ -58,12 +58,15 @@ def record_grade(
     max_points: float,
     passed: bool,
     attempts_used: int,
+    start_certificate: learning.CertificateStarter,
     verify_url_base: str | None = None,
     graded_at: datetime | None = None,
 ) -> str | None:
     """Store the student's grade of the lesson; a pass completes it (and maybe the course).
 
     Returns the certificate run's name when the course is complete (None otherwise).
+    ``start_certificate`` starts that run (``workflows.certificate.start_issuance_run``: the domain
+    never imports the orchestrator; the caller's function needs ``start_workflows=("certificate",)``).
     ``verify_url_base`` is where the certificate's QR code points (default: the configured public URL).
     """
     grade = Grade(
@@ -89,7 +92,7 @@ def record_grade(
         return None  # no longer enrolled: the grade stays for the record
     base = verify_url_base or _configured_verify_url_base()
     return learning.start_certificate_if_completed(
-        update, user_id=user_id, course_id=course_id, verify_url_base=base
+        update, user_id=user_id, course_id=course_id, verify_url_base=base, start=start_certificate
     )
 
 

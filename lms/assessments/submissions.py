@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import Field
 
-from lms import callbacks, human_tasks, keys
+from lms import callbacks, human_tasks, keys, learning
 from lms.assessments import assignments, grades
 from lms.blobs import BlobStore
 from lms.clock import isoformat, new_id, utcnow
@@ -311,7 +311,14 @@ def open_grading(
     return opened
 
 
-def record_graded(table: Table, submission_id: str, *, points: float, feedback: str | None) -> Submission:
+def record_graded(
+    table: Table,
+    submission_id: str,
+    *,
+    points: float,
+    feedback: str | None,
+    start_certificate: learning.CertificateStarter,
+) -> Submission:
     """The grader's points, less the late penalty, on the submission and in the gradebook (once)."""
     submission = require(table, submission_id)
     final = assignments.penalised_points(min(points, submission.max_points), submission.penalty_percent)
@@ -349,6 +356,7 @@ def record_graded(table: Table, submission_id: str, *, points: float, feedback: 
         max_points=graded_submission.max_points,
         passed=bool(graded_submission.passed),
         attempts_used=graded_submission.number,
+        start_certificate=start_certificate,
         verify_url_base=graded_submission.verify_url_base,
         graded_at=graded_submission.graded_at,
     )

@@ -292,7 +292,11 @@ def enroll_student(table: Table, *, transaction_id: str) -> Enrolled:
                 also=absent("refundKey"),
             ),
             Put(
-                {**enrollment_key.as_item(), **enrollment.attributes()},
+                {
+                    **enrollment_key.as_item(),
+                    **keys.roster_entry(enrollment.course_id, enrollment.user_id),  # the gradebook's rows
+                    **enrollment.attributes(),
+                },
                 when=item_absent() | eq("status", EnrollmentStatus.REVOKED.value),
             ),
             Check(keys.course(transaction.course_id), when=item_exists()),

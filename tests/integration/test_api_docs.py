@@ -280,6 +280,22 @@ def test_every_route_answers_the_success_status_its_document_states(
         buyer, "POST", "/lessons/{lessonId}/attempts", f"/lessons/{quiz.lesson_id}/attempts"
     ).json()
     call(buyer, "POST", "/attempts/{attemptId}/submit", f"/attempts/{started['attemptId']}/submit")
+    from types import SimpleNamespace
+
+    from tests.workflow.test_certificate import enroll
+    from tests.workflow.test_submission import assignment_course, configure
+
+    graded_course, assignment = assignment_course(demo)
+    configure(instructor, assignment)
+    enroll(SimpleNamespace(client=buyer), graded_course)
+    work = {"text": "Docs."}
+    call(
+        buyer,
+        "POST",
+        "/lessons/{lessonId}/submissions",
+        f"/lessons/{assignment.lesson_id}/submissions",
+        json=work,
+    )
     call(buyer, "POST", "/auth/logout", "/auth/logout")
 
     assert {route: documented[route] for route in answered} == answered

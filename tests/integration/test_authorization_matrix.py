@@ -100,6 +100,17 @@ AUTHENTICATED |= {
     ("GET", "/attempts/{attemptId}"),
     ("GET", "/lessons/{lessonId}/attempts"),
 }
+# Assessments, the grading half: course ownership is checked inside (another instructor gets 403).
+INSTRUCTOR_OR_ADMIN |= {
+    ("PUT", "/lessons/{lessonId}/assignment"),
+    ("GET", "/courses/{courseId}/grading"),
+    ("POST", "/grading/{gradingId}"),
+    ("GET", "/courses/{courseId}/gradebook"),
+}
+AUTHENTICATED |= {
+    ("POST", "/lessons/{lessonId}/submissions"),  # enrolled students: checked on the enrollment
+    ("GET", "/submissions/{submissionId}"),  # the student, owner instructor, admin
+}
 RULES = PUBLIC | ADMIN_ONLY | STUDENT_ONLY | STUDENT_OR_INSTRUCTOR | INSTRUCTOR_OR_ADMIN | AUTHENTICATED
 
 # Deliberately INVALID bodies (missing required fields, wrong types, unknown fields): access is decided
