@@ -103,6 +103,7 @@ def _build() -> APIGatewayRestResolver:
         purchases,
         video,
     )
+    from api.routes import credentials as credential_routes
     from api.routes import mail as mail_routes
     from api.routes.assessments import grading as assessment_grading
     from api.routes.assessments import quizzes as assessment_quizzes
@@ -132,6 +133,7 @@ def _build() -> APIGatewayRestResolver:
     app.include_router(analytics.router)
     app.include_router(assessment_quizzes.router)
     app.include_router(assessment_grading.router)
+    app.include_router(credential_routes.router)
     for route in app._static_routes + app._dynamic_routes:
         # Documented with the status the route answers (201/202/204 through api.responses), not 200,
         # unless the route's decorator says (status_code=...).

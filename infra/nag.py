@@ -13,7 +13,9 @@ ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions-APIG3": "WAF is an account-level choice of the operator; stage throttling and login throttling "
     "are built in.",
     "AwsSolutions-SMG4": "Rotating the JWT signing secret logs every user out; access tokens live at most 60 "
-    "minutes and are revocable. Rotation is an operator runbook step.",
+    "minutes and are revocable. Rotation is an operator runbook step. The credential signing key (an Ed25519 "
+    "JWK Secrets Manager cannot generate) is rotated by `lms credentials rotate-key`, which keeps the old "
+    "public keys published.",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]": "Only API Gateway's account-level CloudWatch role uses this AWS managed policy, to push execution logs.",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": "Only CDK's own BucketNotificationsHandler (it turns on EventBridge notifications for the media bucket) "
     "uses the basic execution managed policy.",

@@ -106,6 +106,8 @@ class Arns:
     def ses(self, resource: str) -> str:
         return f"arn:{self.partition}:ses:{self.region}:{self.account}:{resource}"
 
+    credential_key_secret: str | None = None  # the credential issuer's signing key (issue 20)
+
     def table_indexes(self) -> str:
         return f"{self.table}/index/*"
 
@@ -166,6 +168,8 @@ def statements(needs: Needs, arns: Arns) -> list[Statement]:
         found.extend(mail_statements(arns))
     elif needs.mail_links and arns.mail_secret:
         found.append(Statement(SECRET_READ_ACTIONS, (arns.mail_secret,)))
+    if needs.credential_signing_key and arns.credential_key_secret:
+        found.append(Statement(SECRET_READ_ACTIONS, (arns.credential_key_secret,)))
     if needs.task_callbacks:
         found.append(Statement(CALLBACK_ACTIONS, ("*",)))
     if needs.event_bus_put:

@@ -49,7 +49,23 @@ class LmsStack(Stack):
             sender=mail_from or f"LMS <no-reply@{mail_domain}>",
             public_url=public_url,
         )
-        self.platform = Platform(self.data, self.event_bus, self.stripe_secret, Packages(), {}, self.mail)
+        # The credential issuer's Ed25519 signing key (JSON: kid, privateKeyJwk). Secrets Manager cannot
+        # generate one: after the first deploy the operator runs `lms credentials rotate-key`
+        # (docs/credentials.md), which stores it here and publishes its public key.
+        self.credential_key_secret = secretsmanager.Secret(
+            self,
+            "CredentialSigningKey",
+            description="Ed25519 signing key of verifiable certificates (JSON: kid, privateKeyJwk)",
+        )
+        self.platform = Platform(
+            self.data,
+            self.event_bus,
+            self.stripe_secret,
+            Packages(),
+            {},
+            self.mail,
+            credential_key_secret=self.credential_key_secret,
+        )
         self.workflows = {
             w.name: WorkflowConstruct(self, pascal(w.name), workflow=w, platform=self.platform)
             for w in _started_ones_first(workflows)
@@ -76,6 +92,7 @@ class LmsStack(Stack):
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)
         CfnOutput(self, "StripeSecretArn", value=self.stripe_secret.secret_arn)
         CfnOutput(self, "MailSenderDomain", value=mail_domain)
+        CfnOutput(self, "CredentialKeySecretArn", value=self.credential_key_secret.secret_arn)
         for name, construct in self.workflows.items():
             CfnOutput(self, f"{pascal(name)}StateMachineArn", value=construct.state_machine.state_machine_arn)
 

@@ -46,6 +46,7 @@ class Platform:
     packages: Packages
     state_machines: dict[str, sfn.IStateMachine]
     mail: Mail | None = None  # the SES identity, configuration set and unsubscribe key (infra/mail.py)
+    credential_key_secret: secretsmanager.ISecret | None = None  # the issuer's Ed25519 key (issue 20)
 
     def resources(self) -> catalog.Resources:
         return catalog.Resources(
@@ -57,8 +58,12 @@ class Platform:
             mail_configuration_set=self.mail.configuration_set.configuration_set_name if self.mail else None,
             mail_secret_arn=self.mail.signing_secret.secret_arn if self.mail else None,
             public_url=self.mail.public_url if self.mail else None,
+            credential_key_secret_arn=self._credential_key_secret_arn(),
             state_machine_arns={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
         )
+
+    def _credential_key_secret_arn(self) -> str | None:
+        return self.credential_key_secret.secret_arn if self.credential_key_secret else None
 
     def arns(self) -> policies.Arns:
         stack = Stack.of(self.data.table)
@@ -73,6 +78,7 @@ class Platform:
             mail_identity=self.mail.domain if self.mail else None,
             mail_configuration_set=self.mail.configuration_set.configuration_set_name if self.mail else None,
             mail_secret=self.mail.signing_secret.secret_arn if self.mail else None,
+            credential_key_secret=self._credential_key_secret_arn(),
             state_machines={name: sm.state_machine_arn for name, sm in self.state_machines.items()},
         )
 

@@ -35,6 +35,8 @@ class CertificateDocument:
     certificate_id: str
     verification_code: str
     verify_url: str
+    # The signed Open Badges credential (issue 20): its holder downloads it there to share it.
+    credential_url: str = ""
 
 
 @functools.cache
@@ -78,6 +80,10 @@ def render(document: CertificateDocument) -> bytes:
     pdf.drawString(60, 80, f"Verification code: {document.verification_code}")
     pdf.drawString(60, 64, f"Verify at: {document.verify_url}")
     _qr(pdf, document.verify_url, x=width - 190, y=50, size=130)
+    if document.credential_url:
+        pdf.drawString(60, 48, f"Verifiable credential: {document.credential_url}")
+        pdf.drawCentredString(width - 265, 156, "Credential")
+        _qr(pdf, document.credential_url, x=width - 320, y=50, size=100)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

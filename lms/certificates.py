@@ -20,6 +20,7 @@ from datetime import datetime
 
 from lms import keys, throttle
 from lms.clock import isoformat, new_id, utcnow
+from lms.credentials import identity
 from lms.entities import Certificate, CertificateStatus, Course, Enrollment, EnrollmentStatus, User
 from lms.errors import NotFoundError
 from lms.expressions import Update, eq, item_absent, item_exists
@@ -94,6 +95,9 @@ def verify_completion(
             issued_at=utcnow(),
             verification_code=new_verification_code(),
             pdf_key=keys.certificate_pdf(certificate_id),
+            course_description=course.description,
+            holder_identity_hash=identity.identity_hash(holder.email, salt := identity.new_salt()),
+            holder_identity_salt=salt,
             execution_name=execution_name,
             execution_arn=execution_arn,
         )
@@ -146,14 +150,17 @@ def certificate_items(certificate: Certificate) -> tuple[Item, Item, Item]:
     )
 
 
-def record_certificate(table: Table, certificate: Certificate, *, pdf_bytes: int) -> str:
+def record_certificate(
+    table: Table, certificate: Certificate, *, pdf_bytes: int, credential: str | None = None
+) -> str:
     """RecordCertificate: the three items and the enrollment's note in one transaction.
 
-    The enrollment must still be active (a refund that revoked it meanwhile wins: nothing is issued),
-    and the student's listing entry must not exist (one certificate per student and course). A retry
-    of a write that already succeeded finds its own certificate and reports it issued.
+    ``credential`` (the signed VC-JWT, :mod:`lms.credentials.issuing`) is stored on the certificate
+    item only. The enrollment must still be active (a refund that revoked it meanwhile wins: nothing
+    is issued), and the student's listing entry must not exist (one certificate per student and
+    course). A retry of a write that already succeeded finds its own certificate and reports it issued.
     """
-    certificate = certificate.model_copy(update={"pdf_bytes": pdf_bytes})
+    certificate = certificate.model_copy(update={"pdf_bytes": pdf_bytes, "credential": credential})
     writes: list[Write] = [Put(item, when=item_absent()) for item in certificate_items(certificate)]
     writes.append(
         Change(

@@ -276,3 +276,9 @@ class Certificate(Entity):
     execution_arn: str
     revoked_at: UtcDatetime | None = None
     revoked_reason: str | None = None
+    # The verifiable credential (issue 20): the course's description (the achievement's), the holder
+    # as a salted hash of their email (never the email), and the signed VC-JWT once issued.
+    course_description: str = ""
+    holder_identity_hash: str = ""
+    holder_identity_salt: str = ""
+    credential: str | None = Field(default=None, repr=False)

@@ -701,3 +701,38 @@ def course_roster(course_id: str) -> str:
 def roster_entry(course_id: str, user_id: str) -> dict[str, str]:
     """The index keys that list an enrollment in its course's roster (the gradebook's rows)."""
     return {GSI1PK: course_roster(course_id), GSI1SK: user_id}
+
+
+# --- credentials (issue 20: verifiable certificates) ---------------------------------------------
+# Access patterns:
+# issuer's public keys        Query     PK=CREDENTIAL_KEYS          SK begins_with KEY# (did.json)
+# current status list         GetItem   PK=STATUS_LIST#CURRENT      SK=POINTER#<issuer did>
+# a status list               GetItem   PK=STATUS_LIST#<listId>     SK=LIST (the status route: one GetItem)
+# an allocated index          PutItem   PK=STATUS_LIST#<listId>     SK=INDEX#<index> (never reused)
+# a credential's status entry GetItem   PK=CERTIFICATE#<id>         SK=CREDENTIAL_STATUS
+# Write rates: one allocation per certificate issued and one ADD per refund on the list item; keys
+# change only on rotation.
+
+CREDENTIAL_KEYS_PARTITION = "CREDENTIAL_KEYS"
+CREDENTIAL_KEY_PREFIX = "KEY#"
+
+
+def credential_key(kid: str) -> Key:
+    return Key(CREDENTIAL_KEYS_PARTITION, f"{CREDENTIAL_KEY_PREFIX}{kid}")
+
+
+def status_list_pointer(issuer: str) -> Key:
+    """The issuer's current list: each issuer (did:web) has lists of its own, signed by it."""
+    return Key("STATUS_LIST#CURRENT", f"POINTER#{issuer}")
+
+
+def status_list(list_id: str) -> Key:
+    return Key(f"STATUS_LIST#{list_id}", "LIST")
+
+
+def status_list_index(list_id: str, index: int) -> Key:
+    return Key(f"STATUS_LIST#{list_id}", f"INDEX#{index:06d}")
+
+
+def credential_status(certificate_id: str) -> Key:
+    return Key(f"{CERTIFICATE_PREFIX}{certificate_id}", "CREDENTIAL_STATUS")

@@ -69,6 +69,10 @@ class Settings(BaseModel):
     submission_download_url_seconds: int = Field(default=5 * 60, ge=30, le=3600)
     # How often a file submission's run looks for the upload (until its upload URL has expired).
     submission_upload_check_seconds: int = Field(default=30, ge=1, le=3600)
+    # Verifiable credentials: the Secrets Manager secret holding the issuer's Ed25519 signing key
+    # (read by the signing functions only) and the issuer's display name in every credential.
+    credential_key_secret_arn: str | None = None
+    credential_issuer_name: str = "LMS"
 
 
 def _env_list(value: str) -> list[str]:

@@ -22,19 +22,33 @@ from lms.snapstart import before_snapshot, preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-certificate")
-preload("lms.certificates", "lms.events", "lms.blobs", "lms.settings", "lms.table", "workflows.certificate")
+preload(
+    "lms.certificates",
+    "lms.events",
+    "lms.blobs",
+    "lms.settings",
+    "lms.table",
+    "workflows.certificate",
+)
 
 
-def _preload_renderer_where_packaged() -> None:
+def _packaged(distribution_module: str) -> bool:
     try:
-        packaged = importlib.util.find_spec("reportlab") is not None
+        return importlib.util.find_spec(distribution_module) is not None
     except ImportError:  # an import hook may refuse the name rather than answer None
-        packaged = False
-    if packaged:
+        return False
+
+
+def _preload_where_packaged() -> None:
+    """The PDF renderer (RenderCertificate) and the credential signer (RecordCertificate) are each
+    packaged with one function only; each is loaded before the snapshot where it is packaged."""
+    if _packaged("reportlab"):
         importlib.import_module("lms.certificate_pdf")
+    if _packaged("joserfc"):
+        importlib.import_module("lms.credentials.issuing")
 
 
-before_snapshot(_preload_renderer_where_packaged)
+before_snapshot(_preload_where_packaged)
 
 
 @task_handler(logger)
@@ -62,6 +76,12 @@ def verify_completion(event: dict[str, Any], context: LambdaContext) -> dict[str
     }
 
 
+def credential_url(verify_url_base: str, certificate_id: str) -> str:
+    """Where the holder fetches the certificate's verifiable credential (printed with its QR code)."""
+    public_url = verify_url_base.removesuffix("/certificates/verify/").rstrip("/")
+    return f"{public_url}/certificates/{certificate_id}/credential"
+
+
 @task_handler(logger)
 def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import certificate_pdf  # only this function's package carries the PDF library
@@ -81,6 +101,7 @@ def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
             certificate_id=certificate.certificate_id,
             verification_code=certificate.verification_code,
             verify_url=request.verify_url_base + certificate.verification_code,
+            credential_url=credential_url(request.verify_url_base, certificate.certificate_id),
         )
     )
     metrics.add_metric(
@@ -96,12 +117,26 @@ def render_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
 @task_handler(logger)
 def record_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import certificates
+    from lms.credentials import issuing
     from lms.events import Actor, CertificateIssued
     from lms.table import Table
     from workflows.certificate import CERTIFICATE_WORKFLOW, RecordInput
 
     request = RecordInput.model_validate(event)
-    outcome = certificates.record_certificate(Table(), request.certificate, pdf_bytes=request.pdf_bytes)
+    table = Table()
+    # The verifiable credential is signed here, before the record (the key is cached while warm).
+    started = time.perf_counter()
+    credential = issuing.issue(
+        table, request.certificate, issuing.public_url_from_verify_base(request.verify_url_base)
+    )
+    metrics.add_metric(
+        name="CredentialIssueMilliseconds",
+        unit=MetricUnit.Milliseconds,
+        value=(time.perf_counter() - started) * 1000,
+    )
+    outcome = certificates.record_certificate(
+        table, request.certificate, pdf_bytes=request.pdf_bytes, credential=credential
+    )
     if outcome == certificates.Outcome.ISSUED:
         metrics.add_metric(name="CertificatesIssued", unit=MetricUnit.Count, value=1)
     logger.info("certificate recorded", extra={"outcome": outcome})

@@ -17,19 +17,21 @@ from lms.snapstart import preload
 from tasks.runtime import metrics, task_handler
 
 logger = Logger(service="lms-certificate-revocation")
-preload("lms.certificates", "lms.events", "lms.table", "workflows.certificate")
+preload("lms.certificates", "lms.credentials.issuing", "lms.events", "lms.table", "workflows.certificate")
 
 
 @task_handler(logger)
 def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from lms import certificates
+    from lms.credentials import issuing
     from lms.events import Actor, CertificateRevoked
     from lms.table import Table
     from workflows.certificate import CERTIFICATE_REVOCATION, RevokeInput
 
     request = RevokeInput.model_validate(event)
+    table = Table()
     outcome, certificate_id = certificates.revoke_certificate(
-        Table(),
+        table,
         user_id=request.user_id,
         course_id=request.course_id,
         reason=f"Revoked: transaction {request.transaction_id} was refunded ({request.reason}).",
@@ -38,6 +40,13 @@ def revoke_certificate(event: dict[str, Any], context: LambdaContext) -> dict[st
     )
     if outcome == certificates.RevocationOutcome.REVOKED:
         metrics.add_metric(name="CertificatesRevoked", unit=MetricUnit.Count, value=1)
+    if certificate_id and outcome in (
+        certificates.RevocationOutcome.REVOKED,
+        certificates.RevocationOutcome.ALREADY_REVOKED,  # a retry after the record but before the bit
+    ):
+        # The credential's bit in its status list: set once, the list credential republished.
+        bit_set = issuing.revoke(table, certificate_id)
+        logger.info("credential status", extra={"bit_set_now": bit_set, "certificate_id": certificate_id})
     logger.info("revocation done", extra={"outcome": outcome, "certificate_id": certificate_id})
     announcement: dict[str, Any] | None = None
     if certificate_id and outcome in (

@@ -122,6 +122,7 @@ class Resources:
     mail_configuration_set: str | None = None
     mail_secret_arn: str | None = None
     public_url: str | None = None
+    credential_key_secret_arn: str | None = None  # the credential issuer's signing key (issue 20)
 
 
 def all_functions(workflows: tuple[Workflow, ...] = WORKFLOWS) -> dict[str, TaskFunction]:
@@ -230,6 +231,8 @@ def environment(workflow: Workflow, fn: TaskFunction, resources: Resources) -> d
         variables.update({name: value for name, value in optional.items() if value})
     elif needs.mail_links and resources.mail_secret_arn:
         variables["LMS_MAIL_SECRET_ARN"] = resources.mail_secret_arn
+    if needs.credential_signing_key and resources.credential_key_secret_arn:
+        variables["LMS_CREDENTIAL_KEY_SECRET_ARN"] = resources.credential_key_secret_arn
     for name in (*needs.start_workflows, *needs.inspect_workflows):
         variables[arn_variable(name)] = resources.state_machine_arns[name]
     if fn == workflow.starter and isinstance(workflow.trigger, EventTrigger | ScheduleTrigger):

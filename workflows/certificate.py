@@ -27,6 +27,8 @@ from workflows.executions import StartedExecution
 
 # ReportLab (with its Pillow dependency) goes into this one function's package, nowhere else.
 RENDERING_PACKAGE = Zip(dependencies=(*Zip().dependencies, "reportlab"))
+# joserfc (with cryptography) goes to the two functions that sign credentials (issue 20).
+SIGNING_PACKAGE = Zip(dependencies=(*Zip().dependencies, "joserfc"))
 
 CERTIFICATE_WORKFLOW = "certificate"
 CERTIFICATE = Workflow(
@@ -40,7 +42,13 @@ CERTIFICATE = Workflow(
             timeout_seconds=30,
             packaging=RENDERING_PACKAGE,
         ),
-        TaskFunction("RecordCertificate", Needs(table=Access.READ_WRITE), timeout_seconds=15),
+        # Signs the verifiable credential (issue 20) before recording: reads the signing key secret.
+        TaskFunction(
+            "RecordCertificate",
+            Needs(table=Access.READ_WRITE, credential_signing_key=True),
+            timeout_seconds=15,
+            packaging=SIGNING_PACKAGE,
+        ),
     ),
     timeout_seconds=3600,
     error_alarms=("CertificateIssuanceFailed",),
@@ -66,7 +74,15 @@ CERTIFICATE_REVOCATION = Workflow(
         event=EnrollmentRevoked,
         business_key=("detail.transactionId",),
     ),
-    functions=(TaskFunction("RevokeCertificate", Needs(table=Access.READ_WRITE), timeout_seconds=15),),
+    # Sets the credential's status bit and re-signs its status list: reads the signing key secret.
+    functions=(
+        TaskFunction(
+            "RevokeCertificate",
+            Needs(table=Access.READ_WRITE, credential_signing_key=True),
+            timeout_seconds=15,
+            packaging=SIGNING_PACKAGE,
+        ),
+    ),
     timeout_seconds=600,
     error_alarms=("CertificateRevocationFailed",),
     execution_prefix="revoke-certificate",
@@ -107,6 +123,7 @@ class RenderInput(TaskInput):
 class RecordInput(TaskInput):
     certificate: Certificate
     pdf_bytes: int
+    verify_url_base: str  # the API's public URL is the credential issuer's did:web
 
 
 class RevokeInput(BaseModel):

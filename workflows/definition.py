@@ -59,6 +59,7 @@ class Needs:
     table: Access | None = None
     bucket: BucketAccess | tuple[BucketAccess, ...] | None = None  # one grant per prefix
     stripe_secret: bool = False
+    credential_signing_key: bool = False  # reads the issuer's Ed25519 key secret (lms/credentials)
     task_callbacks: bool = False  # states:SendTaskSuccess/Failure (the task token is the credential)
     event_bus_put: bool = False
     start_workflows: tuple[str, ...] = ()  # names of workflows this function starts

@@ -110,6 +110,10 @@ class CertificateVerification(View):
     issued_at: datetime
     status: str = Field(description="VALID or REVOKED")
     valid: bool
+    credential_url: str = Field(
+        description="the certificate's signed Open Badges credential (its holder and admins download it; "
+        "anyone verifies it offline, see docs/credentials.md)"
+    )
 
 
 # A certificate's download link is short-lived: long enough to start a download, no longer.
@@ -254,6 +258,7 @@ def verify_certificate(code: PathId) -> CertificateVerification:
         issued_at=answer.issued_at,
         status=answer.status.value,
         valid=answer.status == CertificateStatus.VALID,
+        credential_url=f"{public_url(router)}/certificates/{answer.certificate_id}/credential",
     )
     view.model_dump_json(by_alias=True)
     if not found:
@@ -262,18 +267,24 @@ def verify_certificate(code: PathId) -> CertificateVerification:
 
 
 def verify_url_base(on: APIGatewayRouter = router) -> str:
-    """Where the QR code points: the configured public URL, else the URL this API was called on.
+    """Where the QR code points: ``<public URL>/certificates/verify/``."""
+    return public_url(on) + VERIFY_PATH
+
+
+def public_url(on: APIGatewayRouter) -> str:
+    """The configured public URL, else the URL this API was called on (through ``on``'s request).
 
     Behind API Gateway the Host header is the API's own domain (a request for another host never
-    reaches this function), and the stage is part of the path.
+    reaches this function), and the stage is part of the path. The credential issuer's did:web is
+    made of it too (api/routes/credentials.py), so the QR code and the issuer always agree.
     """
     configured = get_settings().public_url
     if configured:
-        return configured.rstrip("/") + VERIFY_PATH
+        return configured.rstrip("/")
     event = on.current_event
     headers = event.headers
     host = headers.get("Host") or headers.get("host") or "localhost"
     scheme = headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "http"
     stage = event.request_context.stage
     prefix = f"/{stage}" if stage and stage not in ("local", "$default") else ""
-    return f"{scheme}://{host}{prefix}{VERIFY_PATH}"
+    return f"{scheme}://{host}{prefix}"

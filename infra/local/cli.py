@@ -1,5 +1,6 @@
 """The ``lms`` command: ``lms dev`` runs the whole product locally, ``lms seed`` re-seeds demo data,
-``lms pay`` plays the customer's browser, ``lms executions`` inspects workflow executions."""
+``lms pay`` plays the customer's browser, ``lms executions`` inspects workflow executions,
+``lms credentials`` verifies a verifiable certificate and rotates its signing key."""
 
 from __future__ import annotations
 
@@ -380,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     from infra.local import mail_cli
 
     mail_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
+    from infra.local import credentials_cli
+
+    credentials_cli.add_parser(commands, lambda: _running_port("LMS_CLOUD_PORT", DEFAULT_CLOUD_PORT))
     args = parser.parse_args(argv)
     return int(args.run(args))
 

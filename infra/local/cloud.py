@@ -65,6 +65,7 @@ LAMBDA_TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
+CREDENTIAL_KEY_SECRET_NAME = "lms-credential-signing-key"
 STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/lms-local-stepfunctions"
 # What Lambda itself puts in every function's environment (credentials, region; here the endpoint).
 PASSED_THROUGH = ("AWS_", "POWERTOOLS_LOG_LEVEL", "PATH", "LANG", "TZ")
@@ -442,6 +443,7 @@ class LocalCloud:
         aws.client("events").create_event_bus(Name=settings.event_bus_name)
         self._create_mail_identity()
         self._create_lake()
+        self._create_credential_signing_key()
         for workflow in self.workflows:
             self.deploy(workflow)
         self._grant_api()
@@ -455,6 +457,20 @@ class LocalCloud:
         if settings.mail_configuration_set:
             sesv2.create_configuration_set(ConfigurationSetName=settings.mail_configuration_set)
 
+    def _create_credential_signing_key(self) -> None:
+        """As the operator does after a deploy (``lms credentials rotate-key``): a fresh Ed25519 key in
+        a Secrets Manager secret, its public key published in the table (issue 20)."""
+        from lms.credentials import keys as credential_keys
+        from lms.table import Table
+
+        created = aws.client("secretsmanager").create_secret(
+            Name=CREDENTIAL_KEY_SECRET_NAME,
+            Description="Ed25519 signing key of verifiable certificates (JSON: kid, privateKeyJwk)",
+        )
+        os.environ["LMS_CREDENTIAL_KEY_SECRET_ARN"] = created["ARN"]
+        reset_settings()
+        credential_keys.rotate(Table(), created["ARN"])
+
     def resources(self) -> catalog.Resources:
         settings = get_settings()
         return catalog.Resources(
@@ -466,6 +482,7 @@ class LocalCloud:
             mail_configuration_set=settings.mail_configuration_set,
             mail_secret_arn=settings.mail_secret_arn,
             public_url=settings.public_url,
+            credential_key_secret_arn=settings.credential_key_secret_arn,
             state_machine_arns=self.state_machine_arns,
         )
 
@@ -519,6 +536,7 @@ class LocalCloud:
             mail_identity=mail_identity(settings.mail_from),
             mail_configuration_set=settings.mail_configuration_set,
             mail_secret=settings.mail_secret_arn,
+            credential_key_secret=settings.credential_key_secret_arn,
             state_machines=_StateMachineArns(region),
         )
 

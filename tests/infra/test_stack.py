@@ -81,7 +81,7 @@ def test_api_lambda_behind_api_gateway_reads_secret_from_secrets_manager(synthes
     environment = properties["Environment"]["Variables"]
     assert "LMS_JWT_SECRET_ARN" in environment and "LMS_JWT_SECRET" not in environment
     assert "LMS_MAIL_SECRET_ARN" in environment and "LMS_MAIL_SECRET" not in environment
-    # JWT signing key, Stripe keys, the unsubscribe-link key (infra/mail.py)
+    # JWT signing key, Stripe keys, the unsubscribe-link key (infra/mail.py), the credential issuer's key
     template.resource_count_is("AWS::SecretsManager::Secret", 3)
     template.resource_count_is("AWS::ApiGateway::RestApi", 1)
     template.has_resource_properties("AWS::ApiGateway::Method", {"HttpMethod": "ANY"})

@@ -62,6 +62,7 @@ def granted(template_json: dict[str, Any], stack: Any, function: Any) -> dict[st
                     ("DataTable", "table"),
                     ("DataMedia", "bucket"),
                     ("StripeSecrets", "stripe"),
+                    ("CredentialSigningKey", "credential_key"),
                     ("EventBus", "bus"),
                     ("StateMachine", "start"),
                     ("JwtSigningSecret", "jwt"),
@@ -84,6 +85,7 @@ def expected_kinds(needs: Needs) -> set[str]:
             ("table", needs.table),
             ("bucket", needs.bucket),
             ("stripe", needs.stripe_secret),
+            ("credential_key", needs.credential_signing_key),
             ("callbacks", needs.task_callbacks),
             ("bus", needs.event_bus_put),
             ("start", needs.start_workflows),
@@ -193,6 +195,7 @@ def test_every_function_has_its_declared_limits_and_environment(
             mail_configuration_set="c",
             mail_secret_arn="s",
             public_url="u",
+            credential_key_secret_arn="arn:key",
         ),
     )
     variables = properties["Environment"]["Variables"]

@@ -20,6 +20,10 @@ PUBLIC = {
     ("POST", "/auth/login"),
     ("POST", "/webhooks/stripe"),  # authenticated by Stripe's signature instead
     ("GET", "/certificates/verify/{code}"),  # throttled per source address instead
+    # Credentials: what any verifier reads (docs/credentials.md).
+    ("GET", "/credentials/status/{listId}"),
+    ("GET", "/.well-known/did.json"),
+    ("GET", "/did.json"),
     ("GET", "/videos/{lessonId}/{uploadId}/{playlist}"),  # authenticated by its expiring signature instead
     ("GET", "/mail/unsubscribe"),  # authenticated by the link's signed token instead
     ("POST", "/mail/unsubscribe"),  # authenticated by the link's signed token instead
@@ -80,6 +84,7 @@ AUTHENTICATED = {
     ("PATCH", "/posts/{postId}"),
     ("DELETE", "/posts/{postId}"),
     ("PUT", "/forums/{forumId}/subscription"),
+    ("GET", "/certificates/{certificateId}/credential"),  # owner or admin (others 404)
 }
 # Quizzes (docs/assessments.md): ownership of the course, enrollment or the attempt decided inside.
 STUDENT_ONLY |= {

@@ -147,6 +147,7 @@ def test_completing_every_lesson_issues_a_certificate_whose_pdf_downloads_and_wh
         "issuedAt": listing["issuedAt"],
         "status": "VALID",
         "valid": True,
+        "credentialUrl": f"{anonymous.base_url}/certificates/{listing['certificateId']}/credential",
     }
 
     enrollments = student.client.get("/enrollments").json()["items"]
