@@ -51,6 +51,7 @@ class Api(Construct):
                 "LMS_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
                 "LMS_CORS_ORIGINS": ",".join(cors_origins),
             },
+            snap_start=True,  # a person waits on the API's cold starts (infra/task_function.py)
         )
         self.jwt_secret.grant_read(self.function)
 

@@ -14,7 +14,18 @@ LOG_RETENTION_DAYS = 30
 SERVICE_NAME = "lms"
 # The API's package: every runtime dependency, no task code.
 API_PACKAGE = Zip(
-    dependencies=("boto3", "pydantic", "aws-lambda-powertools", "pyjwt", "argon2-cffi", "stripe", "jinja2"),
+    dependencies=(
+        "boto3",
+        "pydantic",
+        "aws-lambda-powertools",
+        "pyjwt",
+        "argon2-cffi",
+        "stripe",
+        "jinja2",
+        # forum posts are rendered and sanitised when written (lms/discussions/markdown.py)
+        "markdown-it-py",
+        "nh3",
+    ),
     source_packages=("lms", "api", "workflows"),
 )
 

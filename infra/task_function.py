@@ -1,11 +1,16 @@
 """One factory for "a function with our defaults", used by the API and every task of the catalog.
 
-SnapStart: a zip function on a runtime that supports it (Python 3.12 and later) resumes from a
-snapshot of its initialised environment, taken when a version is published. Only published versions
-are restored from the snapshot, so such a function gets a ``live`` alias on its current version and
-every caller (API Gateway, the state machines, EventBridge rules) invokes :func:`invoke_target`, never
-the unqualified function. Container images and ephemeral storage above 512 MB are not supported by
-SnapStart; those functions are invoked unqualified.
+SnapStart (``snap_start=True``: the API, where a person waits on a cold start): a zip function on a
+runtime that supports it (Python 3.12 and later) resumes from a snapshot of its initialised
+environment, taken when a version is published. Only published versions are restored from the
+snapshot, so such a function gets a ``live`` alias on its current version and every caller invokes
+:func:`invoke_target`, never the unqualified function. Container images and ephemeral storage above
+512 MB are not supported by SnapStart.
+
+Task functions run without it, unqualified: a workflow step is not waited on by a person, Python
+SnapStart bills every published version's cached snapshot and each restore, and a version plus an
+alias per function would cost two of the stack's 500 CloudFormation resources each
+(docs/deploying.md, "SnapStart").
 """
 
 from __future__ import annotations
@@ -48,13 +53,16 @@ def python_function(
     timeout_seconds: int = LAMBDA_TIMEOUT_SECONDS,
     ephemeral_storage_mb: int = 512,
     reserved_concurrency: int | None = None,
+    snap_start: bool = False,
+    log_group: logs.ILogGroup | None = None,
 ) -> lambda_.Function:
     """ARM64, JSON logs to a retained log group, X-Ray active, its own least-privilege role.
 
     A zip ``code`` runs ``handler`` on the managed Python runtime; a container image runs its own
     command (set to the same handler when the image is built).
     """
-    log_group = logs.LogGroup(scope, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH)
+    if log_group is None:  # its own, unless it shares its workflow's
+        log_group = logs.LogGroup(scope, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH)
     assert LOG_RETENTION_DAYS == 30  # keep the constant and the enum in step
     role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     log_group.grant_write(role)
@@ -76,7 +84,7 @@ def python_function(
     }
     if isinstance(code, lambda_.DockerImageCode):
         return lambda_.DockerImageFunction(scope, construct_id, code=code, **options)  # type: ignore[arg-type]
-    snap_start = snap_start_applies(code, ephemeral_storage_mb)
+    snap_start = snap_start and snap_start_applies(code, ephemeral_storage_mb)
     function = lambda_.Function(
         scope,
         construct_id,

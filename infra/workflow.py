@@ -125,6 +125,9 @@ class WorkflowConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.workflow = workflow
+        # One log group for the workflow's task functions (each writes its own streams): ops read a
+        # workflow's logs in one place, and the stack stays well under CloudFormation's 500 resources.
+        self.task_logs = logs.LogGroup(self, "TaskLogs", retention=logs.RetentionDays.ONE_MONTH)
         self.functions: dict[str, lambda_.Function] = {
             fn.name: self._function(fn, platform) for fn in workflow.functions
         }
@@ -180,6 +183,7 @@ class WorkflowConstruct(Construct):
             timeout_seconds=fn.timeout_seconds,
             ephemeral_storage_mb=fn.ephemeral_storage_mb,
             reserved_concurrency=fn.reserved_concurrency,
+            log_group=self.task_logs,
         )
         platform.grant(function, fn.needs)
         return function

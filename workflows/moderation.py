@@ -7,8 +7,11 @@ from pydantic.alias_generators import to_camel
 
 from lms.discussions import moderation
 from workflows import executions
-from workflows.definition import Access, Needs, TaskFunction, Workflow
+from workflows.definition import Access, Needs, TaskFunction, Workflow, Zip
 from workflows.human_tasks import HumanTask
+
+# The functions that read posts through lms.discussions ship its Markdown renderer and sanitiser.
+POSTS_PACKAGE = Zip(dependencies=(*Zip().dependencies, "markdown-it-py", "nh3"))
 
 # The course's owner (listed per course) or an admin decides; a day's wait earns a reminder.
 DECISION = HumanTask(kind=moderation.KIND, state="AwaitDecision", role=moderation.MODERATOR_ROLE.value)
@@ -19,8 +22,18 @@ MODERATION = Workflow(
     functions=(
         DECISION.function(),
         DECISION.closing_function("ExpireDecision"),
-        TaskFunction("ApplyDecision", Needs(table=Access.READ_WRITE, event_bus_put=True), timeout_seconds=15),
-        TaskFunction("NotifyParticipants", Needs(table=Access.READ_WRITE, mail=True), timeout_seconds=120),
+        TaskFunction(
+            "ApplyDecision",
+            Needs(table=Access.READ_WRITE, event_bus_put=True),
+            timeout_seconds=15,
+            packaging=POSTS_PACKAGE,
+        ),
+        TaskFunction(
+            "NotifyParticipants",
+            Needs(table=Access.READ_WRITE, mail=True),
+            timeout_seconds=120,
+            packaging=POSTS_PACKAGE,  # reads posts through lms.discussions (Markdown, nh3)
+        ),
     ),
     timeout_seconds=DECISION_TIMEOUT_SECONDS + 3600,
     error_alarms=("ModerationFailed",),

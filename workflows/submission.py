@@ -23,7 +23,7 @@ from workflows.executions import StartedExecution
 from workflows.human_tasks import HumanTask
 
 # Instructors grade (listed per course); a submission waiting longer than
-# Settings.grading_reminder_seconds (3 days by default) earns a reminder from the maintenance sweep.
+# Settings.grading_reminder_seconds (3 days by default) earns a reminder from the human-task reminder sweep.
 GRADE_SUBMISSION = HumanTask(
     kind=submissions.KIND,
     state="AwaitGrade",

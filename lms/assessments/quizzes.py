@@ -33,7 +33,7 @@ MAX_TIME_LIMIT_SECONDS = 7 * 24 * 3600
 
 
 class ReviewLevel(StrEnum):
-    """What a student sees of a submitted attempt, each level including the previous ones."""
+    """What a student sees of a submitted attempt, each setting including the previous ones."""
 
     NONE = "none"  # the status only
     SCORE = "score"  # score, percentage, passed

@@ -4,14 +4,16 @@ Two layers, so neither alone has to be perfect: markdown-it-py renders with raw 
 ``<script>`` in the source comes out as text), and nh3 (the maintained Rust ``ammonia`` sanitiser)
 keeps only an allow-list of tags, attributes and URL schemes. A ``javascript:`` link, an event
 handler or a ``style`` attribute never reaches the stored HTML.
+
+Both are imported when a body is rendered, not with this module: the functions that only read posts
+(moderation's verdicts and expiry) ship without them; those that render ship them
+(``workflows.moderation.POSTS_PACKAGE``, the API's package).
 """
 
 from __future__ import annotations
 
 import functools
-
-import nh3
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
 
 from lms.errors import ValidationError
 
@@ -44,9 +46,14 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "code": {"class"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 
 @functools.cache
 def _renderer() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     # "commonmark" with html off: raw HTML in the source is escaped, not passed through.
     return MarkdownIt("commonmark", {"html": False, "linkify": False})
 
@@ -61,6 +68,8 @@ def render(source: str) -> str:
 
 
 def sanitise(html: str) -> str:
+    import nh3
+
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

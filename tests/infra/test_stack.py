@@ -82,7 +82,7 @@ def test_api_lambda_behind_api_gateway_reads_secret_from_secrets_manager(synthes
     assert "LMS_JWT_SECRET_ARN" in environment and "LMS_JWT_SECRET" not in environment
     assert "LMS_MAIL_SECRET_ARN" in environment and "LMS_MAIL_SECRET" not in environment
     # JWT signing key, Stripe keys, the unsubscribe-link key (infra/mail.py), the credential issuer's key
-    template.resource_count_is("AWS::SecretsManager::Secret", 3)
+    template.resource_count_is("AWS::SecretsManager::Secret", 4)
     template.resource_count_is("AWS::ApiGateway::RestApi", 1)
     template.has_resource_properties("AWS::ApiGateway::Method", {"HttpMethod": "ANY"})
     template.has_resource_properties("AWS::ApiGateway::Stage", {"TracingEnabled": True, "StageName": "v1"})
@@ -97,10 +97,14 @@ def test_cfn_lint_finds_no_errors(fixture: str, request: pytest.FixtureRequest) 
         capture_output=True,
         text=True,
     )
-    # cfn-lint's exit code is a bit mask: 1 a fatal failure (it could not lint), 2 errors.
-    assert result.returncode & 0b11 == 0, result.stderr[-2000:] or result.stdout[-4000:]
+    # cfn-lint's exit code is a bit mask: 1 a fatal failure (it could not lint), 2 errors (read below).
+    assert result.returncode & 0b1 == 0, result.stderr[-2000:] or result.stdout[-4000:]
     findings = json.loads(result.stdout)
     errors = [f for f in findings if f["Level"] == "Error"]
+    if fixture == "synthesized_with_throwaway":
+        # The test-only template is over 500 resources on purpose (its synthesis raises CDK's limit,
+        # tests/infra/conftest.py); the product's own template is linted with the limit in force.
+        errors = [f for f in errors if f["Rule"]["Id"] != "E3010"]
     assert errors == [], json.dumps(errors, indent=2)
 
 

@@ -32,8 +32,9 @@ def test_no_two_states_overlap_and_every_transition_is_drawn(workflow) -> None:
         if target != name
     }
     assert {(e.source, e.target, e.error) for e in drawn.edges} == expected
-    # The layered layout keeps crossings to a handful, where rows by BFS distance crossed many.
-    assert drawn.crossings <= 4
+    # The layered layout keeps crossings to a handful, where rows by BFS distance crossed many (the
+    # attempt workflow's re-wait loop and its three ways out make the most: 6).
+    assert drawn.crossings <= 6
 
 
 def test_a_transition_down_the_flow_points_down_and_a_loop_back_up() -> None:

@@ -241,7 +241,7 @@ def test_with_schedules_on_the_local_cloud_fires_the_tick_itself_until_stopped(
     """``lms dev`` runs schedules (``LocalCloud(schedules=True)``); the test session's cloud does not
     until a test turns them on, as here, with the first tick brought forward."""
     before = utcnow()
-    assert not local_cloud.schedules and local_cloud.schedule_rates() == {MAINTENANCE.name: RATE_SECONDS}
+    assert not local_cloud.schedules and local_cloud.schedule_rates()[MAINTENANCE.name] == RATE_SECONDS
     local_cloud.start_schedules(first_tick_after=0.2)
     try:
         candidates = {tick_name(moment) for moment in (before, utcnow() + timedelta(seconds=5))}
