@@ -110,12 +110,15 @@ def test_published_courses_listed_by_category(anonymous: ApiClient, demo) -> Non
     response = anonymous.get("/courses", params={"categoryId": python.category_id})
     assert response.status_code == 200
     titles = {c["title"] for c in response.json()["items"]}
-    assert titles == {"Python for Beginners", "Async Python in Practice"}
+    # The demo's published Python courses, not its draft; other tests publish into the same category.
+    assert {"Python for Beginners", "Async Python in Practice"} <= titles
     assert all(c["status"] == "PUBLISHED" for c in response.json()["items"])
+    assert all(c["categoryId"] == python.category_id for c in response.json()["items"])
     web = anonymous.get(
         "/courses", params={"categoryId": demo.data.categories["Web Development"].category_id}
     )
-    assert {c["title"] for c in web.json()["items"]} == {"HTML & CSS Foundations"}  # the draft is not listed
+    web_titles = {c["title"] for c in web.json()["items"]}
+    assert "HTML & CSS Foundations" in web_titles and "Django Deep Dive (draft)" not in web_titles
 
 
 def test_course_list_paginates_without_duplicates(anonymous: ApiClient) -> None:
